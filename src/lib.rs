@@ -1,0 +1,1 @@
+//! fleetrmi: remove Docker images across a fleet of hosts over SSH.

@@ -1,0 +1,196 @@
+//! Reads a host's [`Snapshot`]: every image with its layer chain and sizes, and every container.
+
+use std::collections::BTreeMap;
+
+use bollard::models::ImageHistoryResponseItem;
+use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
+use futures::{StreamExt, TryStreamExt};
+use sha2::{Digest, Sha256};
+
+use super::{Engine, EngineError};
+use crate::snapshot::{ContainerRecord, ContainerState, ImageRecord, Snapshot};
+
+/// Per-image calls (inspect, history) in flight at once on one host.
+const IMAGE_CALLS_IN_FLIGHT: usize = 8;
+
+impl Engine {
+    /// One pass over the host: `/images/json?all=1`, `/containers/json?all=1`, then inspect and
+    /// history of each image for its layer chain and each layer's size.
+    pub async fn snapshot(&self) -> Result<Snapshot, EngineError> {
+        let summaries = self
+            .docker
+            .list_images(Some(ListImagesOptions {
+                all: true,
+                ..Default::default()
+            }))
+            .await
+            .map_err(|error| EngineError::from_bollard("list images", error))?;
+        let containers = self
+            .docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                ..Default::default()
+            }))
+            .await
+            .map_err(|error| EngineError::from_bollard("list containers", error))?;
+
+        let chains: Vec<(Vec<String>, Vec<u64>)> = futures::stream::iter(summaries.iter())
+            .map(|summary| self.layer_chain(&summary.id))
+            .buffered(IMAGE_CALLS_IN_FLIGHT)
+            .try_collect()
+            .await?;
+
+        let mut snapshot = Snapshot::default();
+        for (summary, (layers, sizes)) in summaries.into_iter().zip(chains) {
+            for (layer, size) in layers.iter().zip(&sizes) {
+                snapshot.layer_sizes.insert(layer.clone(), *size);
+            }
+            snapshot.images.push(ImageRecord {
+                id: summary.id,
+                parent: Some(summary.parent_id).filter(|parent| !parent.is_empty()),
+                repo_tags: real_references(summary.repo_tags),
+                repo_digests: real_references(summary.repo_digests),
+                created: summary.created,
+                labels: summary.labels.into_iter().collect::<BTreeMap<_, _>>(),
+                size: sizes.iter().sum(),
+                layers,
+            });
+        }
+        snapshot.containers = containers
+            .into_iter()
+            .filter_map(|container| {
+                Some(ContainerRecord {
+                    id: container.id?,
+                    image_id: container.image_id?,
+                    state: ContainerState::from_engine_state(
+                        &container
+                            .state
+                            .map(|state| state.to_string())
+                            .unwrap_or_default(),
+                    ),
+                })
+            })
+            .collect();
+        Ok(snapshot)
+    }
+
+    /// Chain IDs of an image's layers, oldest first, with each layer's `DiffSize`.
+    async fn layer_chain(&self, image_id: &str) -> Result<(Vec<String>, Vec<u64>), EngineError> {
+        let inspect = self
+            .docker
+            .inspect_image(image_id)
+            .await
+            .map_err(|error| EngineError::from_bollard("inspect an image", error))?;
+        let history = self
+            .docker
+            .image_history(image_id)
+            .await
+            .map_err(|error| EngineError::from_bollard("read an image's history", error))?;
+        let diff_ids = inspect
+            .root_fs
+            .and_then(|root_fs| root_fs.layers)
+            .unwrap_or_default();
+        let sizes = layer_sizes(&history, diff_ids.len());
+        Ok((chain_ids(&diff_ids), sizes))
+    }
+}
+
+/// `<none>:<none>` and `<none>@<none>` are how API 1.41 writes "no reference".
+fn real_references(references: Vec<String>) -> Vec<String> {
+    references
+        .into_iter()
+        .filter(|reference| !reference.starts_with("<none>"))
+        .collect()
+}
+
+/// Chain IDs from diff IDs: the first is the first diff ID; each next is the SHA-256 of
+/// `"<previous chain ID> <diff ID>"`. The engine's `Deleted` layer entries use these IDs.
+pub(crate) fn chain_ids(diff_ids: &[String]) -> Vec<String> {
+    let mut chain: Vec<String> = Vec::with_capacity(diff_ids.len());
+    for diff_id in diff_ids {
+        let next = match chain.last() {
+            None => diff_id.clone(),
+            Some(previous) => {
+                let digest = Sha256::digest(format!("{previous} {diff_id}").as_bytes());
+                let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+                format!("sha256:{hex}")
+            }
+        };
+        chain.push(next);
+    }
+    chain
+}
+
+/// Each layer's `DiffSize`, oldest first, from the image's history (which the API lists newest
+/// first). Steps with a size are layers; a zero-size step is a layer only when the layer count
+/// needs it, and legacy-builder metadata steps (`#(nop)`) never are.
+pub(crate) fn layer_sizes(history: &[ImageHistoryResponseItem], layer_count: usize) -> Vec<u64> {
+    let oldest_first: Vec<&ImageHistoryResponseItem> = history.iter().rev().collect();
+    let with_size = oldest_first.iter().filter(|step| step.size > 0).count();
+    let mut zero_layers_needed = layer_count.saturating_sub(with_size);
+    let mut sizes = Vec::with_capacity(layer_count);
+    for step in &oldest_first {
+        if step.size > 0 {
+            sizes.push(step.size as u64);
+        } else if zero_layers_needed > 0 && !step.created_by.contains("#(nop)") {
+            zero_layers_needed -= 1;
+            sizes.push(0);
+        }
+    }
+    sizes.resize(layer_count, 0);
+    sizes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(created_by: &str, size: i64) -> ImageHistoryResponseItem {
+        ImageHistoryResponseItem {
+            created_by: created_by.to_string(),
+            size,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn first_chain_id_is_the_first_diff_id() {
+        let diff = "sha256:95a3904719b1b7e8b4f4499647efeca6c26577c0dc49e1ab1aac47bf4adf000c";
+        assert_eq!(chain_ids(&[diff.to_string()]), vec![diff.to_string()]);
+    }
+
+    #[test]
+    fn next_chain_id_hashes_previous_and_diff() {
+        let a = "sha256:aaaa".to_string();
+        let b = "sha256:bbbb".to_string();
+        let chain = chain_ids(&[a.clone(), b]);
+        let expected = Sha256::digest(b"sha256:aaaa sha256:bbbb");
+        let hex: String = expected.iter().map(|byte| format!("{byte:02x}")).collect();
+        assert_eq!(chain[1], format!("sha256:{hex}"));
+    }
+
+    #[test]
+    fn legacy_metadata_steps_are_not_layers() {
+        // Newest first, as the API lists history.
+        let history = vec![
+            step("/bin/sh -c #(nop)  LABEL x=y", 0),
+            step(
+                "/bin/sh -c dd if=/dev/urandom of=/b bs=1k count=300",
+                307_200,
+            ),
+            step("/bin/sh -c #(nop)  CMD [\"sh\"]", 0),
+            step("", 1_500_000),
+        ];
+        assert_eq!(layer_sizes(&history, 2), vec![1_500_000, 307_200]);
+    }
+
+    #[test]
+    fn empty_run_step_counts_when_layer_count_needs_it() {
+        let history = vec![
+            step("/bin/sh -c mkdir /empty", 0),
+            step("/bin/sh -c #(nop)  ENV A=1", 0),
+            step("", 1_000),
+        ];
+        assert_eq!(layer_sizes(&history, 2), vec![1_000, 0]);
+    }
+}

@@ -1,0 +1,204 @@
+//! HTTP to the Docker socket over SSH: each HTTP connection is a `direct-streamlocal` channel
+//! of the host's one SSH connection, pooled by hyper-util and handed to bollard.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+
+use bollard::{BollardRequest, Docker};
+use hyper::Uri;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::{Connected, Connection};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use russh::ChannelStream;
+use russh::client::Msg;
+
+use crate::ssh::{SshError, SshSession};
+
+/// Opens one socket channel per HTTP connection that the pool asks for.
+#[derive(Clone)]
+struct SocketConnector {
+    session: Arc<SshSession>,
+    socket_path: Arc<str>,
+}
+
+impl tower_service::Service<Uri> for SocketConnector {
+    type Response = SocketIo;
+    type Error = SshError;
+    type Future = Pin<Box<dyn Future<Output = Result<SocketIo, SshError>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: Uri) -> Self::Future {
+        let connector = self.clone();
+        Box::pin(async move {
+            let stream = connector
+                .session
+                .open_socket(&connector.socket_path)
+                .await?;
+            Ok(SocketIo(TokioIo::new(stream)))
+        })
+    }
+}
+
+/// A socket channel seen as an HTTP connection.
+struct SocketIo(TokioIo<ChannelStream<Msg>>);
+
+impl Connection for SocketIo {
+    fn connected(&self) -> Connected {
+        Connected::new()
+    }
+}
+
+impl hyper::rt::Read for SocketIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for SocketIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
+
+/// The negotiated API version, e.g. `1.41`, shared with the transport that prefixes every path.
+#[derive(Clone, Default)]
+pub(crate) struct VersionPrefix(Arc<OnceLock<String>>);
+
+impl VersionPrefix {
+    pub(crate) fn set(&self, version: &str) {
+        let _ = self.0.set(version.to_string());
+    }
+
+    /// bollard 0.21 drops its version prefix when it joins the path, so the daemon would answer
+    /// at its own newest version; putting the negotiated one back keeps response shapes stable.
+    fn apply(&self, uri: &Uri) -> Result<Uri, http::Error> {
+        let Some(version) = self.0.get() else {
+            return Ok(uri.clone());
+        };
+        let path_and_query = uri.path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+        if path_and_query.starts_with("/v1.") {
+            return Ok(uri.clone());
+        }
+        Ok(Uri::builder()
+            .scheme(uri.scheme_str().unwrap_or("http"))
+            .authority(uri.authority().map(|a| a.as_str()).unwrap_or("docker"))
+            .path_and_query(format!("/v{version}{path_and_query}"))
+            .build()?)
+    }
+}
+
+/// Counts the API calls made to one host, for the run's statistics.
+#[derive(Clone, Default)]
+pub(crate) struct CallCounter(Arc<AtomicU64>);
+
+impl CallCounter {
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Builds a bollard client whose every request travels over `session` to `socket_path`.
+pub(crate) fn docker_over_ssh(
+    session: Arc<SshSession>,
+    socket_path: &str,
+    version: VersionPrefix,
+    calls: CallCounter,
+    request_timeout_secs: u64,
+) -> Result<Docker, bollard::errors::Error> {
+    let connector = SocketConnector {
+        session,
+        socket_path: Arc::from(socket_path),
+    };
+    let client = Arc::new(
+        Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(16)
+            .build(connector),
+    );
+    let transport = move |request: BollardRequest| {
+        let client = Arc::clone(&client);
+        let version = version.clone();
+        calls.0.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let (mut parts, body) = request.into_parts();
+            parts.uri =
+                version
+                    .apply(&parts.uri)
+                    .map_err(|error| bollard::errors::Error::IOError {
+                        err: std::io::Error::other(error),
+                    })?;
+            let request = BollardRequest::from_parts(parts, body);
+            let response: Result<hyper::Response<Incoming>, _> = client.request(request).await;
+            response.map_err(|error| bollard::errors::Error::IOError {
+                err: std::io::Error::other(explain_client_error(&error)),
+            })
+        }
+    };
+    Docker::connect_with_custom_transport(
+        transport,
+        Some("http://docker"),
+        request_timeout_secs,
+        bollard::API_DEFAULT_VERSION,
+    )
+}
+
+/// The innermost useful cause of a pooled-client failure: usually the SSH channel refusal.
+fn explain_client_error(error: &hyper_util::client::legacy::Error) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(ssh) = cause.downcast_ref::<SshError>() {
+            return ssh.to_string();
+        }
+        source = cause.source();
+    }
+    match std::error::Error::source(error) {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_prefix_is_added_to_unversioned_paths() {
+        let prefix = VersionPrefix::default();
+        prefix.set("1.41");
+        let uri: Uri = "http://docker/images/x:1?force=false&noprune=false"
+            .parse()
+            .expect("uri");
+        assert_eq!(
+            prefix.apply(&uri).expect("apply").to_string(),
+            "http://docker/v1.41/images/x:1?force=false&noprune=false"
+        );
+    }
+
+    #[test]
+    fn paths_stay_unversioned_until_negotiated() {
+        let uri: Uri = "http://docker/_ping".parse().expect("uri");
+        assert_eq!(VersionPrefix::default().apply(&uri).expect("apply"), uri);
+    }
+}

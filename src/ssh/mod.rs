@@ -1,0 +1,12 @@
+//! SSH: one russh connection per host, host-key checking, authentication, and the channels
+//! that carry Docker API traffic.
+
+mod auth;
+mod error;
+mod known_hosts;
+mod session;
+mod statvfs;
+
+pub use error::SshError;
+pub use session::{SshOptions, SshSession, SshTarget};
+pub use statvfs::{FilesystemSpace, filesystem_space};

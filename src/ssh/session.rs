@@ -167,7 +167,7 @@ impl SshSession {
     }
 
     /// Ends the connection politely.
-    pub async fn close(self) {
+    pub async fn close(&self) {
         let _ = self
             .handle
             .disconnect(Disconnect::ByApplication, "", "en")

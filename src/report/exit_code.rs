@@ -1,0 +1,12 @@
+//! The process exit codes, documented in the README. Worse outcomes take precedence.
+
+/// Every selected host did all it was asked.
+pub const SUCCESS: i32 = 0;
+/// The engine refused some removal (conflict, no such image) on a reachable host.
+pub const REMOVAL_FAILED: i32 = 1;
+/// Bad input: arguments, inventory, image references. No host was contacted.
+pub const BAD_INPUT: i32 = 2;
+/// A host was reached but its run broke at a step (connection lost, unexpected API error).
+pub const HOST_FAILED: i32 = 3;
+/// A host could not be reached: TCP, host key, authentication, or its Docker socket.
+pub const HOST_UNREACHABLE: i32 = 4;

@@ -1,0 +1,122 @@
+//! The whole run: every host's report, the totals, and the exit code that follows.
+
+use serde::Serialize;
+
+use super::exit_code;
+use super::host_report::{HostReport, HostStatus};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetReport {
+    pub hosts: Vec<HostReport>,
+    pub totals: Totals,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub hosts: usize,
+    pub ok: usize,
+    pub partial: usize,
+    pub failed: usize,
+    pub unreachable: usize,
+    pub untagged: usize,
+    pub deleted: usize,
+    pub errors: usize,
+    pub reclaimed_bytes: u64,
+    #[serde(rename = "duration_ms")]
+    pub duration_ms: u64,
+}
+
+impl FleetReport {
+    pub fn new(hosts: Vec<HostReport>, duration: std::time::Duration) -> FleetReport {
+        let mut totals = Totals {
+            hosts: hosts.len(),
+            duration_ms: duration.as_millis() as u64,
+            ..Totals::default()
+        };
+        for host in &hosts {
+            match host.status {
+                HostStatus::Ok => totals.ok += 1,
+                HostStatus::Partial => totals.partial += 1,
+                HostStatus::Failed => totals.failed += 1,
+                HostStatus::Unreachable => totals.unreachable += 1,
+            }
+            totals.untagged += host.untagged_count();
+            totals.deleted += host.deleted_count();
+            totals.errors += host.error_count();
+            totals.reclaimed_bytes += host.reclaimed_bytes;
+        }
+        FleetReport { hosts, totals }
+    }
+
+    /// The worst outcome decides: unreachable, then failed, then refused removals.
+    pub fn exit_code(&self) -> i32 {
+        if self.totals.unreachable > 0 {
+            exit_code::HOST_UNREACHABLE
+        } else if self.totals.failed > 0 {
+            exit_code::HOST_FAILED
+        } else if self.totals.partial > 0 {
+            exit_code::REMOVAL_FAILED
+        } else {
+            exit_code::SUCCESS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::host_report::Step;
+
+    fn host(name: &str) -> HostReport {
+        HostReport::new(name, "127.0.0.1")
+    }
+
+    #[test]
+    fn all_ok_exits_zero() {
+        let report = FleetReport::new(vec![host("a"), host("b")], Default::default());
+        assert_eq!(report.exit_code(), exit_code::SUCCESS);
+    }
+
+    #[test]
+    fn unreachable_host_wins_over_refused_removal() {
+        let mut down = host("a");
+        down.fail(Step::Connect, "refused".into());
+        let mut partial = host("b");
+        partial.status = HostStatus::Partial;
+        let report = FleetReport::new(vec![down, partial], Default::default());
+        assert_eq!(report.exit_code(), exit_code::HOST_UNREACHABLE);
+        assert_eq!(report.totals.unreachable, 1);
+        assert_eq!(report.totals.partial, 1);
+    }
+
+    #[test]
+    fn docker_socket_failure_counts_as_unreachable() {
+        let mut host = host("a");
+        host.fail(Step::Docker, "socket refused".into());
+        assert_eq!(host.status, HostStatus::Unreachable);
+    }
+
+    #[test]
+    fn failure_after_connecting_is_failed_not_unreachable() {
+        let mut host = host("a");
+        host.fail(Step::Snapshot, "connection lost".into());
+        let report = FleetReport::new(vec![host], Default::default());
+        assert_eq!(report.exit_code(), exit_code::HOST_FAILED);
+    }
+
+    #[test]
+    fn forced_not_found_is_not_fatal_like_docker_rmi() {
+        let mut report = host("a");
+        report.results.push(crate::report::ImageResult {
+            image: "nope".into(),
+            error: Some("No such image: nope:latest".into()),
+            error_status: Some(404),
+            ..Default::default()
+        });
+        let mut forced = report.clone();
+        forced.settle_status(true);
+        assert_eq!(forced.status, HostStatus::Ok);
+        report.settle_status(false);
+        assert_eq!(report.status, HostStatus::Partial);
+    }
+}

@@ -1,0 +1,164 @@
+//! The outcome of one host's run, as a value: what happened, never what a progress bar showed.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::engine::EngineInfo;
+use crate::ssh::FilesystemSpace;
+
+/// How a host's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HostStatus {
+    /// Everything asked was done (with `-f`, images that were already absent count as done).
+    Ok,
+    /// Reached and worked on, but the engine refused some removal.
+    Partial,
+    /// Reached, but the run broke at a step.
+    Failed,
+    /// Not reached: TCP, host key, authentication, or the Docker socket.
+    Unreachable,
+}
+
+/// The step a host's run was at when it stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    Connect,
+    HostKey,
+    Auth,
+    Docker,
+    Snapshot,
+    Remove,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Connect => "connect",
+            Step::HostKey => "host-key",
+            Step::Auth => "auth",
+            Step::Docker => "docker",
+            Step::Snapshot => "snapshot",
+            Step::Remove => "remove",
+        }
+    }
+
+    /// Steps before the host is usable: failing one means the host is unreachable.
+    pub fn is_reachability(self) -> bool {
+        matches!(self, Step::Connect | Step::HostKey | Step::Auth | Step::Docker)
+    }
+}
+
+/// Why a host's run stopped early.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostFailure {
+    pub step: Step,
+    pub message: String,
+}
+
+/// The engine's answer to one image argument.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImageResult {
+    /// The argument as the user gave it.
+    pub image: String,
+    pub untagged: Vec<String>,
+    pub deleted: Vec<String>,
+    /// The engine's error message, as `docker rmi` would print it after "Error response from daemon: ".
+    pub error: Option<String>,
+    /// The engine's HTTP status for the error (404 no such image, 409 conflict, 400 bad name).
+    pub error_status: Option<u16>,
+    /// Σ DiffSize of the layers the engine reported deleted for this argument.
+    pub reclaimed_bytes: u64,
+}
+
+impl ImageResult {
+    /// An error that makes `docker rmi` exit non-zero: with `-f`, "no such image" does not.
+    pub fn is_fatal_error(&self, force: bool) -> bool {
+        match self.error_status {
+            None => false,
+            Some(404) if force => false,
+            Some(_) => true,
+        }
+    }
+}
+
+/// Everything the run did and learnt on one host.
+#[derive(Debug, Clone, Serialize)]
+pub struct HostReport {
+    pub host: String,
+    pub address: String,
+    pub status: HostStatus,
+    /// Set when the run stopped at a step (status failed or unreachable).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<HostFailure>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<EngineInfo>,
+    pub results: Vec<ImageResult>,
+    /// Σ DiffSize of every layer the engine reported deleted: what the disk got back.
+    pub reclaimed_bytes: u64,
+    /// Free space of the filesystem holding the Docker root, before and after the removals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub space_before: Option<FilesystemSpace>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub space_after: Option<FilesystemSpace>,
+    pub warnings: Vec<String>,
+    #[serde(serialize_with = "as_millis", rename = "duration_ms")]
+    pub duration: Duration,
+    /// Docker API calls made on this host (ping and negotiation included).
+    pub api_calls: u64,
+}
+
+impl HostReport {
+    pub fn new(host: &str, address: &str) -> HostReport {
+        HostReport {
+            host: host.to_string(),
+            address: address.to_string(),
+            status: HostStatus::Ok,
+            failure: None,
+            engine: None,
+            results: Vec::new(),
+            reclaimed_bytes: 0,
+            space_before: None,
+            space_after: None,
+            warnings: Vec::new(),
+            duration: Duration::ZERO,
+            api_calls: 0,
+        }
+    }
+
+    /// Records that the run stopped at `step`, and sets the status that follows from it.
+    pub fn fail(&mut self, step: Step, message: String) {
+        self.status = if step.is_reachability() {
+            HostStatus::Unreachable
+        } else {
+            HostStatus::Failed
+        };
+        self.failure = Some(HostFailure { step, message });
+    }
+
+    /// Sets `Partial` when some result carries an error `docker rmi` would exit non-zero for.
+    pub fn settle_status(&mut self, force: bool) {
+        if self.status == HostStatus::Ok && self.results.iter().any(|r| r.is_fatal_error(force)) {
+            self.status = HostStatus::Partial;
+        }
+    }
+
+    pub fn untagged_count(&self) -> usize {
+        self.results.iter().map(|result| result.untagged.len()).sum()
+    }
+
+    pub fn deleted_count(&self) -> usize {
+        self.results.iter().map(|result| result.deleted.len()).sum()
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.results.iter().filter(|result| result.error.is_some()).count()
+            + usize::from(self.failure.is_some())
+    }
+}
+
+fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u64(duration.as_millis() as u64)
+}

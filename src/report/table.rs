@@ -1,0 +1,90 @@
+//! The summary table for people, and the error lines that go with it.
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, Table};
+
+use super::fleet_report::FleetReport;
+use super::host_report::HostStatus;
+use super::format::{bytes, duration};
+
+/// One row per host and a totals row.
+pub fn render_table(report: &FleetReport) -> String {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(["host", "status", "untagged", "deleted", "errors", "freed", "time"]);
+    for host in &report.hosts {
+        table.add_row(vec![
+            Cell::new(&host.host),
+            Cell::new(status_text(host.status)),
+            number(host.untagged_count()),
+            number(host.deleted_count()),
+            number(host.error_count()),
+            Cell::new(bytes(host.reclaimed_bytes)).set_alignment(CellAlignment::Right),
+            Cell::new(duration(host.duration)).set_alignment(CellAlignment::Right),
+        ]);
+    }
+    let totals = &report.totals;
+    table.add_row(vec![
+        Cell::new(format!("total ({} hosts)", totals.hosts)),
+        Cell::new(totals_status(report)),
+        number(totals.untagged),
+        number(totals.deleted),
+        number(totals.errors),
+        Cell::new(bytes(totals.reclaimed_bytes)).set_alignment(CellAlignment::Right),
+        Cell::new(duration(std::time::Duration::from_millis(totals.duration_ms)))
+            .set_alignment(CellAlignment::Right),
+    ]);
+    table.to_string()
+}
+
+/// `error: <host>: <step>: <cause>` lines, one per failure, in host order.
+pub fn error_lines(report: &FleetReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    for host in &report.hosts {
+        if let Some(failure) = &host.failure {
+            lines.push(format!(
+                "error: {}: {}: {}",
+                host.host,
+                failure.step.as_str(),
+                failure.message
+            ));
+        }
+        for result in &host.results {
+            if let Some(message) = &result.error {
+                lines.push(format!("error: {}: remove {}: {}", host.host, result.image, message));
+            }
+        }
+        for warning in &host.warnings {
+            lines.push(format!("warning: {}: {}", host.host, warning));
+        }
+    }
+    lines
+}
+
+fn number(value: usize) -> Cell {
+    Cell::new(value).set_alignment(CellAlignment::Right)
+}
+
+fn status_text(status: HostStatus) -> &'static str {
+    match status {
+        HostStatus::Ok => "ok",
+        HostStatus::Partial => "partial",
+        HostStatus::Failed => "failed",
+        HostStatus::Unreachable => "unreachable",
+    }
+}
+
+fn totals_status(report: &FleetReport) -> String {
+    let totals = &report.totals;
+    let mut parts = vec![format!("{} ok", totals.ok)];
+    for (count, label) in [
+        (totals.partial, "partial"),
+        (totals.failed, "failed"),
+        (totals.unreachable, "unreachable"),
+    ] {
+        if count > 0 {
+            parts.push(format!("{count} {label}"));
+        }
+    }
+    parts.join(", ")
+}

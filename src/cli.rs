@@ -6,7 +6,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Remove Docker images across a fleet of hosts over SSH, exactly as `docker rmi` would on each.
 #[derive(Debug, Parser)]
-#[command(name = "fleetrmi", version, about, max_term_width = 100)]
+#[command(
+    name = "fleetrmi",
+    version,
+    about,
+    max_term_width = 100,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -19,11 +25,23 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Inventory file (Ansible YAML inventory format).
-    #[arg(short, long, global = true, env = "FLEETRMI_INVENTORY", value_name = "FILE")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "FLEETRMI_INVENTORY",
+        value_name = "FILE"
+    )]
     pub inventory: Option<PathBuf>,
 
     /// Hosts to run on: host or group names, comma-separated. Default: every host.
-    #[arg(short, long, global = true, env = "FLEETRMI_LIMIT", value_name = "PATTERN")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "FLEETRMI_LIMIT",
+        value_name = "PATTERN"
+    )]
     pub limit: Option<String>,
 
     /// How many hosts to work on at once.

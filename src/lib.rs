@@ -1,5 +1,13 @@
 //! fleetrmi: remove Docker images across a fleet of hosts over SSH.
 
+pub mod cli;
 pub mod engine;
+pub mod fleet;
+pub mod inventory;
+pub mod plan;
+pub mod reference;
+pub mod report;
+pub mod request;
+pub mod run;
 pub mod snapshot;
 pub mod ssh;

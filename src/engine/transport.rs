@@ -102,11 +102,11 @@ impl VersionPrefix {
         if path_and_query.starts_with("/v1.") {
             return Ok(uri.clone());
         }
-        Ok(Uri::builder()
+        Uri::builder()
             .scheme(uri.scheme_str().unwrap_or("http"))
             .authority(uri.authority().map(|a| a.as_str()).unwrap_or("docker"))
             .path_and_query(format!("/v{version}{path_and_query}"))
-            .build()?)
+            .build()
     }
 }
 

@@ -86,7 +86,9 @@ impl FleetProgress {
             line.finish_and_clear();
             bars.multi.remove(&line);
         }
-        let freed = bars.freed.fetch_add(report.reclaimed_bytes, Ordering::Relaxed)
+        let freed = bars
+            .freed
+            .fetch_add(report.reclaimed_bytes, Ordering::Relaxed)
             + report.reclaimed_bytes;
         let failed = if matches!(report.status, HostStatus::Failed | HostStatus::Unreachable) {
             bars.failed.fetch_add(1, Ordering::Relaxed) + 1

@@ -6,9 +6,9 @@ use crate::report::{HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
 use crate::ssh::filesystem_space;
 
+use super::HostTarget;
 use super::connect::{ConnectOptions, connect_host};
 use super::progress::HostProgress;
-use super::HostTarget;
 
 /// What the user asked `rmi` to do on every host.
 #[derive(Debug, Clone)]
@@ -74,7 +74,10 @@ async fn remove_one(
         image: image.to_string(),
         ..ImageResult::default()
     };
-    match engine.remove_image(image, request.force, request.no_prune).await {
+    match engine
+        .remove_image(image, request.force, request.no_prune)
+        .await
+    {
         Ok(outcome) => {
             result.reclaimed_bytes = outcome
                 .deleted

@@ -47,7 +47,10 @@ impl Step {
 
     /// Steps before the host is usable: failing one means the host is unreachable.
     pub fn is_reachability(self) -> bool {
-        matches!(self, Step::Connect | Step::HostKey | Step::Auth | Step::Docker)
+        matches!(
+            self,
+            Step::Connect | Step::HostKey | Step::Auth | Step::Docker
+        )
     }
 }
 
@@ -146,7 +149,10 @@ impl HostReport {
     }
 
     pub fn untagged_count(&self) -> usize {
-        self.results.iter().map(|result| result.untagged.len()).sum()
+        self.results
+            .iter()
+            .map(|result| result.untagged.len())
+            .sum()
     }
 
     pub fn deleted_count(&self) -> usize {
@@ -154,7 +160,10 @@ impl HostReport {
     }
 
     pub fn error_count(&self) -> usize {
-        self.results.iter().filter(|result| result.error.is_some()).count()
+        self.results
+            .iter()
+            .filter(|result| result.error.is_some())
+            .count()
             + usize::from(self.failure.is_some())
     }
 }

@@ -4,14 +4,16 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, CellAlignment, Table};
 
 use super::fleet_report::FleetReport;
-use super::host_report::HostStatus;
 use super::format::{bytes, duration};
+use super::host_report::HostStatus;
 
 /// One row per host and a totals row.
 pub fn render_table(report: &FleetReport) -> String {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(["host", "status", "untagged", "deleted", "errors", "freed", "time"]);
+    table.set_header([
+        "host", "status", "untagged", "deleted", "errors", "freed", "time",
+    ]);
     for host in &report.hosts {
         table.add_row(vec![
             Cell::new(&host.host),
@@ -31,8 +33,10 @@ pub fn render_table(report: &FleetReport) -> String {
         number(totals.deleted),
         number(totals.errors),
         Cell::new(bytes(totals.reclaimed_bytes)).set_alignment(CellAlignment::Right),
-        Cell::new(duration(std::time::Duration::from_millis(totals.duration_ms)))
-            .set_alignment(CellAlignment::Right),
+        Cell::new(duration(std::time::Duration::from_millis(
+            totals.duration_ms,
+        )))
+        .set_alignment(CellAlignment::Right),
     ]);
     table.to_string()
 }
@@ -51,7 +55,10 @@ pub fn error_lines(report: &FleetReport) -> Vec<String> {
         }
         for result in &host.results {
             if let Some(message) = &result.error {
-                lines.push(format!("error: {}: remove {}: {}", host.host, result.image, message));
+                lines.push(format!(
+                    "error: {}: remove {}: {}",
+                    host.host, result.image, message
+                ));
             }
         }
         for warning in &host.warnings {

@@ -1,0 +1,293 @@
+//! A host as the rest of fleetrmi sees it: where to connect and how, after the variables of all its
+//! groups and its own are applied in order of precedence.
+//!
+//! Precedence follows Ansible: the host's own variables win over those of any group; among
+//! groups, a deeper group (a longer chain of parents up to `all`) wins over a shallower one, so a
+//! child beats its parent and every group beats `all`. Groups at the same depth are ordered by
+//! `ansible_group_priority` (default 1, higher wins), then by name: the one that sorts last wins.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::connection::{Setting, SettingValue};
+use super::groups::{Group, GroupTree, HostDef};
+use super::vars::VarLayer;
+
+/// The default SSH port.
+pub(crate) const DEFAULT_PORT: u16 = 22;
+
+/// The Docker socket of a rootful daemon.
+pub(crate) const DEFAULT_DOCKER_SOCKET: &str = "/var/run/docker.sock";
+
+/// One host of the inventory, with every setting resolved.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HostEntry {
+    /// The inventory name (`inventory_hostname` in Ansible).
+    pub name: String,
+    /// Where to connect: `ansible_host`, or the name.
+    pub address: String,
+    /// `ansible_port`, or 22.
+    pub port: u16,
+    /// `ansible_user`; when unset, the SSH layer decides (e.g. from `~/.ssh/config`).
+    pub user: Option<String>,
+    /// `ansible_ssh_private_key_file`, with a leading `~/` expanded.
+    pub identity_file: Option<PathBuf>,
+    /// `docker_socket`, or `/var/run/docker.sock`.
+    pub docker_socket: String,
+    /// Every group the host belongs to, `all` included, sorted by name.
+    pub groups: Vec<String>,
+    /// The effective variables, all levels merged. Connection variables appear under their
+    /// Ansible names (`ansible_port`) even where the file used an alias (`port`).
+    pub vars: BTreeMap<String, Value>,
+}
+
+/// Resolves every host of the tree, in the tree's order.
+pub(crate) fn resolve_hosts(tree: &GroupTree) -> Vec<HostEntry> {
+    tree.hosts
+        .iter()
+        .map(|host| resolve_host(tree, host))
+        .collect()
+}
+
+fn resolve_host(tree: &GroupTree, host: &HostDef) -> HostEntry {
+    let mut groups: Vec<&Group> = tree
+        .memberships(host)
+        .into_iter()
+        .map(|id| &tree.groups[id])
+        .collect();
+    groups.sort_by(|a, b| precedence_key(a).cmp(&precedence_key(b)));
+    let mut effective = VarLayer::default();
+    for group in &groups {
+        effective.overlay(&group.vars);
+    }
+    effective.overlay(&host.vars);
+
+    let mut group_names: Vec<String> = groups.iter().map(|group| group.name.clone()).collect();
+    group_names.sort();
+    HostEntry {
+        name: host.name.clone(),
+        address: match effective.setting(Setting::Address) {
+            Some(SettingValue::Address(address)) => address.clone(),
+            _ => host.name.clone(),
+        },
+        port: match effective.setting(Setting::Port) {
+            Some(SettingValue::Port(port)) => *port,
+            _ => DEFAULT_PORT,
+        },
+        user: match effective.setting(Setting::User) {
+            Some(SettingValue::User(user)) => Some(user.clone()),
+            _ => None,
+        },
+        identity_file: match effective.setting(Setting::IdentityFile) {
+            Some(SettingValue::IdentityFile(path)) => Some(path.clone()),
+            _ => None,
+        },
+        docker_socket: match effective.setting(Setting::DockerSocket) {
+            Some(SettingValue::DockerSocket(path)) => path.clone(),
+            _ => DEFAULT_DOCKER_SOCKET.to_owned(),
+        },
+        groups: group_names,
+        vars: effective.values(),
+    }
+}
+
+/// Groups are applied in ascending order of this key, so the last one applied wins.
+fn precedence_key(group: &Group) -> (usize, i64, &str) {
+    (group.depth, group.priority, &group.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::testing::{host, parse};
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let inventory = parse("all:\n  hosts:\n    web1:\n").expect("valid");
+        let web1 = host(&inventory, "web1");
+        assert_eq!(web1.address, "web1");
+        assert_eq!(web1.port, 22);
+        assert_eq!(web1.user, None);
+        assert_eq!(web1.identity_file, None);
+        assert_eq!(web1.docker_socket, "/var/run/docker.sock");
+        assert_eq!(web1.groups, ["all", "ungrouped"]);
+        assert!(web1.vars.is_empty());
+    }
+
+    #[test]
+    fn host_inherits_vars_across_nested_groups() {
+        let inventory = parse(
+            "all:\n  vars:\n    ansible_user: ci\n  children:\n    farm:\n      vars:\n        ansible_port: 2222\n      children:\n        arm:\n          vars:\n            docker_socket: /run/docker.sock\n          hosts:\n            arm1:\n",
+        )
+        .expect("valid");
+        let arm1 = host(&inventory, "arm1");
+        assert_eq!(arm1.user.as_deref(), Some("ci"));
+        assert_eq!(arm1.port, 2222);
+        assert_eq!(arm1.docker_socket, "/run/docker.sock");
+        assert_eq!(arm1.groups, ["all", "arm", "farm"]);
+    }
+
+    #[test]
+    fn host_vars_beat_child_group_beats_parent_group_beats_all() {
+        let inventory = parse(
+            "all:\n  vars: {level: all, a: all, b: all, c: all}\n  children:\n    parent:\n      vars: {level: parent, a: parent, b: parent}\n      children:\n        child:\n          vars: {level: child, a: child}\n          hosts:\n            h1: {level: host}\n",
+        )
+        .expect("valid");
+        let vars = &host(&inventory, "h1").vars;
+        assert_eq!(vars["level"], json!("host"));
+        assert_eq!(vars["a"], json!("child"));
+        assert_eq!(vars["b"], json!("parent"));
+        assert_eq!(vars["c"], json!("all"));
+    }
+
+    #[test]
+    fn host_in_two_groups_gets_vars_of_both() {
+        let inventory = parse(
+            "all:\n  children:\n    web:\n      vars: {role: web}\n      hosts: {h1: }\n    monitored:\n      vars: {scrape: true}\n      hosts: {h1: }\n",
+        )
+        .expect("valid");
+        let h1 = host(&inventory, "h1");
+        assert_eq!(h1.vars["role"], json!("web"));
+        assert_eq!(h1.vars["scrape"], json!(true));
+        assert_eq!(h1.groups, ["all", "monitored", "web"]);
+        assert_eq!(inventory.hosts().len(), 1);
+    }
+
+    #[test]
+    fn sibling_groups_at_the_same_depth_tie_break_by_name_last_wins() {
+        // `zeta` is written first but sorts last, so it wins over `alpha`.
+        let inventory = parse(
+            "all:\n  children:\n    zeta:\n      vars: {port: 2002}\n      hosts: {h1: }\n    alpha:\n      vars: {port: 2001}\n      hosts: {h1: }\n",
+        )
+        .expect("valid");
+        assert_eq!(host(&inventory, "h1").port, 2002);
+    }
+
+    #[test]
+    fn deeper_group_beats_a_shallower_group_whatever_the_names() {
+        let inventory = parse(
+            "all:\n  children:\n    zz_top:\n      vars: {x: shallow}\n      hosts: {h1: }\n    aa:\n      children:\n        aa_child:\n          vars: {x: deep}\n          hosts: {h1: }\n",
+        )
+        .expect("valid");
+        assert_eq!(host(&inventory, "h1").vars["x"], json!("deep"));
+    }
+
+    #[test]
+    fn group_priority_beats_name_at_the_same_depth() {
+        let inventory = parse(
+            "all:\n  children:\n    zeta:\n      vars: {x: zeta}\n      hosts: {h1: }\n    alpha:\n      vars: {x: alpha, ansible_group_priority: 5}\n      hosts: {h1: }\n",
+        )
+        .expect("valid");
+        assert_eq!(host(&inventory, "h1").vars["x"], json!("alpha"));
+    }
+
+    #[test]
+    fn alias_at_host_level_overrides_ansible_name_at_group_level() {
+        let inventory = parse(
+            "all:\n  vars:\n    ansible_port: 2200\n    ansible_host: shared.example\n  hosts:\n    h1:\n      port: 2222\n      address: 10.0.0.1\n",
+        )
+        .expect("valid");
+        let h1 = host(&inventory, "h1");
+        assert_eq!(h1.port, 2222);
+        assert_eq!(h1.address, "10.0.0.1");
+        assert_eq!(h1.vars["ansible_port"], json!(2222));
+        assert!(!h1.vars.contains_key("port"));
+    }
+
+    #[test]
+    fn all_aliases_fill_the_connection_fields() {
+        let inventory = parse(
+            "all:\n  hosts:\n    h1:\n      address: 10.0.0.1\n      port: \"2222\"\n      user: deploy\n      identity_file: ~/.ssh/fleet\n      docker_socket: /run/user/1000/docker.sock\n",
+        )
+        .expect("valid");
+        let h1 = host(&inventory, "h1");
+        assert_eq!(h1.address, "10.0.0.1");
+        assert_eq!(h1.port, 2222);
+        assert_eq!(h1.user.as_deref(), Some("deploy"));
+        assert_eq!(
+            h1.identity_file.as_deref(),
+            Some(std::path::Path::new("/home/tester/.ssh/fleet"))
+        );
+        assert_eq!(h1.docker_socket, "/run/user/1000/docker.sock");
+    }
+
+    #[test]
+    fn ansible_names_fill_the_connection_fields() {
+        let inventory = parse(
+            "all:\n  hosts:\n    h1:\n      ansible_host: 10.0.0.1\n      ansible_port: 2222\n      ansible_user: deploy\n      ansible_ssh_private_key_file: /keys/fleet\n",
+        )
+        .expect("valid");
+        let h1 = host(&inventory, "h1");
+        assert_eq!((h1.address.as_str(), h1.port), ("10.0.0.1", 2222));
+        assert_eq!(h1.user.as_deref(), Some("deploy"));
+        assert_eq!(
+            h1.identity_file.as_deref(),
+            Some(std::path::Path::new("/keys/fleet"))
+        );
+    }
+
+    #[test]
+    fn quoted_port_keeps_its_written_value_in_vars() {
+        let inventory = parse("all:\n  hosts:\n    h1: {ansible_port: \"2222\"}\n").expect("valid");
+        let h1 = host(&inventory, "h1");
+        assert_eq!(h1.port, 2222);
+        assert_eq!(h1.vars["ansible_port"], json!("2222"));
+    }
+
+    #[test]
+    fn host_written_twice_merges_its_vars_later_wins() {
+        let inventory = parse(
+            "all:\n  children:\n    a:\n      hosts:\n        h1: {x: first, y: first}\n    b:\n      hosts:\n        h1: {x: second}\n",
+        )
+        .expect("valid");
+        let h1 = host(&inventory, "h1");
+        assert_eq!(h1.vars["x"], json!("second"));
+        assert_eq!(h1.vars["y"], json!("first"));
+    }
+
+    #[test]
+    fn group_vars_written_in_two_places_merge() {
+        let inventory = parse(
+            "all:\n  children:\n    lab:\n      vars: {a: 1, b: 1}\n      hosts: {h1: }\n    x:\n      children:\n        lab:\n          vars: {b: 2}\n",
+        )
+        .expect("valid");
+        let h1 = host(&inventory, "h1");
+        assert_eq!(h1.vars["a"], json!(1));
+        assert_eq!(h1.vars["b"], json!(2));
+        assert_eq!(h1.groups, ["all", "lab", "x"]);
+    }
+
+    #[test]
+    fn yaml_merge_keys_share_vars_between_hosts() {
+        let inventory = parse(
+            "all:\n  hosts:\n    h1: &common\n      ansible_user: ci\n      port: 2200\n    h2:\n      <<: *common\n      port: 2201\n",
+        )
+        .expect("valid");
+        let h2 = host(&inventory, "h2");
+        assert_eq!(h2.user.as_deref(), Some("ci"));
+        assert_eq!(h2.port, 2201);
+    }
+
+    #[test]
+    fn host_entry_serializes_with_its_field_names() {
+        let inventory =
+            parse("all:\n  hosts:\n    h1: {port: 2222, team: infra}\n").expect("valid");
+        let json = serde_json::to_value(host(&inventory, "h1")).expect("serializable");
+        assert_eq!(
+            json,
+            json!({
+                "name": "h1",
+                "address": "h1",
+                "port": 2222,
+                "user": null,
+                "identity_file": null,
+                "docker_socket": "/var/run/docker.sock",
+                "groups": ["all", "ungrouped"],
+                "vars": {"ansible_port": 2222, "team": "infra"},
+            })
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! The removal planner: a pure model of the engine's image delete (dockerd 20.10, classic image
+//! store), run on a host's snapshot, so `--dry-run` shows exactly what a real run will do.
+//!
+//! [`plan_removal`] loads the snapshot into a [`SimulatedStore`] and replays `docker rmi`
+//! request by request. Each request goes through the engine's steps: reference check (grammar,
+//! lookup, the container using a last reference), tag removal, dependency check (conflicts),
+//! deletion with layer analysis (reference-counted layers), parent pruning, and finally the space
+//! reclaim (bytes freed on disk, and the fall of `LayersSize`).
+
+mod conflict;
+mod delete;
+mod engine_error;
+mod layer_store;
+mod lookup;
+mod record;
+mod reference_store;
+mod removal;
+mod request;
+mod space;
+mod store;
+
+#[cfg(test)]
+mod conformance;
+#[cfg(test)]
+mod test_support;
+#[cfg(test)]
+mod transcripts;
+
+pub use engine_error::EngineError;
+pub use record::DeleteRecord;
+pub use removal::{PlannedRemoval, RemovalPlan, plan_removal};
+pub use request::RemovalRequest;
+pub use store::SimulatedStore;

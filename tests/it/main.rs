@@ -1,0 +1,6 @@
+//! Integration tests: the real fleetrmi binary against a lab of real sshd + dockerd hosts.
+
+mod faults;
+mod harness;
+mod parity;
+mod rmi;

@@ -1,0 +1,199 @@
+//! `fleetrmi rmi` on one lab host against `docker rmi` on another seeded the same way:
+//! the same records, the same errors, the same exit code, and the same engine state after.
+
+use crate::harness::{Hosts, Run, lab};
+
+/// What `docker rmi` printed: records in order, and the daemon's error messages.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    records: Vec<String>,
+    errors: Vec<String>,
+    code: i32,
+}
+
+fn docker_outcome(run: &Run) -> Outcome {
+    Outcome {
+        records: run.stdout.lines().map(str::to_string).collect(),
+        errors: run
+            .stderr
+            .lines()
+            .filter_map(|line| line.strip_prefix("Error response from daemon: "))
+            .map(mask_container_ids)
+            .collect(),
+        code: run.code,
+    }
+}
+
+/// Containers are created per host, so their IDs differ between two hosts seeded alike.
+fn mask_container_ids(message: &str) -> String {
+    let mut masked = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find("container ") {
+        let (before, after) = rest.split_at(at + "container ".len());
+        masked.push_str(before);
+        let id_length = after.chars().take_while(char::is_ascii_hexdigit).count();
+        if id_length == 12 {
+            masked.push_str("<container>");
+            rest = &after[12..];
+        } else {
+            rest = after;
+        }
+    }
+    masked.push_str(rest);
+    masked
+}
+
+fn fleetrmi_outcome(run: &Run) -> Outcome {
+    let json = run.json();
+    let host = &json["hosts"][0];
+    assert!(host["failure"].is_null(), "host failed: {host}");
+    let mut records = Vec::new();
+    let mut errors = Vec::new();
+    for result in host["results"].as_array().expect("results") {
+        for reference in result["untagged"].as_array().expect("untagged") {
+            records.push(format!("Untagged: {}", reference.as_str().expect("text")));
+        }
+        for id in result["deleted"].as_array().expect("deleted") {
+            records.push(format!("Deleted: {}", id.as_str().expect("text")));
+        }
+        if let Some(message) = result["error"].as_str() {
+            errors.push(mask_container_ids(message));
+        }
+    }
+    Outcome {
+        records,
+        errors,
+        code: run.code,
+    }
+}
+
+/// Runs each step with `docker rmi` on host 0 and `fleetrmi rmi` on host 1, comparing as it goes.
+/// Returns fleetrmi's JSON for each step.
+fn assert_steps_match_docker(hosts: &Hosts, steps: &[&[&str]]) -> Vec<serde_json::Value> {
+    let mut reports = Vec::new();
+    for step in steps {
+        let step: Vec<String> = step.iter().map(|arg| resolve(hosts, arg)).collect();
+        let step: Vec<&str> = step.iter().map(String::as_str).collect();
+        let mut docker_args = vec!["rmi"];
+        docker_args.extend(&step);
+        let docker = docker_outcome(&hosts.docker(0, &docker_args));
+        let mut fleet_args = vec!["--output", "json", "rmi"];
+        fleet_args.extend(&step);
+        let run = hosts.fleetrmi_on(&[1], &fleet_args);
+        let fleet = fleetrmi_outcome(&run);
+        assert_eq!(
+            fleet, docker,
+            "step {step:?}: fleetrmi differs from docker rmi\n{}",
+            run.stderr
+        );
+        assert_eq!(
+            hosts.images(1),
+            hosts.images(0),
+            "step {step:?}: engine state differs after the step"
+        );
+        reports.push(run.json());
+    }
+    reports
+}
+
+/// `@id:REF` in a step stands for the full image ID of REF, `@short:REF` for its first 12 digits.
+fn resolve(hosts: &Hosts, arg: &str) -> String {
+    if let Some(reference) = arg.strip_prefix("@id:") {
+        hosts.image_id(0, reference)
+    } else if let Some(reference) = arg.strip_prefix("@short:") {
+        hosts.image_id(0, reference)["sha256:".len()..][..12].to_string()
+    } else {
+        arg.to_string()
+    }
+}
+
+#[test]
+fn multi_tag_image_by_tag_then_by_id_without_and_with_force() {
+    let hosts = lab().take(2);
+
+    let reports = assert_steps_match_docker(
+        &hosts,
+        &[&["multi:2"], &["@id:multi:1"], &["-f", "@id:multi:1"]],
+    );
+    assert_eq!(reports[1]["hosts"][0]["results"][0]["error_status"], 409);
+    assert_eq!(reports[2]["hosts"][0]["status"], "ok");
+}
+
+#[test]
+fn image_of_running_container_by_tag_and_id_with_and_without_force() {
+    let hosts = lab().take(2);
+    let id = hosts.image_id(0, "run:1");
+    assert_steps_match_docker(
+        &hosts,
+        &[&["run:1"], &[&id], &["-f", &id], &["-f", "run:1"], &[&id]],
+    );
+}
+
+#[test]
+fn image_of_stopped_container_without_and_with_force() {
+    let hosts = lab().take(2);
+    let id = hosts.image_id(0, "stopped:1");
+    let before = hosts.layers_size(1);
+    let reports =
+        assert_steps_match_docker(&hosts, &[&["stopped:1"], &[&id], &["-f", "stopped:1"]]);
+    // The container still holds the layers: the disk frees nothing, LayersSize drops anyway.
+    let forced = &reports[2]["hosts"][0];
+    assert_eq!(forced["reclaimed_bytes"], 0);
+    assert!(
+        hosts.layers_size(1) < before,
+        "LayersSize should drop for a forced removal"
+    );
+}
+
+#[test]
+fn parent_of_a_child_image_by_id_and_by_tag() {
+    let hosts = lab().take(2);
+    assert_steps_match_docker(
+        &hosts,
+        &[&["@id:base:1"], &["-f", "@id:base:1"], &["base:1"]],
+    );
+}
+
+#[test]
+fn missing_image_with_and_without_force_and_mixed_arguments() {
+    let hosts = lab().take(2);
+    let reports = assert_steps_match_docker(
+        &hosts,
+        &[
+            &["nope:1"],
+            &["-f", "nope:1"],
+            &["app:1", "nope", "run:1"],
+            &["-f", "nope", "app:2"],
+        ],
+    );
+    assert_eq!(reports[0]["hosts"][0]["status"], "partial");
+    assert_eq!(reports[1]["hosts"][0]["status"], "ok");
+}
+
+#[test]
+fn no_prune_leaves_untagged_parents_then_prune_takes_them() {
+    let hosts = lab().take(2);
+    assert_steps_match_docker(&hosts, &[&["--no-prune", "chain:1"]]);
+    let dangling = hosts.docker(1, &["images", "-q", "--no-trunc", "-f", "dangling=true"]);
+    assert!(
+        !dangling.stdout.trim().is_empty(),
+        "intermediate parents should be left dangling"
+    );
+}
+
+#[test]
+fn short_id_and_last_tag_delete_the_image_and_its_layers() {
+    let hosts = lab().take(2);
+    let before = hosts.layers_size(1);
+    let reports = assert_steps_match_docker(&hosts, &[&["@short:unique:1"], &["app:3", "chain:1"]]);
+    let freed: u64 = reports
+        .iter()
+        .map(|r| r["hosts"][0]["reclaimed_bytes"].as_u64().expect("bytes"))
+        .sum();
+    assert!(freed > 0);
+    assert_eq!(
+        before - hosts.layers_size(1),
+        freed,
+        "bytes freed must equal the LayersSize drop"
+    );
+}

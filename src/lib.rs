@@ -1,6 +1,7 @@
 //! fleetrmi: remove Docker images across a fleet of hosts over SSH.
 
 pub mod cli;
+pub mod commands;
 pub mod engine;
 pub mod fleet;
 pub mod inventory;

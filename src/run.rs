@@ -1,15 +1,10 @@
-//! The top of the program: parse, run the command, render, and choose the exit code.
-
-use std::io::IsTerminal;
-use std::time::Instant;
+//! The top of the program: parse, run the command, and choose the exit code.
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, GlobalArgs, OutputFormat, RmiArgs};
-use crate::fleet::progress::{FleetProgress, should_draw};
-use crate::fleet::{RmiRequest, rmi_on_host, run_on_hosts};
-use crate::report::{FleetReport, error_lines, exit_code, render_json, render_table};
-use crate::request::{InputError, check_images, select_fleet};
+use crate::cli::Cli;
+use crate::commands::run_command;
+use crate::report::exit_code;
 
 /// Runs fleetrmi with the process's arguments and returns the exit code.
 pub fn run() -> i32 {
@@ -43,53 +38,5 @@ pub fn run() -> i32 {
             }
             exit_code::BAD_INPUT
         }
-    }
-}
-
-async fn run_command(cli: Cli) -> Result<i32, InputError> {
-    match cli.command {
-        Command::Rmi(args) => rmi(&cli.global, args).await,
-    }
-}
-
-async fn rmi(global: &GlobalArgs, args: RmiArgs) -> Result<i32, InputError> {
-    check_images(&args.images)?;
-    let fleet = select_fleet(global)?;
-    let request = RmiRequest {
-        images: args.images,
-        force: args.force,
-        no_prune: args.no_prune,
-    };
-    let progress = FleetProgress::new(
-        should_draw(
-            std::io::stderr().is_terminal(),
-            global.quiet,
-            global.output != OutputFormat::Table,
-        ),
-        fleet.hosts.len(),
-    );
-    let started = Instant::now();
-    let reports = run_on_hosts(
-        &fleet.hosts,
-        fleet.forks,
-        &progress,
-        |host, host_progress| rmi_on_host(host, &request, &fleet.connect, host_progress),
-    )
-    .await;
-    progress.finish();
-    let report = FleetReport::new(reports, started.elapsed());
-    print_report(&report, global.output);
-    Ok(report.exit_code())
-}
-
-fn print_report(report: &FleetReport, format: OutputFormat) {
-    match format {
-        OutputFormat::Table => {
-            println!("{}", render_table(report));
-        }
-        OutputFormat::Json => println!("{}", render_json(report)),
-    }
-    for line in error_lines(report) {
-        eprintln!("{line}");
     }
 }

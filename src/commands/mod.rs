@@ -1,0 +1,28 @@
+//! One module per subcommand: each turns its checked arguments into a fleet run and a report.
+
+mod rmi;
+
+use std::io::IsTerminal;
+
+use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
+use crate::fleet::progress::{FleetProgress, should_draw};
+use crate::request::InputError;
+
+/// Runs the parsed command and returns the exit code; `Err` is bad input (exit 2).
+pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
+    match cli.command {
+        Command::Rmi(args) => rmi::run(&cli.global, args).await,
+    }
+}
+
+/// The progress display a command should use for `hosts` hosts.
+pub(crate) fn progress_for(global: &GlobalArgs, hosts: usize) -> FleetProgress {
+    FleetProgress::new(
+        should_draw(
+            std::io::stderr().is_terminal(),
+            global.quiet,
+            global.output != OutputFormat::Table,
+        ),
+        hosts,
+    )
+}

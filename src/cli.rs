@@ -97,6 +97,11 @@ pub struct RmiArgs {
     /// Do not delete untagged parents.
     #[arg(long)]
     pub no_prune: bool,
+
+    /// Change nothing: connect, read each host's state, and show what would be untagged, deleted
+    /// and refused, and the bytes that would be freed. Exits with the code the real run would.
+    #[arg(long, visible_alias = "check")]
+    pub dry_run: bool,
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {

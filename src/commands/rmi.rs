@@ -14,6 +14,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         images: args.images,
         force: args.force,
         no_prune: args.no_prune,
+        dry_run: args.dry_run,
     };
     let progress = super::progress_for(global, fleet.hosts.len());
     let started = Instant::now();
@@ -25,7 +26,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
     )
     .await;
     progress.finish();
-    let report = FleetReport::new(reports, started.elapsed());
+    let report = FleetReport::with_mode(reports, started.elapsed(), request.dry_run);
     print_report(&report, global.output);
     Ok(report.exit_code())
 }

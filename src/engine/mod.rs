@@ -12,7 +12,6 @@ use bollard::Docker;
 
 pub use api_version::ApiVersion;
 pub use error::EngineError;
-pub use removal::RemovalOutcome;
 
 use crate::ssh::SshSession;
 use transport::{CallCounter, VersionPrefix, docker_over_ssh};

@@ -7,6 +7,8 @@ use super::host_report::{HostReport, HostStatus};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetReport {
+    /// True when nothing was changed: the results are the plan's predictions.
+    pub dry_run: bool,
     pub hosts: Vec<HostReport>,
     pub totals: Totals,
 }
@@ -22,12 +24,21 @@ pub struct Totals {
     pub deleted: usize,
     pub errors: usize,
     pub reclaimed_bytes: u64,
+    pub predicted_bytes: u64,
     #[serde(rename = "duration_ms")]
     pub duration_ms: u64,
 }
 
 impl FleetReport {
     pub fn new(hosts: Vec<HostReport>, duration: std::time::Duration) -> FleetReport {
+        Self::with_mode(hosts, duration, false)
+    }
+
+    pub fn with_mode(
+        hosts: Vec<HostReport>,
+        duration: std::time::Duration,
+        dry_run: bool,
+    ) -> FleetReport {
         let mut totals = Totals {
             hosts: hosts.len(),
             duration_ms: duration.as_millis() as u64,
@@ -44,8 +55,13 @@ impl FleetReport {
             totals.deleted += host.deleted_count();
             totals.errors += host.error_count();
             totals.reclaimed_bytes += host.reclaimed_bytes;
+            totals.predicted_bytes += host.predicted_bytes.unwrap_or(0);
         }
-        FleetReport { hosts, totals }
+        FleetReport {
+            dry_run,
+            hosts,
+            totals,
+        }
     }
 
     /// The worst outcome decides: unreachable, then failed, then refused removals.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::engine::EngineInfo;
+use crate::plan::DeleteRecord;
 use crate::ssh::FilesystemSpace;
 
 /// How a host's run ended.
@@ -72,8 +73,48 @@ pub struct ImageResult {
     pub error: Option<String>,
     /// The engine's HTTP status for the error (404 no such image, 409 conflict, 400 bad name).
     pub error_status: Option<u16>,
-    /// Σ DiffSize of the layers the engine reported deleted for this argument.
+    /// Σ DiffSize of the layers the engine reported deleted for this argument
+    /// (in a dry run: of the layers the plan says it would delete).
     pub reclaimed_bytes: u64,
+}
+
+impl ImageResult {
+    /// The result with the records and error of an engine answer (real or planned).
+    pub fn from_records(
+        image: &str,
+        records: &[DeleteRecord],
+        error: Option<(u16, String)>,
+        layer_sizes: &std::collections::BTreeMap<String, u64>,
+    ) -> ImageResult {
+        let mut result = ImageResult {
+            image: image.to_string(),
+            ..ImageResult::default()
+        };
+        for record in records {
+            match record {
+                DeleteRecord::Untagged(reference) => result.untagged.push(reference.clone()),
+                DeleteRecord::Deleted(id) => {
+                    result.reclaimed_bytes += layer_sizes.get(id).copied().unwrap_or(0);
+                    result.deleted.push(id.clone());
+                }
+            }
+        }
+        if let Some((status, message)) = error {
+            result.error_status = Some(status);
+            result.error = Some(message);
+        }
+        result
+    }
+
+    /// The engine entries in `docker rmi`'s order: untags, then deletions.
+    pub fn records(&self) -> Vec<DeleteRecord> {
+        self.untagged
+            .iter()
+            .cloned()
+            .map(DeleteRecord::Untagged)
+            .chain(self.deleted.iter().cloned().map(DeleteRecord::Deleted))
+            .collect()
+    }
 }
 
 impl ImageResult {
@@ -99,8 +140,12 @@ pub struct HostReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineInfo>,
     pub results: Vec<ImageResult>,
-    /// Σ DiffSize of every layer the engine reported deleted: what the disk got back.
+    /// Σ DiffSize of every layer the engine reported deleted: what the disk got back
+    /// (0 in a dry run, where nothing is done).
     pub reclaimed_bytes: u64,
+    /// Σ DiffSize of the layers the plan says will be freed on disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_bytes: Option<u64>,
     /// Free space of the filesystem holding the Docker root, before and after the removals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub space_before: Option<FilesystemSpace>,
@@ -123,6 +168,7 @@ impl HostReport {
             engine: None,
             results: Vec::new(),
             reclaimed_bytes: 0,
+            predicted_bytes: None,
             space_before: None,
             space_after: None,
             warnings: Vec::new(),

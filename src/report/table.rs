@@ -11,9 +11,28 @@ use super::host_report::HostStatus;
 pub fn render_table(report: &FleetReport) -> String {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header([
-        "host", "status", "untagged", "deleted", "errors", "freed", "time",
-    ]);
+    if report.dry_run {
+        table.set_header([
+            "host",
+            "status",
+            "would untag",
+            "would delete",
+            "errors",
+            "would free",
+            "time",
+        ]);
+    } else {
+        table.set_header([
+            "host", "status", "untagged", "deleted", "errors", "freed", "time",
+        ]);
+    }
+    let freed = |reclaimed: u64, predicted: Option<u64>| {
+        if report.dry_run {
+            bytes(predicted.unwrap_or(0))
+        } else {
+            bytes(reclaimed)
+        }
+    };
     for host in &report.hosts {
         table.add_row(vec![
             Cell::new(&host.host),
@@ -21,7 +40,8 @@ pub fn render_table(report: &FleetReport) -> String {
             number(host.untagged_count()),
             number(host.deleted_count()),
             number(host.error_count()),
-            Cell::new(bytes(host.reclaimed_bytes)).set_alignment(CellAlignment::Right),
+            Cell::new(freed(host.reclaimed_bytes, host.predicted_bytes))
+                .set_alignment(CellAlignment::Right),
             Cell::new(duration(host.duration)).set_alignment(CellAlignment::Right),
         ]);
     }
@@ -32,13 +52,18 @@ pub fn render_table(report: &FleetReport) -> String {
         number(totals.untagged),
         number(totals.deleted),
         number(totals.errors),
-        Cell::new(bytes(totals.reclaimed_bytes)).set_alignment(CellAlignment::Right),
+        Cell::new(freed(totals.reclaimed_bytes, Some(totals.predicted_bytes)))
+            .set_alignment(CellAlignment::Right),
         Cell::new(duration(std::time::Duration::from_millis(
             totals.duration_ms,
         )))
         .set_alignment(CellAlignment::Right),
     ]);
-    table.to_string()
+    let mut text = table.to_string();
+    if report.dry_run {
+        text.push_str("\ndry run: nothing was changed; the figures are what the engine would do");
+    }
+    text
 }
 
 /// `error: <host>: <step>: <cause>` lines, one per failure, in host order.

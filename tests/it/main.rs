@@ -1,5 +1,6 @@
 //! Integration tests: the real fleetrmi binary against a lab of real sshd + dockerd hosts.
 
+mod dry_run;
 mod faults;
 mod harness;
 mod parity;

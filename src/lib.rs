@@ -1,5 +1,6 @@
 //! fleetrmi: remove Docker images across a fleet of hosts over SSH.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod engine;
@@ -10,5 +11,6 @@ pub mod reference;
 pub mod report;
 pub mod request;
 pub mod run;
+pub mod run_lock;
 pub mod snapshot;
 pub mod ssh;

@@ -42,9 +42,6 @@ pub struct FleetSelection {
     pub forks: usize,
 }
 
-/// Per-API-call limit: long enough for a delete of a large image on a slow disk.
-const API_TIMEOUT_SECS: u64 = 120;
-
 /// Loads the inventory and selects hosts as `--inventory` and `--limit` say.
 pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
     let path = global.inventory.as_ref().ok_or(InputError::NoInventory)?;
@@ -66,7 +63,7 @@ pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
                     .unwrap_or_else(default_known_hosts),
                 connect_timeout: global.connect_timeout,
             },
-            api_timeout_secs: API_TIMEOUT_SECS,
+            api_timeout_secs: global.api_timeout.as_secs().max(1),
         },
         forks: global.forks as usize,
     })

@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns its checked arguments into a fleet run and a report.
 
+mod fleet_run;
 mod rmi;
 
 use std::io::IsTerminal;

@@ -1,12 +1,14 @@
 //! The coordinator: reaches hosts in parallel and runs a job on each.
 
 mod connect;
+pub mod control;
 pub mod progress;
 mod rmi;
+pub mod rollout;
 mod runner;
 mod target;
 
 pub use connect::{ConnectOptions, ConnectedHost, connect_host};
 pub use rmi::{RmiRequest, rmi_on_host};
-pub use runner::run_on_hosts;
+pub use runner::{RunSettings, run_fleet, run_on_hosts};
 pub use target::HostTarget;

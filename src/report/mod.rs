@@ -1,14 +1,20 @@
 //! Reports: per-host outcomes, fleet totals, the table and JSON renderings, and exit codes.
 
+mod events;
 pub mod exit_code;
 mod fleet_report;
 mod format;
 mod host_report;
+mod metrics;
+mod retry_file;
 mod table;
 
+pub use events::{EventWriter, timestamp};
 pub use fleet_report::{FleetReport, Totals};
 pub use format::{bytes as format_bytes, duration as format_duration};
 pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, Step};
+pub use metrics::render_metrics;
+pub use retry_file::render_retry_file;
 pub use table::{error_lines, render_table};
 
 /// The JSON document of `--output json` (schema in the README).

@@ -60,6 +60,9 @@ pub fn render_table(report: &FleetReport) -> String {
         .set_alignment(CellAlignment::Right),
     ]);
     let mut text = table.to_string();
+    if let Some(reason) = &report.stopped_because {
+        text.push_str(&format!("\nstopped starting hosts: {reason}"));
+    }
     if report.dry_run {
         text.push_str("\ndry run: nothing was changed; the figures are what the engine would do");
     }
@@ -103,6 +106,8 @@ fn status_text(status: HostStatus) -> &'static str {
         HostStatus::Partial => "partial",
         HostStatus::Failed => "failed",
         HostStatus::Unreachable => "unreachable",
+        HostStatus::Interrupted => "interrupted",
+        HostStatus::Skipped => "not started",
     }
 }
 
@@ -113,6 +118,8 @@ fn totals_status(report: &FleetReport) -> String {
         (totals.partial, "partial"),
         (totals.failed, "failed"),
         (totals.unreachable, "unreachable"),
+        (totals.interrupted, "interrupted"),
+        (totals.skipped, "not started"),
     ] {
         if count > 0 {
             parts.push(format!("{count} {label}"));

@@ -227,18 +227,66 @@ impl Hosts {
     }
 
     fn fleetrmi_with_limit(&self, limit: &str, args: &[&str]) -> Run {
+        let mut command = self.command(&self.lab.inventory(), args);
+        command.arg("-l").arg(limit);
+        Run::from(command.output().expect("fleetrmi runs"))
+    }
+
+    /// A fleetrmi command with `inventory` and the lab's known_hosts, not yet started.
+    pub fn command(&self, inventory: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fleetrmi"));
         command
             .arg("-i")
-            .arg(self.lab.inventory())
+            .arg(inventory)
             .arg("--known-hosts")
             .arg(self.lab.known_hosts())
-            .arg("-l")
-            .arg(limit)
             .args(args)
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("FLEETRMI_INVENTORY");
-        Run::from(command.output().expect("fleetrmi runs"))
+        command
+    }
+
+    /// An inventory of the lent hosts in order, with `extra` hosts (name, address, port) placed
+    /// after the first `insert_at` of them.
+    pub fn inventory_with(
+        &self,
+        extra: &[(&str, &str, u16)],
+        insert_at: usize,
+    ) -> tempfile::NamedTempFile {
+        let mut text = String::from("all:\n  vars:\n    ansible_user: root\n");
+        text.push_str(&format!(
+            "    ansible_ssh_private_key_file: {}\n  hosts:\n",
+            self.lab.dir.join("id_ed25519").display()
+        ));
+        for (position, host) in self.hosts.iter().enumerate() {
+            if position == insert_at {
+                for (name, address, port) in extra {
+                    text.push_str(&format!(
+                        "    {name}:\n      ansible_host: {address}\n      ansible_port: {port}\n"
+                    ));
+                }
+            }
+            text.push_str(&format!(
+                "    {}:\n      ansible_host: {}\n      ansible_port: {}\n      docker_socket: {}\n",
+                host.name,
+                host.address,
+                host.port,
+                host.socket.display()
+            ));
+        }
+        if insert_at >= self.hosts.len() {
+            for (name, address, port) in extra {
+                text.push_str(&format!(
+                    "    {name}:\n      ansible_host: {address}\n      ansible_port: {port}\n"
+                ));
+            }
+        }
+        let mut file = tempfile::Builder::new()
+            .suffix(".yaml")
+            .tempfile()
+            .expect("temp inventory");
+        file.write_all(text.as_bytes()).expect("write inventory");
+        file
     }
 
     /// Runs the Docker CLI against one host's daemon socket.

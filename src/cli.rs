@@ -116,6 +116,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "FLEETRMI_LOCK", value_name = "FILE")]
     pub lock: Option<PathBuf>,
 
+    /// Reach every host's Docker daemon through `sudo -n docker system dial-stdio` (as the
+    /// inventory's `become: true` does per host), for SSH users that may not open the socket.
+    #[arg(long = "become", global = true, env = "FLEETRMI_BECOME")]
+    pub r#become: bool,
+
     /// Write a Prometheus textfile with the run's figures to FILE (atomically).
     #[arg(long, global = true, env = "FLEETRMI_METRICS", value_name = "FILE")]
     pub metrics: Option<PathBuf>,

@@ -64,6 +64,7 @@ pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
                 connect_timeout: global.connect_timeout,
             },
             api_timeout_secs: global.api_timeout.as_secs().max(1),
+            become_root: global.r#become,
         },
         forks: global.forks as usize,
     })
@@ -77,6 +78,13 @@ fn host_target(entry: &HostEntry) -> HostTarget {
         user: entry.user.clone().unwrap_or_else(local_user),
         identity_files: entry.identity_file.iter().cloned().collect(),
         docker_socket: entry.docker_socket.clone(),
+        become_root: matches!(
+            entry
+                .vars
+                .get("become")
+                .or_else(|| entry.vars.get("ansible_become")),
+            Some(serde_json::Value::Bool(true))
+        ),
     }
 }
 

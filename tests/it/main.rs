@@ -6,3 +6,4 @@ mod harness;
 mod parity;
 mod rmi;
 mod rollout;
+mod transport;

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod commands;
 pub mod engine;
+pub mod filter;
 pub mod fleet;
 pub mod inventory;
 pub mod plan;

@@ -1,7 +1,11 @@
 //! The Docker Engine API of one host, spoken over its SSH connection with bollard.
 
 mod api_version;
+mod daemon;
+mod disk_usage;
 mod error;
+mod images;
+mod raw_get;
 mod removal;
 mod snapshot;
 mod transport;
@@ -11,10 +15,14 @@ use std::sync::Arc;
 use bollard::Docker;
 
 pub use api_version::ApiVersion;
+pub use daemon::DaemonVersion;
+pub use disk_usage::{DiskUsage, UsageCounts};
 pub use error::EngineError;
+pub use images::ListedImage;
 pub use removal::RemovalOutcome;
 
 use crate::ssh::SshSession;
+use raw_get::RawApi;
 use transport::{CallCounter, VersionPrefix, docker_over_ssh};
 
 /// The newest API version whose response shapes fleetrmi reads. Docker 29 accepts 1.44 and up,
@@ -39,6 +47,8 @@ pub struct EngineInfo {
 pub struct Engine {
     docker: Docker,
     calls: CallCounter,
+    /// For answers bollard's models cannot hold (`/system/df` at 1.41).
+    raw: RawApi,
     pub info: EngineInfo,
 }
 
@@ -52,7 +62,7 @@ impl Engine {
         let version = VersionPrefix::default();
         let calls = CallCounter::default();
         let docker = docker_over_ssh(
-            session,
+            Arc::clone(&session),
             socket_path,
             version.clone(),
             calls.clone(),
@@ -92,9 +102,16 @@ impl Engine {
             pair.iter()
                 .any(|item| item == "io.containerd.snapshotter.v1")
         });
+        let raw = RawApi::new(
+            session,
+            socket_path,
+            &negotiated.to_string(),
+            std::time::Duration::from_secs(request_timeout_secs),
+        );
         Ok(Engine {
             docker,
             calls,
+            raw,
             info: EngineInfo {
                 api_version: negotiated.to_string(),
                 server_version: server.version.unwrap_or_default(),
@@ -107,6 +124,6 @@ impl Engine {
 
     /// How many API calls this connection has made so far.
     pub fn api_calls(&self) -> u64 {
-        self.calls.get()
+        self.calls.get() + self.raw.calls()
     }
 }

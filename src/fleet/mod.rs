@@ -1,12 +1,21 @@
 //! The coordinator: reaches hosts in parallel and runs a job on each.
 
 mod connect;
+mod df;
+mod images;
+mod observe;
+mod outcome;
+mod ping;
 pub mod progress;
 mod rmi;
 mod runner;
 mod target;
 
 pub use connect::{ConnectOptions, ConnectedHost, connect_host};
+pub use df::df_on_host;
+pub use images::{ImagesRequest, images_on_host};
+pub use outcome::HostOutcome;
+pub use ping::ping_on_host;
 pub use rmi::{RmiRequest, rmi_on_host};
 pub use runner::run_on_hosts;
 pub use target::HostTarget;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::report::{HostReport, HostStatus};
+use super::outcome::HostOutcome;
 
 /// The run's progress display, or nothing when it is not drawn.
 pub struct FleetProgress {
@@ -17,7 +17,8 @@ pub struct FleetProgress {
 struct Bars {
     multi: MultiProgress,
     overall: ProgressBar,
-    freed: AtomicU64,
+    /// Bytes freed so far; `None` until a host reports bytes (commands that free nothing never do).
+    freed: std::sync::Mutex<Option<u64>>,
     failed: AtomicU64,
 }
 
@@ -56,7 +57,7 @@ impl FleetProgress {
             bars: Some(Bars {
                 multi,
                 overall,
-                freed: AtomicU64::new(0),
+                freed: std::sync::Mutex::new(None),
                 failed: AtomicU64::new(0),
             }),
         }
@@ -78,7 +79,7 @@ impl FleetProgress {
         }
     }
 
-    pub fn host_finished(&self, host: HostProgress, report: &HostReport) {
+    pub fn host_finished(&self, host: HostProgress, report: &impl HostOutcome) {
         let Some(bars) = &self.bars else {
             return;
         };
@@ -86,21 +87,29 @@ impl FleetProgress {
             line.finish_and_clear();
             bars.multi.remove(&line);
         }
-        let freed = bars
-            .freed
-            .fetch_add(report.reclaimed_bytes, Ordering::Relaxed)
-            + report.reclaimed_bytes;
-        let failed = if matches!(report.status, HostStatus::Failed | HostStatus::Unreachable) {
+        let freed = match bars.freed.lock() {
+            Ok(mut freed) => {
+                if let Some(bytes) = report.freed_bytes() {
+                    *freed = Some(freed.unwrap_or(0) + bytes);
+                }
+                *freed
+            }
+            Err(_) => None,
+        };
+        let failed = if report.is_failure() {
             bars.failed.fetch_add(1, Ordering::Relaxed) + 1
         } else {
             bars.failed.load(Ordering::Relaxed)
         };
         bars.overall.inc(1);
-        let mut message = format!("freed {}", crate::report::format_bytes(freed));
-        if failed > 0 {
-            message.push_str(&format!(", {failed} failed"));
+        let mut parts = Vec::new();
+        if let Some(freed) = freed {
+            parts.push(format!("freed {}", crate::report::format_bytes(freed)));
         }
-        bars.overall.set_message(message);
+        if failed > 0 {
+            parts.push(format!("{failed} failed"));
+        }
+        bars.overall.set_message(parts.join(", "));
     }
 
     /// Removes the bars before the report is printed.

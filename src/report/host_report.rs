@@ -31,6 +31,10 @@ pub enum Step {
     Docker,
     Snapshot,
     Remove,
+    /// Listing images (`fleetrmi images`).
+    Images,
+    /// Reading disk usage (`fleetrmi df`).
+    DiskUsage,
 }
 
 impl Step {
@@ -42,6 +46,8 @@ impl Step {
             Step::Docker => "docker",
             Step::Snapshot => "snapshot",
             Step::Remove => "remove",
+            Step::Images => "images",
+            Step::DiskUsage => "disk-usage",
         }
     }
 

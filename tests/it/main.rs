@@ -1,6 +1,9 @@
 //! Integration tests: the real fleetrmi binary against a lab of real sshd + dockerd hosts.
 
+mod df;
 mod faults;
 mod harness;
+mod images;
 mod parity;
+mod ping;
 mod rmi;

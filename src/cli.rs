@@ -140,6 +140,44 @@ pub enum OutputFormat {
 pub enum Command {
     /// Remove images on every selected host, as `docker rmi` does on each.
     Rmi(RmiArgs),
+    /// Check every selected host: SSH reachability and login, and what its Docker engine is.
+    Ping,
+    /// List images across the fleet with the hosts that have them, as `docker images` would.
+    Images(ImagesArgs),
+    /// Disk usage per host and in total, as `docker system df`, with each Docker root's free space.
+    Df,
+}
+
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Only images matching REPOSITORY[:TAG], a glob as for `docker images REPOSITORY`.
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
+
+    /// Filter as `docker images --filter` does (repeatable): reference=PATTERN,
+    /// dangling=true|false, before=IMAGE, since=IMAGE, label=KEY[=VALUE].
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+
+    /// Intermediate images too (untagged parents), as `docker images -a`.
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// One row per host and image instead of one fleet-wide list.
+    #[arg(long, conflicts_with = "group_by")]
+    pub per_host: bool,
+
+    /// Group the fleet-wide list by tag (one entry per repo:tag) or by image ID.
+    #[arg(long, value_enum, default_value_t = ImageGrouping::Tag)]
+    pub group_by: ImageGrouping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageGrouping {
+    /// One entry per repo:tag, with the image IDs it names and the hosts that have each.
+    Tag,
+    /// One entry per image ID, with its tags and the hosts that have it.
+    Id,
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,9 @@ pub enum InputError {
 
     #[error("no host matches the limit {0:?}")]
     NoHosts(String),
+
+    #[error(transparent)]
+    Filter(#[from] crate::filter::FilterError),
 }
 
 impl InputError {

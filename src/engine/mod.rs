@@ -1,8 +1,12 @@
 //! The Docker Engine API of one host, spoken over its SSH connection with bollard.
 
 mod api_version;
+mod daemon;
 mod dial_stdio;
+mod disk_usage;
 mod error;
+mod images;
+mod raw_get;
 mod removal;
 mod snapshot;
 mod transport;
@@ -12,9 +16,13 @@ use std::sync::Arc;
 use bollard::Docker;
 
 pub use api_version::ApiVersion;
+pub use daemon::DaemonVersion;
+pub use disk_usage::{DiskUsage, UsageCounts};
 pub use error::EngineError;
+pub use images::ListedImage;
 
 use crate::ssh::SshSession;
+use raw_get::RawApi;
 use transport::{CallCounter, Route, VersionPrefix, docker_over_ssh};
 
 /// The newest API version whose response shapes fleetrmi reads. Docker 29 accepts 1.44 and up,
@@ -52,6 +60,8 @@ pub struct Engine {
     calls: CallCounter,
     /// Per-image calls (inspect, history) to keep in flight at once on this host.
     calls_in_flight: usize,
+    /// For answers bollard's models cannot hold (`/system/df` at 1.41).
+    raw: RawApi,
     pub info: EngineInfo,
 }
 
@@ -122,8 +132,8 @@ impl Engine {
         let calls = CallCounter::default();
         let calls_in_flight = route.calls_in_flight();
         let docker = docker_over_ssh(
-            session,
-            route,
+            Arc::clone(&session),
+            route.clone(),
             version.clone(),
             calls.clone(),
             access.request_timeout_secs,
@@ -162,10 +172,17 @@ impl Engine {
             pair.iter()
                 .any(|item| item == "io.containerd.snapshotter.v1")
         });
+        let raw = RawApi::new(
+            session,
+            route,
+            &negotiated.to_string(),
+            std::time::Duration::from_secs(access.request_timeout_secs),
+        );
         Ok(Engine {
             docker,
             calls,
             calls_in_flight,
+            raw,
             info: EngineInfo {
                 api_version: negotiated.to_string(),
                 server_version: server.version.unwrap_or_default(),
@@ -179,7 +196,7 @@ impl Engine {
 
     /// How many API calls this connection has made so far.
     pub fn api_calls(&self) -> u64 {
-        self.calls.get()
+        self.calls.get() + self.raw.calls()
     }
 }
 

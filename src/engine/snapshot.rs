@@ -93,7 +93,7 @@ impl Engine {
 }
 
 /// `<none>:<none>` and `<none>@<none>` are how API 1.41 writes "no reference".
-fn real_references(references: Vec<String>) -> Vec<String> {
+pub(super) fn real_references(references: Vec<String>) -> Vec<String> {
     references
         .into_iter()
         .filter(|reference| !reference.starts_with("<none>"))

@@ -8,6 +8,7 @@ mod error;
 mod images;
 mod raw_get;
 mod removal;
+mod removal_snapshot;
 mod snapshot;
 mod transport;
 

@@ -51,18 +51,24 @@ async fn run_connected(
     control: &RunControl,
 ) {
     progress.step("snapshot");
-    let snapshot = match host.engine.snapshot().await {
+    let removal = RemovalRequest {
+        images: request.images.clone(),
+        force: request.force,
+        no_prune: request.no_prune,
+    };
+    // A dry run reads every image's chain (it is also what checks the lighter read in the
+    // tests); a real run reads only the chains its removals can touch. Sizes and layers in
+    // containerd's image store follow other rules, so such engines get the full read too.
+    let snapshot = if request.dry_run || host.engine.info.containerd_store {
+        host.engine.snapshot().await
+    } else {
+        host.engine.snapshot_for_removal(&removal).await
+    };
+    let snapshot = match snapshot {
         Ok(snapshot) => snapshot,
         Err(error) => return report.fail(Step::Snapshot, error.to_string()),
     };
-    let plan = plan_removal(
-        &snapshot,
-        &RemovalRequest {
-            images: request.images.clone(),
-            force: request.force,
-            no_prune: request.no_prune,
-        },
-    );
+    let plan = plan_removal(&snapshot, &removal);
     report.predicted_bytes = Some(plan.predicted_bytes);
     if request.dry_run {
         report.results = planned_results(&plan, &snapshot, request.ignore_missing);

@@ -10,6 +10,7 @@
 mod conflict;
 mod delete;
 mod engine_error;
+mod layer_scope;
 mod layer_store;
 mod lookup;
 mod record;
@@ -27,6 +28,7 @@ mod test_support;
 mod transcripts;
 
 pub use engine_error::EngineError;
+pub use layer_scope::{LayerNeed, LayerScope};
 pub use record::DeleteRecord;
 pub use removal::{PlannedRemoval, RemovalPlan, plan_removal};
 pub use request::RemovalRequest;

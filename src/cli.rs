@@ -67,6 +67,11 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, env = "FLEETRMI_QUIET")]
     pub quiet: bool,
 
+    /// Print, on stderr, each host's steps with their times and its Docker API calls, and the
+    /// run's SSH connections and API calls (lines start with `debug:`).
+    #[arg(short, long, global = true, env = "FLEETRMI_VERBOSE")]
+    pub verbose: bool,
+
     /// Roll through hosts in batches: sizes or percentages, comma-separated; the last repeats
     /// (e.g. `1,10%`). The next batch starts when the previous one has finished.
     #[arg(

@@ -12,6 +12,7 @@ mod rmi;
 pub mod rollout;
 mod runner;
 mod target;
+mod timeline;
 
 pub use connect::{ConnectOptions, ConnectedHost, connect_host};
 pub use df::df_on_host;

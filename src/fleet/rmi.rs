@@ -39,6 +39,7 @@ pub async fn rmi_on_host(
     run_connected(&host, request, &mut report, &progress, &control).await;
     report.settle_status(request.force);
     report.api_calls = host.engine.api_calls();
+    progress.step("closing");
     host.close().await;
     report
 }
@@ -79,6 +80,7 @@ async fn run_connected(
     }
 
     let docker_root = host.engine.info.docker_root_dir.clone();
+    progress.step("free space");
     report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
     for (index, image) in request.images.iter().enumerate() {
         if control.interrupted() {
@@ -134,6 +136,7 @@ async fn run_connected(
             plan.predicted_bytes, report.reclaimed_bytes
         ));
     }
+    progress.step("free space");
     report.space_after = read_space(host, &docker_root, &mut report.warnings).await;
 }
 

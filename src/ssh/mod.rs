@@ -8,5 +8,5 @@ mod session;
 mod statvfs;
 
 pub use error::SshError;
-pub use session::{SshOptions, SshSession, SshTarget};
+pub use session::{SshOptions, SshSession, SshTarget, connections_opened};
 pub use statvfs::{FilesystemSpace, filesystem_space};

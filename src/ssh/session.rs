@@ -1,6 +1,7 @@
 //! One authenticated SSH connection to one host, and the channels the run opens on it.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -78,6 +79,14 @@ pub struct SshSession {
     pub auth_method: String,
 }
 
+/// TCP connections this process has opened to SSH servers.
+static CONNECTIONS_OPENED: AtomicU64 = AtomicU64::new(0);
+
+/// How many SSH connections this process has opened so far (`--verbose` reports it).
+pub fn connections_opened() -> u64 {
+    CONNECTIONS_OPENED.load(Ordering::Relaxed)
+}
+
 impl SshSession {
     /// Connects, checks the host key, and authenticates, all within `options.connect_timeout`.
     pub async fn connect(target: &SshTarget, options: &SshOptions) -> Result<SshSession, SshError> {
@@ -103,6 +112,7 @@ impl SshSession {
                 port: target.port,
                 cause: error.to_string(),
             })?;
+        CONNECTIONS_OPENED.fetch_add(1, Ordering::Relaxed);
         // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
         let _ = socket.set_nodelay(true);
         let config = Arc::new(client::Config {

@@ -143,52 +143,60 @@ def fleet(out_dir):
 def scale(out_dir):
     rows = load(out_dir)
     machine = json.load(open(f"{out_dir}/machine.json"))
-    by = OrderedDict()
-    for row in rows:
-        by.setdefault(row["hosts"], []).append(row)
     first = rows[0]
     print(
-        f"### fleetrmi on M SSH endpoints sharing {first['daemons']} daemons, each endpoint removing "
-        f"its own tag, `--forks {first['forks']}`\n"
+        f"### fleetrmi on M SSH endpoints sharing {first['daemons']} Docker daemons, each endpoint "
+        f"removing its own tag (`rmi 'scale:{{host}}'`)\n"
     )
     print(
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
-        f"kernel {machine['kernel']}; {machine['openssh']}; {machine['fleetrmi']}.\n"
+        f"kernel {machine['kernel']}, load average at start {' '.join(machine['load_average_at_start'])}; "
+        f"{machine['openssh']}; {machine['fleetrmi']}.\n"
     )
-    print(
-        "| hosts | wall time, median (min–max) | per host | coordinator CPU | CPU per host "
-        "| peak RSS | open fds (peak) | SSH logins per host | API calls per host | runs ok |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for hosts, group in by.items():
-        ok = [r for r in group if r["exit_code"] == 0 and r["state_ok"]]
-        use = ok or group
-        wall = spread([r["wall_s"] for r in use], seconds)
-        cpus = spread([cpu(r) for r in use], seconds)
-        rss = spread([r["max_rss_kb"] for r in use], mib)
-        fds = max(r["peak_fds"] for r in use)
-        logins = statistics.median(sum(r["ssh_logins"]) / len(r["ssh_logins"]) for r in use)
-        calls = sorted({c for r in use for c in (r.get("api_calls") or [])})
+    by = OrderedDict()
+    for row in rows:
+        by.setdefault(row["forks"], OrderedDict()).setdefault(row["hosts"], []).append(row)
+    for forks, groups in by.items():
+        print(f"`--forks {forks}`{' (every endpoint at once)' if forks == 'all' else ''}:\n")
         print(
-            f"| {hosts} | {wall[1]} | {seconds(wall[0] / hosts)} | {cpus[1]} | {cpus[0] / hosts * 1000:.1f} ms "
-            f"| {rss[1]} | {fds} | {logins:g} | {'–'.join(map(str, [calls[0], calls[-1]])) if len(calls) > 1 else (calls[0] if calls else '?')} "
-            f"| {len(ok)}/{len(group)} |"
+            "| hosts | wall time, median (min–max) | wall per host | coordinator CPU | CPU per host "
+            "| peak RSS | peak open fds | SSH logins per host | API calls per host | runs ok |"
         )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for hosts, group in groups.items():
+            ok = [r for r in group if r["exit_code"] == 0 and r["state_ok"]]
+            use = ok or group
+            wall = spread([r["wall_s"] for r in use], seconds)
+            cpus = spread([cpu(r) for r in use], seconds)
+            rss = spread([r["max_rss_kb"] for r in use], mib)
+            fds = max(r["peak_fds"] for r in use)
+            logins = statistics.median(sum(r["ssh_logins"]) / max(1, len(r["ssh_logins"])) for r in use)
+            calls = sorted({c for r in use for c in (r.get("api_calls") or []) if c is not None})
+            shown = "?" if not calls else (str(calls[0]) if len(calls) == 1 else f"{calls[0]}–{calls[-1]}")
+            print(
+                f"| {hosts} | {wall[1]} | {wall[0] / hosts * 1000:.1f} ms | {cpus[1]} "
+                f"| {cpus[0] / hosts * 1000:.2f} ms | {rss[1]} | {fds} | {logins:g} | {shown} "
+                f"| {len(ok)}/{len(group)} |"
+            )
+        print()
 
 
 def line(out_dir, setup_ms):
     """One progress line for the last run, and the end of its stderr if it failed."""
     m = load(out_dir)[-1]
-    logins = sum(m["ssh_logins"]) / len(m["ssh_logins"])
+    logins = sum(m["ssh_logins"]) / max(1, len(m["ssh_logins"]))
+    forks = f" forks {m['forks']:>3}" if "forks" in m else ""
+    setup = f" (restore + run + check {int(setup_ms) / 1000:.1f} s)" if int(setup_ms) else ""
     print(
-        f"[bench] {m['contender']:<19} {m['hosts']:>3} hosts run {m['run']}: wall {m['wall_s']:.2f} s, "
-        f"cpu {cpu(m):.2f} s, pss {m['peak_pss_kb'] / 1024:.0f} MiB, exit {m['exit_code']}, "
-        f"logins/host {logins:.1f}, state {'ok' if m['state_ok'] else 'DIFFERENT'} "
-        f"(reseed + check {int(setup_ms) / 1000:.1f} s)"
+        f"[bench] {m['contender']:<19} {m['hosts']:>3} hosts{forks} run {m['run']}: wall {m['wall_s']:.2f} s, "
+        f"cpu {cpu(m):.2f} s, pss {m['peak_pss_kb'] / 1024:.0f} MiB, rss {m['max_rss_kb'] / 1024:.0f} MiB, "
+        f"fds {m['peak_fds']}, exit {m['exit_code']}, logins/host {logins:.2f}, "
+        f"state {'ok' if m['state_ok'] else 'DIFFERENT'}{setup}"
     )
     if m["exit_code"] != 0:
+        name = f"{m['contender']}.{m['run']}" if "forks" not in m else f"{m['hosts']}.{m['forks']}.{m['run']}"
         try:
-            with open(f"{out_dir}/out/{m['contender']}.{m['run']}.stderr") as f:
+            with open(f"{out_dir}/out/{name}.stderr") as f:
                 print("".join(f.readlines()[-20:]), end="")
         except OSError:
             pass

@@ -188,7 +188,8 @@ pub enum ImageGrouping {
 #[derive(Debug, Args)]
 pub struct RmiArgs {
     /// Images to remove: full or short ID, repo, repo:tag or repo@sha256:digest. Removed in order;
-    /// one image's failure does not stop the next.
+    /// one image's failure does not stop the next. `{host}` in an IMAGE stands for each host's
+    /// inventory name (e.g. `ci/cache:{host}`).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<String>,
 

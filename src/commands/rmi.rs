@@ -7,8 +7,6 @@ use crate::request::{InputError, check_images, select_fleet};
 use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, InputError> {
-    check_images(&args.images)?;
-    let fleet = select_fleet(global)?;
     let request = RmiRequest {
         images: args.images,
         force: args.force,
@@ -16,6 +14,14 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         dry_run: args.dry_run,
         ignore_missing: args.ignore_missing,
     };
+    // `{host}` stands for each host's name: check the arguments as every host will get them.
+    check_images(&request.for_host("host").images)?;
+    let fleet = select_fleet(global)?;
+    if request.is_per_host() {
+        for host in &fleet.hosts {
+            check_images(&request.for_host(&host.name).images)?;
+        }
+    }
     let run = FleetRun {
         global,
         command: "rmi",

@@ -19,6 +19,6 @@ pub use df::df_on_host;
 pub use images::{ImagesRequest, images_on_host};
 pub use outcome::HostOutcome;
 pub use ping::ping_on_host;
-pub use rmi::{RmiRequest, rmi_on_host};
+pub use rmi::{HOST_PLACEHOLDER, RmiRequest, rmi_on_host};
 pub use runner::{RunSettings, run_fleet, run_on_hosts};
 pub use target::HostTarget;

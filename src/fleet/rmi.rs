@@ -24,6 +24,31 @@ pub struct RmiRequest {
     pub ignore_missing: bool,
 }
 
+/// In an IMAGE argument, stands for the host's inventory name (`ci/cache:{host}`), so that each
+/// host can be asked to remove its own tag.
+pub const HOST_PLACEHOLDER: &str = "{host}";
+
+impl RmiRequest {
+    /// The request as one host gets it: [`HOST_PLACEHOLDER`] replaced by the host's name.
+    pub fn for_host(&self, host: &str) -> RmiRequest {
+        RmiRequest {
+            images: self
+                .images
+                .iter()
+                .map(|image| image.replace(HOST_PLACEHOLDER, host))
+                .collect(),
+            ..self.clone()
+        }
+    }
+
+    /// Whether some argument names the host, so each host's arguments differ.
+    pub fn is_per_host(&self) -> bool {
+        self.images
+            .iter()
+            .any(|image| image.contains(HOST_PLACEHOLDER))
+    }
+}
+
 /// Runs `rmi` (or its dry run) on one host and reports what the engine did there.
 pub async fn rmi_on_host(
     target: HostTarget,
@@ -33,6 +58,7 @@ pub async fn rmi_on_host(
     control: RunControl,
 ) -> HostReport {
     let mut report = HostReport::new(&target.name, &target.address);
+    let request = &request.for_host(&target.name);
     let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
         return report;
     };
@@ -218,6 +244,20 @@ mod tests {
             error: error.map(str::to_string),
             ..ImageResult::default()
         }
+    }
+
+    #[test]
+    fn host_placeholder_becomes_each_hosts_name() {
+        let request = RmiRequest {
+            images: vec!["cache:{host}".into(), "app:1".into()],
+            force: false,
+            no_prune: false,
+            dry_run: false,
+            ignore_missing: false,
+        };
+        assert!(request.is_per_host());
+        assert_eq!(request.for_host("web01").images, ["cache:web01", "app:1"]);
+        assert!(!request.for_host("web01").is_per_host());
     }
 
     #[test]

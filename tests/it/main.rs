@@ -1,5 +1,6 @@
 //! Integration tests: the real fleetrmi binary against a lab of real sshd + dockerd hosts.
 
+mod cost;
 mod df;
 mod dry_run;
 mod faults;

@@ -81,6 +81,11 @@ else
 	bash "$BENCH/endpoints.sh" up "$LAB" "$max" "$daemons"
 fi
 EP=$LAB/ep
+log "seeding the $daemons daemons"
+bash "$ROOT/lab/lab.sh" seed "$LAB" $(seq 1 "$daemons") 2>"$OUT/seed.log" || {
+	cat "$OUT/seed.log" >&2
+	die "seeding failed"
+}
 mapfile -t SOCKETS < <(cut -f4 "$EP/endpoints.tsv" | head -n "$max" | sort -u)
 "$PY" "$BENCH/machine.py" "$BIN" /nonexistent >"$OUT/machine.json"
 baseline=$("$PY" "$BENCH/state.py" "${SOCKETS[@]}" | cut -d' ' -f1 | paste -sd' ')

@@ -5,6 +5,7 @@ pub mod control;
 mod df;
 mod images;
 mod observe;
+mod open_files;
 mod outcome;
 mod ping;
 pub mod progress;

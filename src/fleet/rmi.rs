@@ -86,11 +86,24 @@ async fn run_connected(
     // A dry run reads every image's chain (it is also what checks the lighter read in the
     // tests); a real run reads only the chains its removals can touch. Sizes and layers in
     // containerd's image store follow other rules, so such engines get the full read too.
-    let snapshot = if request.dry_run || host.engine.info.containerd_store {
-        host.engine.snapshot().await
-    } else {
-        host.engine.snapshot_for_removal(&removal).await
+    let read_snapshot = async {
+        if request.dry_run || host.engine.info.containerd_store {
+            host.engine.snapshot().await
+        } else {
+            host.engine.snapshot_for_removal(&removal).await
+        }
     };
+    // A real run reads the free space before it while the snapshot is read: both only read.
+    let docker_root = host.engine.info.docker_root_dir.clone();
+    let mut space_warnings = Vec::new();
+    let read_space_before = async {
+        if request.dry_run {
+            None
+        } else {
+            read_space(host, &docker_root, &mut space_warnings).await
+        }
+    };
+    let (snapshot, space_before) = tokio::join!(read_snapshot, read_space_before);
     let snapshot = match snapshot {
         Ok(snapshot) => snapshot,
         Err(error) => return report.fail(Step::Snapshot, error.to_string()),
@@ -105,9 +118,8 @@ async fn run_connected(
         return;
     }
 
-    let docker_root = host.engine.info.docker_root_dir.clone();
-    progress.step("free space");
-    report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
+    report.space_before = space_before;
+    report.warnings.extend(space_warnings);
     for (index, image) in request.images.iter().enumerate() {
         if control.interrupted() {
             let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();

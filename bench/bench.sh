@@ -2,7 +2,7 @@
 # bench/bench.sh: fleetrmi against the tools ops use today to purge image tags across a fleet,
 # side by side on one lab, in one run. See BENCHMARKS.md for the method and the results.
 #
-#   bench/bench.sh [--hosts N] [--runs R] [--contenders LIST] [--tags "T1 T2 T3"]
+#   bench/bench.sh [--hosts N] [--runs R (3)] [--contenders LIST] [--tags "T1 T2 T3"]
 #                  [--lab DIR] [--out DIR] [--no-setup]
 #   bench/bench.sh scale [--counts 10,50,100,250,500] [--daemons D] [--runs R] [--forks F]
 #                  [--lab DIR] [--out DIR] [--no-setup]
@@ -263,7 +263,7 @@ EOF
 # ---------------------------------------------------------------- commands
 
 cmd_fleet() {
-	local n=8 runs=5 contenders=$ALL_CONTENDERS tags="app:1 app:2 purge:1" setup_wanted=1 c r
+	local n=8 runs=3 contenders=$ALL_CONTENDERS tags="app:1 app:2 purge:1" setup_wanted=1 c r
 	while (($#)); do
 		case $1 in
 		--hosts) n=$2 && shift 2 ;;
@@ -306,6 +306,7 @@ cmd_fleet() {
 		done
 	done
 	log "measured in $((($(now_ms) - t0) / 1000)) s"
+	cut -d' ' -f1-3 /proc/loadavg >"$OUT/loadavg-end"
 	"$PY" "$BENCH/report.py" fleet "$OUT" | tee "$OUT/report.md"
 }
 

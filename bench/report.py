@@ -30,6 +30,14 @@ def load(out_dir):
     return rows
 
 
+def load_at_end(out_dir):
+    try:
+        with open(f"{out_dir}/loadavg-end") as f:
+            return f", at the end {f.read().strip()}"
+    except OSError:
+        return ""
+
+
 def cpu(row):
     return row["user_s"] + row["sys_s"]
 
@@ -84,7 +92,8 @@ def fleet(out_dir):
     print(f"### {hosts} hosts, removing `{tags}` from each, {runs} runs per contender\n")
     print(
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
-        f"kernel {machine['kernel']}, load average at start {' '.join(machine['load_average_at_start'])}. "
+        f"kernel {machine['kernel']}, load average at start {' '.join(machine['load_average_at_start'])}"
+        f"{load_at_end(out_dir)}. "
         f"dockerd {machine['dockerd']}; {machine['docker_cli']}; {machine['openssh']}; "
         f"ansible {machine['ansible']}, Docker SDK for Python {machine['docker_sdk_python']}; "
         f"pssh {machine['pssh']}; {machine['fleetrmi']}.\n"
@@ -150,7 +159,8 @@ def scale(out_dir):
     )
     print(
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
-        f"kernel {machine['kernel']}, load average at start {' '.join(machine['load_average_at_start'])}; "
+        f"kernel {machine['kernel']}, load average at start {' '.join(machine['load_average_at_start'])}"
+        f"{load_at_end(out_dir)}; "
         f"{machine['openssh']}; {machine['fleetrmi']}.\n"
     )
     by = OrderedDict()

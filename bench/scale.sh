@@ -152,4 +152,5 @@ EOF
 	done
 done
 log "measured in $((($(now_ms) - t_all) / 1000)) s"
+cut -d' ' -f1-3 /proc/loadavg >"$OUT/loadavg-end"
 "$PY" "$BENCH/report.py" scale "$OUT" | tee "$OUT/report.md"

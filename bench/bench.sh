@@ -220,11 +220,13 @@ contender_command() {
 # append one JSON line to results.jsonl.
 run_measured() {
 	local name=$1 run=$2 n=$3 tags=$4 cmd before after t0 measured state state_ok tag hosts=()
+	local host_cpu_before host_cpu_after
 	mapfile -t hosts < <(seq 1 "$n")
 	t0=$(now_ms)
 	restore_hosts "$n"
 	cmd=$(contender_command "$name" "$n" "$tags")
 	before=$(accepted_counts "${hosts[@]}")
+	host_cpu_before=$("$PY" "$BENCH/hostcpu.py" "$LAB")
 	measured=$(
 		cd "$OUT" &&
 			PATH="$LAB/bin:$PATH" ANSIBLE_CONFIG="$OUT/ansible.cfg" ANSIBLE_INVENTORY="$OUT/ansible-inventory.yaml" \
@@ -233,6 +235,7 @@ run_measured() {
 	)
 	sleep 0.2 # sshd writes its log line right after the login
 	after=$(accepted_counts "${hosts[@]}")
+	host_cpu_after=$("$PY" "$BENCH/hostcpu.py" "$LAB")
 	state=$("$PY" "$BENCH/state.py" $(sockets "$n"))
 	# Every host ends in one state, the first run's (any contender), with the tags gone.
 	state_ok=true
@@ -247,9 +250,11 @@ run_measured() {
 		api_calls=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps([h.get("api_calls") for h in d["hosts"]]))' \
 			"$OUT/out/$name.$run.stdout" 2>/dev/null || echo null)
 	fi
-	"$PY" - "$measured" "$name" "$run" "$n" "$before" "$after" "$state_ok" "$api_calls" "$tags" >>"$OUT/results.jsonl" <<'EOF'
+	"$PY" - "$measured" "$name" "$run" "$n" "$before" "$after" "$state_ok" "$api_calls" "$tags" \
+		"$host_cpu_before" "$host_cpu_after" >>"$OUT/results.jsonl" <<'EOF'
 import json, sys
 m = json.loads(sys.argv[1])
+m["host_cpu_s"] = round(float(sys.argv[11]) - float(sys.argv[10]), 2)
 before = [int(x) for x in sys.argv[5].split()]
 after = [int(x) for x in sys.argv[6].split()]
 m.update(contender=sys.argv[2], run=int(sys.argv[3]), hosts=int(sys.argv[4]),

@@ -87,6 +87,7 @@ def fleet(out_dir):
             "logins": statistics.median(sum(r["ssh_logins"]) / len(r["ssh_logins"]) for r in use),
             "ok": f"{len(ok)}/{len(group)}",
             "api_calls": [r["api_calls"] for r in use if r.get("api_calls")],
+            "host_cpu": spread([r.get("host_cpu_s", 0) for r in use], seconds),
         }
     base = summary.get("fleetrmi")
     print(f"### {hosts} hosts, removing `{tags}` from each, {runs} runs per contender\n")
@@ -101,15 +102,15 @@ def fleet(out_dir):
     print(
         "| contender | wall time, median (min–max) | vs fleetrmi | coordinator CPU (user+sys) | vs fleetrmi "
         "| peak memory (Σ PSS of the process tree) | vs fleetrmi | largest process RSS | processes at once "
-        "| SSH logins per host | runs ok |"
+        "| host-side CPU (sshd, dockerd) | SSH logins per host | runs ok |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, s in summary.items():
         print(
             f"| {name} | {s['wall'][1]} | {ratio(s['wall'][0], base and base['wall'][0])} "
             f"| {s['cpu'][1]} | {ratio(s['cpu'][0], base and base['cpu'][0])} "
             f"| {s['pss'][1]} | {ratio(s['pss'][0], base and base['pss'][0])} "
-            f"| {s['rss'][1]} | {s['procs']} | {s['logins']:g} | {s['ok']} |"
+            f"| {s['rss'][1]} | {s['procs']} | {s['host_cpu'][1]} | {s['logins']:g} | {s['ok']} |"
         )
     print()
     for name in summary:
@@ -170,9 +171,9 @@ def scale(out_dir):
         print(f"`--forks {forks}`{' (every endpoint at once)' if forks == 'all' else ''}:\n")
         print(
             "| hosts | wall time, median (min–max) | wall per host | coordinator CPU | CPU per host "
-            "| peak RSS | peak open fds | SSH logins per host | API calls per host | runs ok |"
+            "| peak RSS | peak open fds | host-side CPU per host | SSH logins per host | API calls per host | runs ok |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for hosts, group in groups.items():
             ok = [r for r in group if r["exit_code"] == 0 and r["state_ok"]]
             use = ok or group
@@ -182,10 +183,11 @@ def scale(out_dir):
             fds = max(r["peak_fds"] for r in use)
             logins = statistics.median(sum(r["ssh_logins"]) / max(1, len(r["ssh_logins"])) for r in use)
             calls = sorted({c for r in use for c in (r.get("api_calls") or []) if c is not None})
+            host_cpu = statistics.median(r.get("host_cpu_s", 0) for r in use) / hosts
             shown = "?" if not calls else (str(calls[0]) if len(calls) == 1 else f"{calls[0]}–{calls[-1]}")
             print(
                 f"| {hosts} | {wall[1]} | {wall[0] / hosts * 1000:.1f} ms | {cpus[1]} "
-                f"| {cpus[0] / hosts * 1000:.2f} ms | {rss[1]} | {fds} | {logins:g} | {shown} "
+                f"| {cpus[0] / hosts * 1000:.2f} ms | {rss[1]} | {fds} | {host_cpu * 1000:.1f} ms | {logins:g} | {shown} "
                 f"| {len(ok)}/{len(group)} |"
             )
         print()

@@ -121,19 +121,23 @@ for f in "${FORKS[@]}"; do
 		for ((r = 1; r <= runs; r++)); do
 			"$PY" "$BENCH/tags.py" "$EP/endpoints.tsv" "$m" purge:1 scale
 			before=$(logins "$m")
+			host_cpu_before=$("$PY" "$BENCH/hostcpu.py" "$LAB")
 			tag=$m.$f.$r
 			measured=$("$PY" "$BENCH/measure.py" --stdout "$OUT/out/$tag.stdout" --stderr "$OUT/out/$tag.stderr" -- \
 				"$BIN" -i "$inv" --known-hosts "$EP/known_hosts" --quiet --output json --forks "$forks_now" \
 				rmi 'scale:{host}')
 			sleep 0.2
 			after=$(logins "$m")
+			host_cpu_after=$("$PY" "$BENCH/hostcpu.py" "$LAB")
 			state=$("$PY" "$BENCH/state.py" "${SOCKETS[@]}")
 			state_ok=true
 			[[ $(cut -d' ' -f1 <<<"$state" | paste -sd' ') == "$baseline" ]] || state_ok=false
 			grep -q ' scale:' <<<"$state" && state_ok=false
-			"$PY" - "$measured" "$m" "$f" "$r" "$daemons" "$before" "$after" "$state_ok" "$OUT/out/$tag.stdout" >>"$OUT/results.jsonl" <<'EOF'
+			"$PY" - "$measured" "$m" "$f" "$r" "$daemons" "$before" "$after" "$state_ok" "$OUT/out/$tag.stdout" \
+				"$host_cpu_before" "$host_cpu_after" >>"$OUT/results.jsonl" <<'EOF'
 import json, sys
 m = json.loads(sys.argv[1])
+m["host_cpu_s"] = round(float(sys.argv[11]) - float(sys.argv[10]), 2)
 before = [int(x) for x in sys.argv[6].split()]
 after = [int(x) for x in sys.argv[7].split()]
 try:

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod fleet;
 pub mod inventory;
 pub mod plan;
+pub mod policy;
 pub mod reference;
 pub mod report;
 pub mod request;

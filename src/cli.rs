@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod prune;
+
+pub use prune::{ApplyArgs, ConfirmArgs, PruneArgs, RuleArgs};
+
 /// Remove Docker images across a fleet of hosts over SSH, exactly as `docker rmi` would on each.
 #[derive(Debug, Parser)]
 #[command(
@@ -80,6 +84,13 @@ pub enum OutputFormat {
 pub enum Command {
     /// Remove images on every selected host, as `docker rmi` does on each.
     Rmi(RmiArgs),
+
+    /// Remove unused images on every selected host, as `docker image prune` does on each, or as
+    /// rules choose them.
+    Prune(PruneArgs),
+
+    /// Apply a policy file: cleanup rules per inventory group.
+    Apply(ApplyArgs),
 }
 
 #[derive(Debug, Args)]

@@ -22,13 +22,29 @@ pub enum InputError {
 
     #[error("no host matches the limit {0:?}")]
     NoHosts(String),
+
+    /// A rule or filter of `prune` that does not parse.
+    #[error("{0}")]
+    Rule(String),
+
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+
+    /// Removal without confirmation where no one can be asked.
+    #[error("{command} removes images and asks first, but stdin is not a terminal")]
+    Unconfirmed { command: &'static str },
 }
 
 impl InputError {
     /// A line telling how to fix the input, when there is an obvious fix.
-    pub fn hint(&self) -> Option<&str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            InputError::Inventory(error) => error.hint(),
+            InputError::Inventory(error) => error.hint().map(str::to_owned),
+            InputError::Policy(error) => error.hint(),
+            InputError::Unconfirmed { .. } => Some(
+                "pass --force (or --yes) to run without asking, or --dry-run to see what would go"
+                    .to_owned(),
+            ),
             _ => None,
         }
     }
@@ -47,17 +63,33 @@ const API_TIMEOUT_SECS: u64 = 120;
 
 /// Loads the inventory and selects hosts as `--inventory` and `--limit` say.
 pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
+    let (_, selected) = select_hosts(global)?;
+    let entries: Vec<&HostEntry> = selected.iter().collect();
+    Ok(fleet_of(global, &entries))
+}
+
+/// The checked inventory and the hosts `--limit` selects in it (at least one), for commands
+/// that choose among them further (`apply` takes the hosts of its policies' groups).
+pub fn select_hosts(global: &GlobalArgs) -> Result<(Inventory, Vec<HostEntry>), InputError> {
     let path = global.inventory.as_ref().ok_or(InputError::NoInventory)?;
     let inventory = Inventory::load(path)?;
-    let selected = inventory.select(global.limit.as_deref())?;
+    let selected: Vec<HostEntry> = inventory
+        .select(global.limit.as_deref())?
+        .into_iter()
+        .cloned()
+        .collect();
     if selected.is_empty() {
         return Err(InputError::NoHosts(
             global.limit.clone().unwrap_or_default(),
         ));
     }
-    let hosts = selected.into_iter().map(host_target).collect();
-    Ok(FleetSelection {
-        hosts,
+    Ok((inventory, selected))
+}
+
+/// The hosts and connection settings for these inventory entries.
+pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> FleetSelection {
+    FleetSelection {
+        hosts: entries.iter().map(|entry| host_target(entry)).collect(),
         connect: ConnectOptions {
             ssh: SshOptions {
                 known_hosts: global
@@ -69,7 +101,7 @@ pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
             api_timeout_secs: API_TIMEOUT_SECS,
         },
         forks: global.forks as usize,
-    })
+    }
 }
 
 fn host_target(entry: &HostEntry) -> HostTarget {

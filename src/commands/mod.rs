@@ -1,5 +1,8 @@
 //! One module per subcommand: each turns its checked arguments into a fleet run and a report.
 
+mod apply;
+mod confirm;
+mod prune;
 mod rmi;
 
 use std::io::IsTerminal;
@@ -12,6 +15,8 @@ use crate::request::InputError;
 pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
     match cli.command {
         Command::Rmi(args) => rmi::run(&cli.global, args).await,
+        Command::Prune(args) => prune::run(&cli.global, args).await,
+        Command::Apply(args) => apply::run(&cli.global, args).await,
     }
 }
 

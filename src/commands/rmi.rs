@@ -31,7 +31,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
     Ok(report.exit_code())
 }
 
-fn print_report(report: &FleetReport, format: OutputFormat) {
+pub(super) fn print_report(report: &FleetReport, format: OutputFormat) {
     match format {
         OutputFormat::Table => println!("{}", render_table(report)),
         OutputFormat::Json => println!("{}", render_json(report)),

@@ -2,6 +2,7 @@
 
 mod api_version;
 mod error;
+mod prune;
 mod removal;
 mod snapshot;
 mod transport;
@@ -12,6 +13,7 @@ use bollard::Docker;
 
 pub use api_version::ApiVersion;
 pub use error::EngineError;
+pub use prune::PruneAnswer;
 
 use crate::ssh::SshSession;
 use transport::{CallCounter, VersionPrefix, docker_over_ssh};

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::engine::EngineInfo;
 use crate::plan::DeleteRecord;
+use crate::policy::{Decision, PruneMode};
 use crate::ssh::FilesystemSpace;
 
 /// How a host's run ended.
@@ -32,6 +33,7 @@ pub enum Step {
     Docker,
     Snapshot,
     Remove,
+    Prune,
 }
 
 impl Step {
@@ -43,6 +45,7 @@ impl Step {
             Step::Docker => "docker",
             Step::Snapshot => "snapshot",
             Step::Remove => "remove",
+            Step::Prune => "prune",
         }
     }
 
@@ -128,6 +131,21 @@ impl ImageResult {
     }
 }
 
+/// How a host was pruned: by the engine or by rules, under which policy, and the bytes of image
+/// layers on disk before and (as planned) after.
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneSummary {
+    pub mode: PruneMode,
+    /// The policy of the policy file the host took (`apply` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    pub usage_before_bytes: u64,
+    pub predicted_usage_after_bytes: u64,
+    /// Images the plan removes (pruned parents included) and keeps.
+    pub remove: usize,
+    pub keep: usize,
+}
+
 /// Everything the run did and learnt on one host.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostReport {
@@ -152,6 +170,12 @@ pub struct HostReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub space_after: Option<FilesystemSpace>,
     pub warnings: Vec<String>,
+    /// `prune` and `apply`: how the host was pruned and the image usage around it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune: Option<PruneSummary>,
+    /// `prune` and `apply`: the plan's decision on every image, with its reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
     #[serde(serialize_with = "as_millis", rename = "duration_ms")]
     pub duration: Duration,
     /// Docker API calls made on this host (ping and negotiation included).
@@ -172,6 +196,8 @@ impl HostReport {
             space_before: None,
             space_after: None,
             warnings: Vec::new(),
+            prune: None,
+            decisions: Vec::new(),
             duration: Duration::ZERO,
             api_calls: 0,
         }

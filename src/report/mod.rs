@@ -1,5 +1,6 @@
 //! Reports: per-host outcomes, fleet totals, the table and JSON renderings, and exit codes.
 
+mod decisions;
 pub mod exit_code;
 mod fleet_report;
 mod format;
@@ -8,7 +9,7 @@ mod table;
 
 pub use fleet_report::{FleetReport, Totals};
 pub use format::{bytes as format_bytes, duration as format_duration};
-pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, Step};
+pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, PruneSummary, Step};
 pub use table::{error_lines, render_table};
 
 /// The JSON document of `--output json` (schema in the README).

@@ -60,6 +60,12 @@ pub fn render_table(report: &FleetReport) -> String {
         .set_alignment(CellAlignment::Right),
     ]);
     let mut text = table.to_string();
+    if report.dry_run
+        && let Some(decisions) = super::decisions::render_decisions(report)
+    {
+        text.push('\n');
+        text.push_str(&decisions);
+    }
     if report.dry_run {
         text.push_str("\ndry run: nothing was changed; the figures are what the engine would do");
     }

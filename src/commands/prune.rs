@@ -1,0 +1,60 @@
+//! `fleetrmi prune`: `docker image prune` on every selected host, or the images that rules
+//! choose, removed by fleetrmi.
+
+use std::time::Instant;
+
+use crate::cli::{GlobalArgs, PruneArgs};
+use crate::fleet::{PruneJob, prune_on_host, run_on_hosts};
+use crate::policy::{PolicyRequest, PruneFilters, PruneMode, Timestamp};
+use crate::report::FleetReport;
+use crate::request::{InputError, select_fleet};
+
+use super::confirm::{confirm_run, host_list};
+use super::rmi::print_report;
+
+pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, InputError> {
+    let now = Timestamp::now();
+    let filters = PruneFilters::parse(&args.filters, now).map_err(InputError::Rule)?;
+    let policy = PolicyRequest {
+        all: args.all,
+        filters,
+        rules: args.rules.to_rules(),
+        force: args.force,
+        now,
+    };
+    let fleet = select_fleet(global)?;
+    let names: Vec<&str> = fleet.hosts.iter().map(|host| host.name.as_str()).collect();
+    let what = match (policy.mode(), policy.all) {
+        (PruneMode::Engine, false) => "all dangling images",
+        (PruneMode::Engine, true) => "all images without at least one container associated to them",
+        (PruneMode::Rules, _) => "the images the rules select (--dry-run lists them)",
+    };
+    let warning = format!("This will remove {what} on {}.", host_list(&names));
+    if !confirm_run(
+        "prune",
+        &warning,
+        args.force || args.confirm.yes,
+        args.confirm.dry_run,
+    )? {
+        return Ok(crate::report::exit_code::SUCCESS);
+    }
+
+    let job = PruneJob {
+        policy,
+        policy_name: None,
+        dry_run: args.confirm.dry_run,
+    };
+    let progress = super::progress_for(global, fleet.hosts.len());
+    let started = Instant::now();
+    let reports = run_on_hosts(
+        &fleet.hosts,
+        fleet.forks,
+        &progress,
+        |host, host_progress| prune_on_host(host, &job, &fleet.connect, host_progress),
+    )
+    .await;
+    progress.finish();
+    let report = FleetReport::with_mode(reports, started.elapsed(), job.dry_run);
+    print_report(&report, global.output);
+    Ok(report.exit_code())
+}

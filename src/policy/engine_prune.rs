@@ -151,7 +151,7 @@ fn kept_because(
     {
         return (filter_reason(&out), filter_detail(&out, request, image));
     }
-    if let Some(reason) = container_keep(initial, id, false) {
+    if let Some(reason) = container_keep(initial, id, false, false) {
         return reason;
     }
     if store.has_children(id) {

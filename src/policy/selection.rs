@@ -79,7 +79,7 @@ impl<'a> Selection<'a> {
         };
         let request = self.request;
         let rules = &request.rules;
-        if let Some((reason, detail)) = container_keep(store, id, request.force) {
+        if let Some((reason, detail)) = container_keep(store, id, request.force, true) {
             return Verdict::Keep(reason, detail);
         }
         if let Some((reason, detail)) = self.protection(store, id) {
@@ -140,11 +140,12 @@ impl<'a> Selection<'a> {
 }
 
 /// The container reasons: a running container always keeps its image; a stopped one keeps it
-/// unless forced.
+/// unless forced (`forceable`: whether `--force` would change that, as it does with rules).
 pub(crate) fn container_keep(
     store: &SimulatedStore,
     id: &str,
     force: bool,
+    forceable: bool,
 ) -> Option<(Reason, String)> {
     if let Some(container) = store.first_container_using(id, Some(ContainerState::Running)) {
         return Some((
@@ -158,11 +159,15 @@ pub(crate) fn container_keep(
     store
         .first_container_using(id, Some(ContainerState::Stopped))
         .map(|container| {
+            let note = if forceable {
+                " (--force would remove the image; its layers stay until the container goes)"
+            } else {
+                ""
+            };
             (
                 Reason::StoppedContainer,
                 format!(
-                    "used by stopped container {} (--force would remove the image; its layers \
-                     stay until the container goes)",
+                    "used by stopped container {}{note}",
                     short_id(&container.id)
                 ),
             )

@@ -4,4 +4,6 @@ mod dry_run;
 mod faults;
 mod harness;
 mod parity;
+mod policy;
+mod prune;
 mod rmi;

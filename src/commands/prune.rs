@@ -22,6 +22,12 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
         force: args.force,
         now,
     };
+    if !policy.all && !policy.rules.matches.is_empty() {
+        eprintln!(
+            "warning: without --all the rules consider only dangling images, which have no tag \
+             for --match to match; add --all to match tagged images"
+        );
+    }
     let fleet = select_fleet(global)?;
     let names: Vec<&str> = fleet.hosts.iter().map(|host| host.name.as_str()).collect();
     let what = match (policy.mode(), policy.all) {

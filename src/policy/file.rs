@@ -425,6 +425,26 @@ mod tests {
     }
 
     #[test]
+    fn the_example_policy_fits_the_example_inventory() {
+        let inventory = crate::inventory::Inventory::parse_with_home(
+            include_str!("../../inventories/example.yaml"),
+            Path::new("inventories/example.yaml"),
+            Some(Path::new("/home/test")),
+        )
+        .expect("the example inventory is valid");
+        let file = parse(EXAMPLE).expect("the example is valid");
+        file.check_groups(&inventory.group_names())
+            .expect("every group exists");
+        let hosts: Vec<(&str, &[String])> = inventory
+            .hosts()
+            .iter()
+            .map(|host| (host.name.as_str(), host.groups.as_slice()))
+            .collect();
+        let assigned = file.assign(&hosts).expect("no host takes two policies");
+        assert!(assigned.iter().filter(|policy| policy.is_some()).count() >= 5);
+    }
+
+    #[test]
     fn rules_read_the_same_syntax_as_the_flags() {
         let file = parse(
             "policies:\n  - name: pr\n    groups: [buildfarm]\n    all: true\n    match: ['ci/*:pr-*']\n    older_than: 3d\n    keep_last: 2\n    max_usage: 40GB\n    until_free: 1000\n    filters: ['label!=pin']\n",

@@ -58,6 +58,18 @@ pub struct GlobalArgs {
           value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: std::time::Duration,
 
+    /// How many times to try a host's connection again after a transient failure (refused,
+    /// reset), pausing 0.25 s, then twice as long each time. Never after host-key or login
+    /// failures.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 2,
+        env = "FLEETRMI_CONNECT_RETRIES",
+        value_name = "N"
+    )]
+    pub connect_retries: u32,
+
     /// Results format on stdout.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table,
           env = "FLEETRMI_OUTPUT")]

@@ -212,6 +212,42 @@ impl Hosts {
             .push((command, index));
     }
 
+    /// The lab directory of lent host `position` (pidfiles, sockets, logs).
+    pub fn host_dir(&self, position: usize) -> PathBuf {
+        self.lab.dir.join(&self.hosts[position].name)
+    }
+
+    /// Sends `signal` (e.g. `STOP`, `CONT`) to the dockerd of lent host `position`.
+    pub fn signal_dockerd(&self, position: usize, signal: &str) {
+        let pid = std::fs::read_to_string(self.host_dir(position).join("d.pid")).expect("d.pid");
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), pid.trim()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} dockerd failed");
+    }
+
+    /// Kills the per-connection sshd processes (children of the listener) of host `position`.
+    pub fn kill_ssh_sessions(&self, position: usize) -> usize {
+        let pid = std::fs::read_to_string(self.host_dir(position).join("sshd.pid")).expect("pid");
+        let children = Command::new("pgrep")
+            .args(["-P", pid.trim()])
+            .output()
+            .expect("pgrep runs");
+        let children = String::from_utf8_lossy(&children.stdout).to_string();
+        let mut killed = 0;
+        for child in children.split_whitespace() {
+            if Command::new("kill")
+                .arg(child)
+                .status()
+                .is_ok_and(|s| s.success())
+            {
+                killed += 1;
+            }
+        }
+        killed
+    }
+
     /// Runs fleetrmi on every lent host with the lab's inventory and known_hosts.
     pub fn fleetrmi(&self, args: &[&str]) -> Run {
         self.fleetrmi_with_limit(&self.limit(), args)
@@ -261,13 +297,14 @@ impl Hosts {
                 address: host.address.clone(),
                 port: host.port,
                 socket: Some(host.socket.clone()),
+                vars: Vec::new(),
             })
             .collect();
         let extra = extra.iter().map(|(name, address, port)| InventoryHost {
             name: name.to_string(),
             address: address.to_string(),
             port: *port,
-            socket: None,
+            ..InventoryHost::default()
         });
         let at = insert_at.min(entries.len());
         entries.splice(at..at, extra);
@@ -288,6 +325,9 @@ impl Hosts {
             ));
             if let Some(socket) = &host.socket {
                 text.push_str(&format!("      docker_socket: {}\n", socket.display()));
+            }
+            for (key, value) in &host.vars {
+                text.push_str(&format!("      {key}: {value}\n"));
             }
         }
         let mut file = tempfile::Builder::new()
@@ -366,11 +406,14 @@ impl Hosts {
 }
 
 /// One host of a test's own inventory.
+#[derive(Default)]
 pub struct InventoryHost {
     pub name: String,
     pub address: String,
     pub port: u16,
     pub socket: Option<PathBuf>,
+    /// More host vars, written as given (e.g. `("ansible_user", "nobody")`).
+    pub vars: Vec<(&'static str, String)>,
 }
 
 /// A second sshd for a lab host, with changed settings, on its own address; stopped on drop.

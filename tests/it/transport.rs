@@ -14,6 +14,7 @@ fn refused_socket_forwarding_falls_back_to_dial_stdio() {
         address: hardened.address.clone(),
         port: hardened.port,
         socket: Some(hosts.host(0).socket.clone()),
+        ..InventoryHost::default()
     }]);
     let mut command = hosts.command(inventory.path(), &["--output", "json", "rmi", "purge:1"]);
     command
@@ -51,6 +52,7 @@ fn missing_socket_names_the_socket_and_what_to_check() {
         address: host.address.clone(),
         port: host.port,
         socket: Some("/run/nothing-here/docker.sock".into()),
+        ..InventoryHost::default()
     }]);
     let run = Run::from(
         hosts

@@ -1,8 +1,10 @@
 //! fleetrmi: remove Docker images across a fleet of hosts over SSH.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod engine;
+pub mod filter;
 pub mod fleet;
 pub mod inventory;
 pub mod plan;
@@ -11,5 +13,6 @@ pub mod reference;
 pub mod report;
 pub mod request;
 pub mod run;
+pub mod run_lock;
 pub mod snapshot;
 pub mod ssh;

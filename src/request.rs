@@ -23,6 +23,9 @@ pub enum InputError {
     #[error("no host matches the limit {0:?}")]
     NoHosts(String),
 
+    #[error(transparent)]
+    Filter(#[from] crate::filter::FilterError),
+
     /// A rule or filter of `prune` that does not parse.
     #[error("{0}")]
     Rule(String),
@@ -57,9 +60,6 @@ pub struct FleetSelection {
     pub connect: ConnectOptions,
     pub forks: usize,
 }
-
-/// Per-API-call limit: long enough for a delete of a large image on a slow disk.
-const API_TIMEOUT_SECS: u64 = 120;
 
 /// Loads the inventory and selects hosts as `--inventory` and `--limit` say.
 pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
@@ -98,7 +98,9 @@ pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> FleetSelection {
                     .unwrap_or_else(default_known_hosts),
                 connect_timeout: global.connect_timeout,
             },
-            api_timeout_secs: API_TIMEOUT_SECS,
+            api_timeout_secs: global.api_timeout.as_secs().max(1),
+            become_root: global.r#become,
+            connect_retries: global.connect_retries,
         },
         forks: global.forks as usize,
     }
@@ -112,6 +114,13 @@ fn host_target(entry: &HostEntry) -> HostTarget {
         user: entry.user.clone().unwrap_or_else(local_user),
         identity_files: entry.identity_file.iter().cloned().collect(),
         docker_socket: entry.docker_socket.clone(),
+        become_root: matches!(
+            entry
+                .vars
+                .get("become")
+                .or_else(|| entry.vars.get("ansible_become")),
+            Some(serde_json::Value::Bool(true))
+        ),
     }
 }
 

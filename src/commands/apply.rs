@@ -2,17 +2,15 @@
 //! hosts in one run.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use crate::cli::{ApplyArgs, GlobalArgs};
-use crate::fleet::{PruneJob, prune_on_host, run_on_hosts};
+use crate::fleet::{PruneJob, prune_on_host};
 use crate::inventory::HostEntry;
 use crate::policy::{PolicyError, PolicyFile, PolicyRequest, Timestamp};
-use crate::report::FleetReport;
 use crate::request::{InputError, fleet_of, select_hosts};
 
 use super::confirm::{confirm_run, host_list};
-use super::rmi::print_report;
+use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, InputError> {
     let now = Timestamp::now();
@@ -64,22 +62,17 @@ pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, Inp
         return Ok(crate::report::exit_code::SUCCESS);
     }
 
-    let progress = super::progress_for(global, fleet.hosts.len());
-    let started = Instant::now();
-    let reports = run_on_hosts(
-        &fleet.hosts,
-        fleet.forks,
-        &progress,
-        |host, host_progress| {
+    let run = FleetRun {
+        global,
+        command: "apply",
+        dry_run: args.confirm.dry_run,
+    };
+    Ok(run
+        .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
             let job = jobs
                 .get(&host.name)
                 .expect("every host of the fleet was given a job above");
-            prune_on_host(host, job, &fleet.connect, host_progress)
-        },
-    )
-    .await;
-    progress.finish();
-    let report = FleetReport::with_mode(reports, started.elapsed(), args.confirm.dry_run);
-    print_report(&report, global.output);
-    Ok(report.exit_code())
+            prune_on_host(host, job, &fleet.connect, progress, control)
+        })
+        .await)
 }

@@ -1,16 +1,13 @@
 //! `fleetrmi prune`: `docker image prune` on every selected host, or the images that rules
 //! choose, removed by fleetrmi.
 
-use std::time::Instant;
-
 use crate::cli::{GlobalArgs, PruneArgs};
-use crate::fleet::{PruneJob, prune_on_host, run_on_hosts};
+use crate::fleet::{PruneJob, prune_on_host};
 use crate::policy::{PolicyRequest, PruneFilters, PruneMode, Timestamp};
-use crate::report::FleetReport;
 use crate::request::{InputError, select_fleet};
 
 use super::confirm::{confirm_run, host_list};
-use super::rmi::print_report;
+use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, InputError> {
     let now = Timestamp::now();
@@ -50,17 +47,15 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
         policy_name: None,
         dry_run: args.confirm.dry_run,
     };
-    let progress = super::progress_for(global, fleet.hosts.len());
-    let started = Instant::now();
-    let reports = run_on_hosts(
-        &fleet.hosts,
-        fleet.forks,
-        &progress,
-        |host, host_progress| prune_on_host(host, &job, &fleet.connect, host_progress),
-    )
-    .await;
-    progress.finish();
-    let report = FleetReport::with_mode(reports, started.elapsed(), job.dry_run);
-    print_report(&report, global.output);
-    Ok(report.exit_code())
+    let dry_run = job.dry_run;
+    let run = FleetRun {
+        global,
+        command: "prune",
+        dry_run,
+    };
+    Ok(run
+        .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
+            prune_on_host(host, &job, &fleet.connect, progress, control)
+        })
+        .await)
 }

@@ -12,6 +12,7 @@ use crate::snapshot::Snapshot;
 
 use super::HostTarget;
 use super::connect::{ConnectOptions, ConnectedHost, connect_host};
+use super::control::RunControl;
 use super::progress::HostProgress;
 use super::rmi::{describe_difference, read_space};
 
@@ -34,12 +35,13 @@ pub async fn prune_on_host(
     job: &PruneJob,
     options: &ConnectOptions,
     progress: HostProgress,
+    control: RunControl,
 ) -> HostReport {
     let mut report = HostReport::new(&target.name, &target.address);
     let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
         return report;
     };
-    run_connected(&host, job, &mut report, &progress).await;
+    run_connected(&host, job, &mut report, &progress, &control).await;
     report.settle_status(job.policy.force);
     report.api_calls = host.engine.api_calls();
     host.close().await;
@@ -51,6 +53,7 @@ async fn run_connected(
     job: &PruneJob,
     report: &mut HostReport,
     progress: &HostProgress,
+    control: &RunControl,
 ) {
     progress.step("snapshot");
     let snapshot = match host.engine.snapshot().await {
@@ -63,14 +66,22 @@ async fn run_connected(
     report.decisions = plan.decisions.clone();
     if job.dry_run {
         report.results = planned_results(&plan, &snapshot);
+        for result in &report.results {
+            progress.result(result);
+        }
         return;
+    }
+    if control.interrupted() {
+        return report.fail(Step::Interrupt, "interrupted before any removal".to_owned());
     }
 
     let docker_root = host.engine.info.docker_root_dir.clone();
     report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
     match plan.mode {
         PruneMode::Engine => engine_prune(host, job, &plan, &snapshot, report, progress).await,
-        PruneMode::Rules => rule_removals(host, &plan, &snapshot, report, progress).await,
+        PruneMode::Rules => {
+            rule_removals(host, &plan, &snapshot, report, progress, control).await;
+        }
     }
     if report.failure.is_none() && report.reclaimed_bytes != plan.predicted_bytes {
         report.warnings.push(format!(
@@ -115,6 +126,7 @@ async fn engine_prune(
             answer.space_reclaimed, result.reclaimed_bytes
         ));
     }
+    progress.result(&result);
     report.reclaimed_bytes = result.reclaimed_bytes;
     report.results.push(result);
 }
@@ -126,9 +138,21 @@ async fn rule_removals(
     snapshot: &Snapshot,
     report: &mut HostReport,
     progress: &HostProgress,
+    control: &RunControl,
 ) {
     let total = plan.requests.len();
     for (index, planned) in plan.requests.iter().enumerate() {
+        if control.interrupted() {
+            let left: Vec<&str> = plan.requests[index..]
+                .iter()
+                .map(|request| request.name.as_str())
+                .collect();
+            report.fail(
+                Step::Interrupt,
+                format!("interrupted; not attempted: {}", left.join(" ")),
+            );
+            break;
+        }
         progress.step(&format!(
             "removing {} ({}/{total})",
             planned.name,
@@ -168,6 +192,7 @@ async fn rule_removals(
         if let Some(difference) = describe_difference(&expected, &result) {
             report.warnings.push(difference);
         }
+        progress.result(&result);
         report.reclaimed_bytes += result.reclaimed_bytes;
         report.results.push(result);
     }

@@ -9,6 +9,7 @@ use crate::ssh::filesystem_space;
 
 use super::HostTarget;
 use super::connect::{ConnectOptions, ConnectedHost, connect_host};
+use super::control::RunControl;
 use super::progress::HostProgress;
 
 /// What the user asked `rmi` to do on every host.
@@ -19,6 +20,8 @@ pub struct RmiRequest {
     pub no_prune: bool,
     /// Plan only: connect, snapshot and predict, change nothing.
     pub dry_run: bool,
+    /// "No such image" is reported as already absent, not as an error.
+    pub ignore_missing: bool,
 }
 
 /// Runs `rmi` (or its dry run) on one host and reports what the engine did there.
@@ -27,12 +30,13 @@ pub async fn rmi_on_host(
     request: &RmiRequest,
     options: &ConnectOptions,
     progress: HostProgress,
+    control: RunControl,
 ) -> HostReport {
     let mut report = HostReport::new(&target.name, &target.address);
     let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
         return report;
     };
-    run_connected(&host, request, &mut report, &progress).await;
+    run_connected(&host, request, &mut report, &progress, &control).await;
     report.settle_status(request.force);
     report.api_calls = host.engine.api_calls();
     host.close().await;
@@ -44,6 +48,7 @@ async fn run_connected(
     request: &RmiRequest,
     report: &mut HostReport,
     progress: &HostProgress,
+    control: &RunControl,
 ) {
     progress.step("snapshot");
     let snapshot = match host.engine.snapshot().await {
@@ -60,19 +65,30 @@ async fn run_connected(
     );
     report.predicted_bytes = Some(plan.predicted_bytes);
     if request.dry_run {
-        report.results = planned_results(&plan, &snapshot);
+        report.results = planned_results(&plan, &snapshot, request.ignore_missing);
+        for result in &report.results {
+            progress.result(result);
+        }
         return;
     }
 
     let docker_root = host.engine.info.docker_root_dir.clone();
     report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
     for (index, image) in request.images.iter().enumerate() {
+        if control.interrupted() {
+            let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();
+            report.fail(
+                Step::Interrupt,
+                format!("interrupted; not attempted: {}", left.join(" ")),
+            );
+            break;
+        }
         progress.step(&format!("removing {image}"));
         let answer = host
             .engine
             .remove_image(image, request.force, request.no_prune)
             .await;
-        let result = match answer {
+        let mut result = match answer {
             Ok(records) => ImageResult::from_records(image, &records, None, &snapshot.layer_sizes),
             Err(EngineError::Api { status, message }) => ImageResult::from_records(
                 image,
@@ -99,6 +115,10 @@ async fn run_connected(
                 report.warnings.push(difference);
             }
         }
+        if request.ignore_missing {
+            result.mark_absent_if_missing();
+        }
+        progress.result(&result);
         report.reclaimed_bytes += result.reclaimed_bytes;
         report.results.push(result);
     }
@@ -112,16 +132,24 @@ async fn run_connected(
 }
 
 /// The dry run's results: what the engine would answer for each argument.
-fn planned_results(plan: &RemovalPlan, snapshot: &Snapshot) -> Vec<ImageResult> {
+fn planned_results(
+    plan: &RemovalPlan,
+    snapshot: &Snapshot,
+    ignore_missing: bool,
+) -> Vec<ImageResult> {
     plan.removals
         .iter()
         .map(|planned| {
-            ImageResult::from_records(
+            let mut result = ImageResult::from_records(
                 &planned.image,
                 &planned.records,
                 planned.error.clone().map(|e| (e.status, e.message)),
                 &snapshot.layer_sizes,
-            )
+            );
+            if ignore_missing {
+                result.mark_absent_if_missing();
+            }
+            result
         })
         .collect()
 }

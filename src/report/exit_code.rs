@@ -11,3 +11,7 @@ pub const BAD_INPUT: i32 = 2;
 pub const HOST_FAILED: i32 = 3;
 /// A host could not be reached: TCP, host key, authentication, or its Docker socket.
 pub const HOST_UNREACHABLE: i32 = 4;
+/// The run was interrupted (Ctrl-C, SIGTERM); the report shows each host's true state.
+pub const INTERRUPTED: i32 = 130;
+/// `--lock`: another run holds the lock; nothing was done.
+pub const ALREADY_RUNNING: i32 = 5;

@@ -9,6 +9,11 @@ use super::host_report::{HostReport, HostStatus};
 pub struct FleetReport {
     /// True when nothing was changed: the results are the plan's predictions.
     pub dry_run: bool,
+    /// True when Ctrl-C or SIGTERM stopped the run.
+    pub interrupted: bool,
+    /// Why hosts were left unstarted, if they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_because: Option<String>,
     pub hosts: Vec<HostReport>,
     pub totals: Totals,
 }
@@ -20,8 +25,12 @@ pub struct Totals {
     pub partial: usize,
     pub failed: usize,
     pub unreachable: usize,
+    pub interrupted: usize,
+    pub skipped: usize,
     pub untagged: usize,
     pub deleted: usize,
+    /// Image records deleted (the rest of `deleted` are layers).
+    pub deleted_images: usize,
     pub errors: usize,
     pub reclaimed_bytes: u64,
     pub predicted_bytes: u64,
@@ -50,15 +59,20 @@ impl FleetReport {
                 HostStatus::Partial => totals.partial += 1,
                 HostStatus::Failed => totals.failed += 1,
                 HostStatus::Unreachable => totals.unreachable += 1,
+                HostStatus::Interrupted => totals.interrupted += 1,
+                HostStatus::Skipped => totals.skipped += 1,
             }
             totals.untagged += host.untagged_count();
             totals.deleted += host.deleted_count();
+            totals.deleted_images += host.results.iter().map(|r| r.deleted_images).sum::<usize>();
             totals.errors += host.error_count();
             totals.reclaimed_bytes += host.reclaimed_bytes;
             totals.predicted_bytes += host.predicted_bytes.unwrap_or(0);
         }
         FleetReport {
             dry_run,
+            interrupted: false,
+            stopped_because: None,
             hosts,
             totals,
         }
@@ -66,7 +80,9 @@ impl FleetReport {
 
     /// The worst outcome decides: unreachable, then failed, then refused removals.
     pub fn exit_code(&self) -> i32 {
-        if self.totals.unreachable > 0 {
+        if self.interrupted {
+            exit_code::INTERRUPTED
+        } else if self.totals.unreachable > 0 {
             exit_code::HOST_UNREACHABLE
         } else if self.totals.failed > 0 {
             exit_code::HOST_FAILED

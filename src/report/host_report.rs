@@ -21,6 +21,10 @@ pub enum HostStatus {
     Failed,
     /// Not reached: TCP, host key, authentication, or the Docker socket.
     Unreachable,
+    /// Stopped early by Ctrl-C or SIGTERM.
+    Interrupted,
+    /// Never started: the run stopped starting hosts (interrupt, canary, failure budget).
+    Skipped,
 }
 
 /// The step a host's run was at when it stopped.
@@ -33,6 +37,15 @@ pub enum Step {
     Docker,
     Snapshot,
     Remove,
+    /// The host's whole run exceeded `--timeout`.
+    Timeout,
+    /// Ctrl-C or SIGTERM.
+    Interrupt,
+    /// Listing images (`fleetrmi images`).
+    Images,
+    /// Reading disk usage (`fleetrmi df`).
+    DiskUsage,
+    /// The engine's own prune (`fleetrmi prune` without rules).
     Prune,
 }
 
@@ -45,6 +58,10 @@ impl Step {
             Step::Docker => "docker",
             Step::Snapshot => "snapshot",
             Step::Remove => "remove",
+            Step::Timeout => "timeout",
+            Step::Interrupt => "interrupt",
+            Step::Images => "images",
+            Step::DiskUsage => "disk-usage",
             Step::Prune => "prune",
         }
     }
@@ -72,6 +89,11 @@ pub struct ImageResult {
     pub image: String,
     pub untagged: Vec<String>,
     pub deleted: Vec<String>,
+    /// How many of `deleted` are image records (the others are layers).
+    pub deleted_images: usize,
+    /// With `--ignore-missing`: the image was not there, so there was nothing to do.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_absent: bool,
     /// The engine's error message, as `docker rmi` would print it after "Error response from daemon: ".
     pub error: Option<String>,
     /// The engine's HTTP status for the error (404 no such image, 409 conflict, 400 bad name).
@@ -97,7 +119,10 @@ impl ImageResult {
             match record {
                 DeleteRecord::Untagged(reference) => result.untagged.push(reference.clone()),
                 DeleteRecord::Deleted(id) => {
-                    result.reclaimed_bytes += layer_sizes.get(id).copied().unwrap_or(0);
+                    match layer_sizes.get(id) {
+                        Some(size) => result.reclaimed_bytes += size,
+                        None => result.deleted_images += 1,
+                    }
                     result.deleted.push(id.clone());
                 }
             }
@@ -107,6 +132,15 @@ impl ImageResult {
             result.error = Some(message);
         }
         result
+    }
+
+    /// With `--ignore-missing`: "no such image" becomes "already absent", not an error.
+    pub fn mark_absent_if_missing(&mut self) {
+        if self.error_status == Some(404) {
+            self.error = None;
+            self.error_status = None;
+            self.already_absent = true;
+        }
     }
 
     /// The engine entries in `docker rmi`'s order: untags, then deletions.
@@ -155,6 +189,9 @@ pub struct HostReport {
     /// Set when the run stopped at a step (status failed or unreachable).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<HostFailure>,
+    /// Why the host was never started (status skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_started: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineInfo>,
     pub results: Vec<ImageResult>,
@@ -189,6 +226,7 @@ impl HostReport {
             address: address.to_string(),
             status: HostStatus::Ok,
             failure: None,
+            not_started: None,
             engine: None,
             results: Vec::new(),
             reclaimed_bytes: 0,
@@ -207,6 +245,8 @@ impl HostReport {
     pub fn fail(&mut self, step: Step, message: String) {
         self.status = if step.is_reachability() {
             HostStatus::Unreachable
+        } else if step == Step::Interrupt {
+            HostStatus::Interrupted
         } else {
             HostStatus::Failed
         };
@@ -218,6 +258,14 @@ impl HostReport {
         if self.status == HostStatus::Ok && self.results.iter().any(|r| r.is_fatal_error(force)) {
             self.status = HostStatus::Partial;
         }
+    }
+
+    /// A host the run never started, and why.
+    pub fn skipped(host: &str, address: &str, reason: String) -> HostReport {
+        let mut report = HostReport::new(host, address);
+        report.status = HostStatus::Skipped;
+        report.not_started = Some(reason);
+        report
     }
 
     pub fn untagged_count(&self) -> usize {

@@ -5,7 +5,7 @@ use comfy_table::{Cell, CellAlignment, Table};
 
 use super::fleet_report::FleetReport;
 use super::format::{bytes, duration};
-use super::host_report::HostStatus;
+use super::observed_host::status_word;
 
 /// One row per host and a totals row.
 pub fn render_table(report: &FleetReport) -> String {
@@ -36,7 +36,7 @@ pub fn render_table(report: &FleetReport) -> String {
     for host in &report.hosts {
         table.add_row(vec![
             Cell::new(&host.host),
-            Cell::new(status_text(host.status)),
+            Cell::new(status_word(host.status)),
             number(host.untagged_count()),
             number(host.deleted_count()),
             number(host.error_count()),
@@ -60,6 +60,9 @@ pub fn render_table(report: &FleetReport) -> String {
         .set_alignment(CellAlignment::Right),
     ]);
     let mut text = table.to_string();
+    if let Some(reason) = &report.stopped_because {
+        text.push_str(&format!("\nstopped starting hosts: {reason}"));
+    }
     if report.dry_run
         && let Some(decisions) = super::decisions::render_decisions(report)
     {
@@ -103,15 +106,6 @@ fn number(value: usize) -> Cell {
     Cell::new(value).set_alignment(CellAlignment::Right)
 }
 
-fn status_text(status: HostStatus) -> &'static str {
-    match status {
-        HostStatus::Ok => "ok",
-        HostStatus::Partial => "partial",
-        HostStatus::Failed => "failed",
-        HostStatus::Unreachable => "unreachable",
-    }
-}
-
 fn totals_status(report: &FleetReport) -> String {
     let totals = &report.totals;
     let mut parts = vec![format!("{} ok", totals.ok)];
@@ -119,6 +113,8 @@ fn totals_status(report: &FleetReport) -> String {
         (totals.partial, "partial"),
         (totals.failed, "failed"),
         (totals.unreachable, "unreachable"),
+        (totals.interrupted, "interrupted"),
+        (totals.skipped, "not started"),
     ] {
         if count > 0 {
             parts.push(format!("{count} {label}"));

@@ -530,3 +530,31 @@ impl Run {
         })
     }
 }
+
+/// Makes sure a local user `name` exists (the lab's sshd lets every user log in with the lab
+/// key), outside the docker group; with `sudo_docker`, allowed `sudo -n docker` without a
+/// password. Idempotent; shared by every test run on this machine.
+pub fn ensure_local_user(name: &str, sudo_docker: bool) {
+    static SETUP: Mutex<()> = Mutex::new(());
+    let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    let exists = Command::new("id")
+        .arg(name)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let status = Command::new("useradd")
+            .args(["--create-home", "--shell", "/bin/sh", name])
+            .status()
+            .expect("useradd runs");
+        assert!(status.success(), "useradd {name} failed");
+    }
+    // useradd locks the password with "!", and sshd without PAM refuses locked accounts even
+    // for key logins; "*" means "no password" without the lock.
+    let _ = Command::new("usermod").args(["-p", "*", name]).status();
+    if sudo_docker {
+        let rule = format!("{name} ALL=(root) NOPASSWD: /usr/bin/docker, /usr/local/bin/docker\n");
+        let path = format!("/etc/sudoers.d/fleetrmi-test-{name}");
+        std::fs::write(&path, rule).expect("write sudoers rule");
+        let _ = Command::new("chmod").args(["0440", &path]).status();
+    }
+}

@@ -60,6 +60,13 @@ async fn run_connected(
         Ok(snapshot) => snapshot,
         Err(error) => return report.fail(Step::Snapshot, error.to_string()),
     };
+    if host.engine.info.containerd_store {
+        report.warnings.push(
+            "this engine keeps images in containerd's store, whose removal rules the plan does \
+             not model (it models the classic store): the engine may do other than planned"
+                .to_owned(),
+        );
+    }
     let plan = plan_policy(&snapshot, &job.policy);
     report.predicted_bytes = Some(plan.predicted_bytes);
     report.prune = Some(summary(&plan, job));

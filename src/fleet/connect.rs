@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::engine::Engine;
 use crate::report::{HostReport, Step};
-use crate::ssh::{SshError, SshOptions, SshSession, SshTarget};
+use crate::ssh::{SshError, SshOptions, SshSession};
 
 use super::HostTarget;
 use super::progress::HostProgress;
@@ -39,14 +39,11 @@ pub async fn connect_host(
     progress: &HostProgress,
 ) -> Option<ConnectedHost> {
     progress.step("connecting");
-    let ssh_target = SshTarget {
-        address: target.address.clone(),
-        port: target.port,
-        user: target.user.clone(),
-        identity_files: target.identity_files.clone(),
-    };
-    let session = match SshSession::connect(&ssh_target, &options.ssh).await {
-        Ok(session) => Arc::new(session),
+    let session = match SshSession::connect(&target.ssh, &options.ssh).await {
+        Ok(session) => {
+            report.warnings.extend(session.take_notes());
+            Arc::new(session)
+        }
         Err(error) => {
             report.fail(ssh_step(&error), error.to_string());
             return None;
@@ -83,6 +80,7 @@ fn ssh_step(error: &SshError) -> Step {
     match error {
         SshError::UnknownHostKey { .. }
         | SshError::ChangedHostKey { .. }
+        | SshError::RevokedHostKey { .. }
         | SshError::KnownHosts { .. } => Step::HostKey,
         SshError::AuthRefused { .. } => Step::Auth,
         _ => Step::Connect,

@@ -129,6 +129,45 @@ pub fn ssh_args_to_config(text: &str) -> Result<String, String> {
     Ok(lines)
 }
 
+/// Reads the classic bastion `ProxyCommand` (`ssh -W %h:%p [-q] [-p PORT] [-l USER]
+/// [user@]host`, what Ansible's documentation suggests) as the jump host it stands for, since
+/// fleetrmi runs no local commands. `None` for any other command.
+pub fn proxy_command_as_jump(command: &str) -> Option<JumpSpec> {
+    let words = split_args(command).ok()?;
+    let mut words = words.iter();
+    let program = words.next()?;
+    if program != "ssh" && !program.ends_with("/ssh") {
+        return None;
+    }
+    let (mut forward, mut port, mut user, mut host) = (false, None, None, None);
+    while let Some(word) = words.next() {
+        match word.as_str() {
+            "-W" => forward = words.next()? == "%h:%p",
+            "-p" => port = Some(words.next()?.parse::<u16>().ok()?),
+            "-l" => user = Some(words.next()?.clone()),
+            flag if flag.starts_with('-') => {
+                // Flags that change nothing about where the connection goes.
+                if !flag[1..].chars().all(|c| "qTNaxAC46".contains(c)) || flag.len() < 2 {
+                    return None;
+                }
+            }
+            name if host.is_none() => host = Some(name.to_string()),
+            _ => return None,
+        }
+    }
+    if !forward {
+        return None;
+    }
+    let mut spec = parse_jump(&host?).ok()?;
+    if spec.port.is_none() {
+        spec.port = port;
+    }
+    if spec.user.is_none() {
+        spec.user = user;
+    }
+    Some(spec)
+}
+
 /// Quotes a value for an `ssh_config` line so that `split_args` gives it back whole.
 fn quote(value: &str) -> String {
     if !value.is_empty() && !value.contains(|c: char| c.is_whitespace() || "\"'\\".contains(c)) {
@@ -197,6 +236,21 @@ mod tests {
         let lines =
             ssh_args_to_config(r#"-o ProxyCommand="ssh -W %h:%p -q bastion""#).expect("parses");
         assert_eq!(lines, "ProxyCommand ssh -W %h:%p -q bastion\n");
+    }
+
+    #[test]
+    fn bastion_proxy_command_reads_as_a_jump_host() {
+        assert_eq!(
+            proxy_command_as_jump("ssh -W %h:%p -q ops@gw.example.com"),
+            Some(spec(Some("ops"), "gw.example.com", None))
+        );
+        assert_eq!(
+            proxy_command_as_jump("/usr/bin/ssh -q -p 2222 -l ops -W %h:%p gw"),
+            Some(spec(Some("ops"), "gw", Some(2222)))
+        );
+        assert_eq!(proxy_command_as_jump("nc %h %p"), None);
+        assert_eq!(proxy_command_as_jump("ssh -W %h:%p -i key gw"), None);
+        assert_eq!(proxy_command_as_jump("ssh gw nc %h %p"), None);
     }
 
     #[test]

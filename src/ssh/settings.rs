@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use super::args::{JumpSpec, parse_jump_chain, ssh_args_to_config};
+use super::args::{JumpSpec, parse_jump_chain, proxy_command_as_jump, ssh_args_to_config};
 use super::auth::{AgentSocket, AuthSettings};
 use super::config::{ConfigOrigin, ConfigValue, HostConfig, SshConfig, StrictHostKeyChecking};
 use super::host_key::{HostKeyPolicy, HostKeySettings};
@@ -388,11 +388,16 @@ pub fn resolve_ssh_settings(
             let mut chosen = (None, None);
             for layer in &layers {
                 if let Some(command) = &layer.found.proxy_command {
-                    return Err(failed(format!(
-                        "ProxyCommand ({}) is not supported: fleetrmi runs no local commands; \
-                         hint: use ProxyJump (or -J, or the inventory variable jump) with the jump host",
-                        layer.source(&command.origin)
-                    )));
+                    let source = layer.source(&command.origin);
+                    let Some(jump) = proxy_command_as_jump(&command.value) else {
+                        return Err(failed(format!(
+                            "ProxyCommand ({source}) is not supported: fleetrmi runs no local \
+                             commands; hint: use ProxyJump (or -J, or the inventory variable jump) \
+                             with the jump host"
+                        )));
+                    };
+                    chosen = (Some(jump.to_string()), Some(source));
+                    break;
                 }
                 if let Some(jump) = &layer.found.proxy_jump {
                     chosen = (Some(jump.value.clone()), Some(layer.source(&jump.origin)));
@@ -652,11 +657,18 @@ impl JumpResolver<'_> {
             found: &found,
             source: LayerSource::SshConfig,
         }];
+        let mut proxy_jump = found.proxy_jump.clone();
         if let Some(command) = &found.proxy_command {
-            return Err(format!(
-                "jump host {spec}: ProxyCommand ({}) is not supported; hint: use ProxyJump",
-                command.origin
-            ));
+            let Some(jump) = proxy_command_as_jump(&command.value) else {
+                return Err(format!(
+                    "jump host {spec}: ProxyCommand ({}) is not supported; hint: use ProxyJump",
+                    command.origin
+                ));
+            };
+            proxy_jump = Some(ConfigValue {
+                value: jump.to_string(),
+                origin: command.origin.clone(),
+            });
         }
         let hostname = pick(&layers, |found| found.hostname.as_ref())
             .unwrap_or_else(|| sourced(spec.host.clone(), self.source.clone()));
@@ -718,7 +730,7 @@ impl JumpResolver<'_> {
             jump_source: None,
             notes: Vec::new(),
         };
-        Ok((hop, found.proxy_jump))
+        Ok((hop, proxy_jump))
     }
 }
 
@@ -1014,6 +1026,23 @@ mod tests {
         let resolved =
             resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
         assert!(resolved.jumps.is_empty());
+    }
+
+    #[test]
+    fn bastion_proxy_command_in_common_args_becomes_a_jump_host() {
+        let host = InventorySsh {
+            ssh_args: vec![(
+                "ansible_ssh_common_args".to_string(),
+                r#"-o ProxyCommand="ssh -W %h:%p -q ops@gw""#.to_string(),
+            )],
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &SshConfig::empty(), &CliSsh::default(), &local())
+                .expect("resolves");
+        assert_eq!(resolved.jumps.len(), 1);
+        assert_eq!(resolved.jumps[0].user.value, "ops");
+        assert_eq!(resolved.jumps[0].hostname.value, "gw");
     }
 
     #[test]

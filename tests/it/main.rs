@@ -6,3 +6,5 @@ mod harness;
 mod parity;
 mod rmi;
 mod rollout;
+mod ssh;
+mod sshd;

@@ -47,6 +47,7 @@ impl InputError {
     pub fn hint(&self) -> Option<&str> {
         match self {
             InputError::Inventory(error) => error.hint(),
+            InputError::SshSettings(error) => error.hint.as_deref(),
             _ => None,
         }
     }

@@ -20,7 +20,7 @@ pub enum SshConfigError {
     #[error("cannot read ssh config {path}: {cause}")]
     Read { path: PathBuf, cause: String },
 
-    #[error("{path} line {line}: {message}")]
+    #[error("ssh config {path} line {line}: {message}")]
     Line {
         path: PathBuf,
         line: usize,
@@ -804,7 +804,10 @@ mod tests {
             Path::new("/home/tester"),
         )
         .expect_err("bad port");
-        assert_eq!(error.to_string(), "/cfg line 2: bad port \"http\"");
+        assert_eq!(
+            error.to_string(),
+            "ssh config /cfg line 2: bad port \"http\""
+        );
         let error =
             SshConfig::from_text(Path::new("/cfg"), "Host a\n  User \"x\n", Path::new("/h"))
                 .expect_err("bad quote");

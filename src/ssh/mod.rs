@@ -24,7 +24,7 @@ pub use config::{
 pub use error::SshError;
 pub use host_key::{HostKeyPolicy, HostKeySettings};
 pub use jump::JumpPool;
-pub use passphrase::PASSPHRASE_ENV;
+pub use passphrase::{PASSPHRASE_ENV, set_prompt_suspender};
 pub use session::{SshOptions, SshSession, SshTarget};
 pub use settings::{
     CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, Sourced,

@@ -116,7 +116,13 @@ impl LocalEnv {
 pub struct SshSettingsError {
     pub host: String,
     pub message: String,
+    /// How to fix it, when there is an obvious fix.
+    pub hint: Option<String>,
 }
+
+/// ProxyCommand would run a local command; fleetrmi reaches bastions only as jump hosts.
+const PROXY_COMMAND_HINT: &str =
+    "use ProxyJump (or ssh's -J, or the inventory variable jump) with the jump host";
 
 /// Every SSH setting of one host (or jump host), with its source.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -299,6 +305,7 @@ pub fn resolve_ssh_settings(
     let failed = |message: String| SshSettingsError {
         host: inventory.name.clone(),
         message,
+        hint: None,
     };
     let lookup = inventory
         .address
@@ -390,11 +397,13 @@ pub fn resolve_ssh_settings(
                 if let Some(command) = &layer.found.proxy_command {
                     let source = layer.source(&command.origin);
                     let Some(jump) = proxy_command_as_jump(&command.value) else {
-                        return Err(failed(format!(
-                            "ProxyCommand ({source}) is not supported: fleetrmi runs no local \
-                             commands; hint: use ProxyJump (or -J, or the inventory variable jump) \
-                             with the jump host"
-                        )));
+                        return Err(SshSettingsError {
+                            hint: Some(PROXY_COMMAND_HINT.to_string()),
+                            ..failed(format!(
+                                "ProxyCommand ({source}) is not supported: fleetrmi runs no \
+                                 local commands"
+                            ))
+                        });
                     };
                     chosen = (Some(jump.to_string()), Some(source));
                     break;
@@ -661,7 +670,8 @@ impl JumpResolver<'_> {
         if let Some(command) = &found.proxy_command {
             let Some(jump) = proxy_command_as_jump(&command.value) else {
                 return Err(format!(
-                    "jump host {spec}: ProxyCommand ({}) is not supported; hint: use ProxyJump",
+                    "jump host {spec}: ProxyCommand ({}) is not supported: fleetrmi runs no \
+                     local commands ({PROXY_COMMAND_HINT})",
                     command.origin
                 ));
             };
@@ -1055,7 +1065,7 @@ mod tests {
             text.starts_with("web: ProxyCommand (ssh config (/cfg:2))"),
             "{text}"
         );
-        assert!(text.contains("hint: use ProxyJump"));
+        assert!(error.hint.expect("a hint").starts_with("use ProxyJump"));
     }
 
     #[test]

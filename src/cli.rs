@@ -144,6 +144,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "FLEETRMI_LOCK", value_name = "FILE")]
     pub lock: Option<PathBuf>,
 
+    /// Reach every host's Docker daemon through `sudo -n docker system dial-stdio` (as the
+    /// inventory's `become: true` does per host), for SSH users that may not open the socket.
+    #[arg(long = "become", global = true, env = "FLEETRMI_BECOME")]
+    pub r#become: bool,
+
     /// Write a Prometheus textfile with the run's figures to FILE (atomically).
     #[arg(long, global = true, env = "FLEETRMI_METRICS", value_name = "FILE")]
     pub metrics: Option<PathBuf>,
@@ -174,6 +179,44 @@ pub enum OutputFormat {
 pub enum Command {
     /// Remove images on every selected host, as `docker rmi` does on each.
     Rmi(RmiArgs),
+    /// Check every selected host: SSH reachability and login, and what its Docker engine is.
+    Ping,
+    /// List images across the fleet with the hosts that have them, as `docker images` would.
+    Images(ImagesArgs),
+    /// Disk usage per host and in total, as `docker system df`, with each Docker root's free space.
+    Df,
+}
+
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Only images matching REPOSITORY[:TAG], a glob as for `docker images REPOSITORY`.
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
+
+    /// Filter as `docker images --filter` does (repeatable): reference=PATTERN,
+    /// dangling=true|false, before=IMAGE, since=IMAGE, label=KEY[=VALUE].
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+
+    /// Intermediate images too (untagged parents), as `docker images -a`.
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// One row per host and image instead of one fleet-wide list.
+    #[arg(long, conflicts_with = "group_by")]
+    pub per_host: bool,
+
+    /// Group the fleet-wide list by tag (one entry per repo:tag) or by image ID.
+    #[arg(long, value_enum, default_value_t = ImageGrouping::Tag)]
+    pub group_by: ImageGrouping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageGrouping {
+    /// One entry per repo:tag, with the image IDs it names and the hosts that have each.
+    Tag,
+    /// One entry per image ID, with its tags and the hosts that have it.
+    Id,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ pub mod atomic_file;
 pub mod cli;
 pub mod commands;
 pub mod engine;
+pub mod filter;
 pub mod fleet;
 pub mod inventory;
 pub mod plan;

@@ -29,6 +29,9 @@ pub enum InputError {
     NoHosts(String),
 
     #[error(transparent)]
+    Filter(#[from] crate::filter::FilterError),
+
+    #[error(transparent)]
     SshConfig(#[from] SshConfigError),
 
     #[error(transparent)]
@@ -108,6 +111,13 @@ pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
             address: resolved.hostname.value.clone(),
             ssh: resolved.to_target(),
             docker_socket: entry.docker_socket.clone(),
+            become_root: matches!(
+                entry
+                    .vars
+                    .get("become")
+                    .or_else(|| entry.vars.get("ansible_become")),
+                Some(Value::Bool(true))
+            ),
         });
     }
     if !unchecked.is_empty() {
@@ -125,6 +135,7 @@ pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
         connect: ConnectOptions {
             ssh: SshOptions::default(),
             api_timeout_secs: global.api_timeout.as_secs().max(1),
+            become_root: global.r#become,
         },
         forks: global.forks as usize,
         warnings,

@@ -10,9 +10,6 @@ use sha2::{Digest, Sha256};
 use super::{Engine, EngineError};
 use crate::snapshot::{ContainerRecord, ContainerState, ImageRecord, Snapshot};
 
-/// Per-image calls (inspect, history) in flight at once on one host.
-const IMAGE_CALLS_IN_FLIGHT: usize = 8;
-
 impl Engine {
     /// One pass over the host: `/images/json?all=1`, `/containers/json?all=1`, then inspect and
     /// history of each image for its layer chain and each layer's size.
@@ -36,7 +33,7 @@ impl Engine {
 
         let chains: Vec<(Vec<String>, Vec<u64>)> = futures::stream::iter(summaries.iter())
             .map(|summary| self.layer_chain(&summary.id))
-            .buffered(IMAGE_CALLS_IN_FLIGHT)
+            .buffered(self.calls_in_flight)
             .try_collect()
             .await?;
 
@@ -96,7 +93,7 @@ impl Engine {
 }
 
 /// `<none>:<none>` and `<none>@<none>` are how API 1.41 writes "no reference".
-fn real_references(references: Vec<String>) -> Vec<String> {
+pub(super) fn real_references(references: Vec<String>) -> Vec<String> {
     references
         .into_iter()
         .filter(|reference| !reference.starts_with("<none>"))

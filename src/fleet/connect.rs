@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, EngineAccess};
 use crate::report::{HostReport, Step};
 use crate::ssh::{SshError, SshOptions, SshSession};
 
@@ -15,6 +15,8 @@ pub struct ConnectOptions {
     pub ssh: SshOptions,
     /// Limit for one Docker API call, in seconds.
     pub api_timeout_secs: u64,
+    /// Reach every host's daemon through `sudo -n docker system dial-stdio` (`--become`).
+    pub become_root: bool,
 }
 
 /// A reached host: its SSH session and negotiated engine.
@@ -50,13 +52,12 @@ pub async fn connect_host(
         }
     };
     progress.step("docker");
-    match Engine::connect(
-        Arc::clone(&session),
-        &target.docker_socket,
-        options.api_timeout_secs,
-    )
-    .await
-    {
+    let access = EngineAccess {
+        socket_path: target.docker_socket.clone(),
+        become_root: options.become_root || target.become_root,
+        request_timeout_secs: options.api_timeout_secs,
+    };
+    match Engine::connect(Arc::clone(&session), &access, &mut report.warnings).await {
         Ok(engine) => {
             report.engine = Some(engine.info.clone());
             Some(ConnectedHost { session, engine })

@@ -2,6 +2,11 @@
 
 mod connect;
 pub mod control;
+mod df;
+mod images;
+mod observe;
+mod outcome;
+mod ping;
 pub mod progress;
 mod rmi;
 pub mod rollout;
@@ -9,6 +14,10 @@ mod runner;
 mod target;
 
 pub use connect::{ConnectOptions, ConnectedHost, connect_host};
+pub use df::df_on_host;
+pub use images::{ImagesRequest, images_on_host};
+pub use outcome::HostOutcome;
+pub use ping::ping_on_host;
 pub use rmi::{RmiRequest, rmi_on_host};
 pub use runner::{RunSettings, run_fleet, run_on_hosts};
 pub use target::HostTarget;

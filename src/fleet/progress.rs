@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::report::{EventWriter, HostReport, HostStatus, ImageResult};
+use super::outcome::HostOutcome;
+use crate::report::{EventWriter, ImageResult};
 
 /// The run's progress display and event stream; either may be off.
 pub struct FleetProgress {
@@ -19,7 +20,8 @@ pub struct FleetProgress {
 struct Bars {
     multi: MultiProgress,
     overall: ProgressBar,
-    freed: AtomicU64,
+    /// Bytes freed so far; `None` until a host reports bytes (commands that free nothing never do).
+    freed: Mutex<Option<u64>>,
     failed: AtomicU64,
 }
 
@@ -105,10 +107,7 @@ impl FleetProgress {
         }
     }
 
-    pub fn host_finished(&self, host: HostProgress, report: &HostReport) {
-        if let Some(events) = &self.events {
-            events.host_end(report);
-        }
+    pub fn host_finished(&self, host: HostProgress, report: &impl HostOutcome) {
         if let Some(bars) = &self.bars {
             bars.host_finished(host, report);
         }
@@ -138,7 +137,7 @@ impl Bars {
         Bars {
             multi,
             overall,
-            freed: AtomicU64::new(0),
+            freed: Mutex::new(None),
             failed: AtomicU64::new(0),
         }
     }
@@ -154,26 +153,34 @@ impl Bars {
         line
     }
 
-    fn host_finished(&self, host: HostProgress, report: &HostReport) {
+    fn host_finished(&self, host: HostProgress, report: &impl HostOutcome) {
         if let Some(line) = host.line {
             line.finish_and_clear();
             self.multi.remove(&line);
         }
-        let freed = self
-            .freed
-            .fetch_add(report.reclaimed_bytes, Ordering::Relaxed)
-            + report.reclaimed_bytes;
-        let failed = if matches!(report.status, HostStatus::Failed | HostStatus::Unreachable) {
+        let freed = match self.freed.lock() {
+            Ok(mut freed) => {
+                if let Some(bytes) = report.freed_bytes() {
+                    *freed = Some(freed.unwrap_or(0) + bytes);
+                }
+                *freed
+            }
+            Err(_) => None,
+        };
+        let failed = if report.is_failure() {
             self.failed.fetch_add(1, Ordering::Relaxed) + 1
         } else {
             self.failed.load(Ordering::Relaxed)
         };
         self.overall.inc(1);
-        let mut message = format!("freed {}", crate::report::format_bytes(freed));
-        if failed > 0 {
-            message.push_str(&format!(", {failed} failed"));
+        let mut parts = Vec::new();
+        if let Some(freed) = freed {
+            parts.push(format!("freed {}", crate::report::format_bytes(freed)));
         }
-        self.overall.set_message(message);
+        if failed > 0 {
+            parts.push(format!("{failed} failed"));
+        }
+        self.overall.set_message(parts.join(", "));
     }
 }
 

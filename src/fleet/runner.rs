@@ -12,6 +12,7 @@ use crate::report::{HostReport, HostStatus, Step};
 
 use super::HostTarget;
 use super::control::{RunControl, StopReason};
+use super::outcome::HostOutcome;
 use super::progress::{FleetProgress, HostProgress};
 use super::rollout::Rollout;
 
@@ -34,26 +35,34 @@ impl RunSettings {
     }
 }
 
-/// Runs `job` on every host with all of them in one batch and nothing to stop it.
-pub async fn run_on_hosts<Job, Fut>(
+/// Runs `job` on every host, all in one batch, for read-only commands whose reports are not
+/// [`HostReport`]s; mutating commands use [`run_fleet`] for rollouts and interrupts.
+pub async fn run_on_hosts<Job, Fut, Report>(
     hosts: &[HostTarget],
     forks: usize,
     progress: &FleetProgress,
     job: Job,
-) -> Vec<HostReport>
+) -> Vec<Report>
 where
     Job: Fn(HostTarget, HostProgress) -> Fut,
-    Fut: Future<Output = HostReport>,
+    Fut: Future<Output = Report>,
+    Report: HostOutcome,
 {
-    let control = RunControl::default();
-    run_fleet(
-        hosts,
-        &RunSettings::with_forks(forks),
-        &control,
-        progress,
-        job,
-    )
-    .await
+    let job = &job;
+    let mut reports: Vec<(usize, Report)> = futures::stream::iter(hosts.iter().enumerate())
+        .map(|(index, host)| async move {
+            let host_progress = progress.host_started(&host.name);
+            let started = Instant::now();
+            let mut report = job(host.clone(), host_progress.clone()).await;
+            report.set_duration(started.elapsed());
+            progress.host_finished(host_progress, &report);
+            (index, report)
+        })
+        .buffer_unordered(forks.max(1))
+        .collect()
+        .await;
+    reports.sort_by_key(|(index, _)| *index);
+    reports.into_iter().map(|(_, report)| report).collect()
 }
 
 /// Runs `job` on every host as `settings` say, and returns the reports in the hosts' order.
@@ -143,6 +152,9 @@ where
         ),
     };
     report.duration = started.elapsed();
+    if let Some(events) = progress.events() {
+        events.host_end(&report);
+    }
     progress.host_finished(host_progress, &report);
     report
 }

@@ -11,4 +11,6 @@ pub struct HostTarget {
     /// Everything the SSH connection needs, resolved (jump hosts included).
     pub ssh: SshTarget,
     pub docker_socket: String,
+    /// Reach the daemon through `sudo -n` (inventory `become: true`).
+    pub become_root: bool,
 }

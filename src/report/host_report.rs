@@ -40,6 +40,10 @@ pub enum Step {
     Timeout,
     /// Ctrl-C or SIGTERM.
     Interrupt,
+    /// Listing images (`fleetrmi images`).
+    Images,
+    /// Reading disk usage (`fleetrmi df`).
+    DiskUsage,
 }
 
 impl Step {
@@ -53,6 +57,8 @@ impl Step {
             Step::Remove => "remove",
             Step::Timeout => "timeout",
             Step::Interrupt => "interrupt",
+            Step::Images => "images",
+            Step::DiskUsage => "disk-usage",
         }
     }
 

@@ -1,11 +1,16 @@
 //! Reports: per-host outcomes, fleet totals, the table and JSON renderings, and exit codes.
 
+mod age;
+mod df;
 mod events;
 pub mod exit_code;
 mod fleet_report;
 mod format;
 mod host_report;
+mod images;
 mod metrics;
+mod observed_host;
+mod ping;
 mod retry_file;
 mod table;
 
@@ -16,6 +21,11 @@ pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, Step};
 pub use metrics::render_metrics;
 pub use retry_file::render_retry_file;
 pub use table::{error_lines, render_table};
+
+pub use df::{DfHost, DfReport};
+pub use images::{ImageLayout, ImagesHost, ImagesReport};
+pub use observed_host::{ObservedHost, StatusCounts, observed_error_lines};
+pub use ping::{PingHost, PingReport};
 
 /// The JSON document of `--output json` (schema in the README).
 pub fn render_json(report: &FleetReport) -> String {

@@ -5,7 +5,7 @@ use comfy_table::{Cell, CellAlignment, Table};
 
 use super::fleet_report::FleetReport;
 use super::format::{bytes, duration};
-use super::host_report::HostStatus;
+use super::observed_host::status_word;
 
 /// One row per host and a totals row.
 pub fn render_table(report: &FleetReport) -> String {
@@ -36,7 +36,7 @@ pub fn render_table(report: &FleetReport) -> String {
     for host in &report.hosts {
         table.add_row(vec![
             Cell::new(&host.host),
-            Cell::new(status_text(host.status)),
+            Cell::new(status_word(host.status)),
             number(host.untagged_count()),
             number(host.deleted_count()),
             number(host.error_count()),
@@ -98,17 +98,6 @@ pub fn error_lines(report: &FleetReport) -> Vec<String> {
 
 fn number(value: usize) -> Cell {
     Cell::new(value).set_alignment(CellAlignment::Right)
-}
-
-fn status_text(status: HostStatus) -> &'static str {
-    match status {
-        HostStatus::Ok => "ok",
-        HostStatus::Partial => "partial",
-        HostStatus::Failed => "failed",
-        HostStatus::Unreachable => "unreachable",
-        HostStatus::Interrupted => "interrupted",
-        HostStatus::Skipped => "not started",
-    }
 }
 
 fn totals_status(report: &FleetReport) -> String {

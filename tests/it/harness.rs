@@ -255,32 +255,41 @@ impl Hosts {
         extra: &[(&str, &str, u16)],
         insert_at: usize,
     ) -> tempfile::NamedTempFile {
+        let mut entries: Vec<InventoryHost> = self
+            .hosts
+            .iter()
+            .map(|host| InventoryHost {
+                name: host.name.clone(),
+                address: host.address.clone(),
+                port: host.port,
+                socket: Some(host.socket.clone()),
+            })
+            .collect();
+        let extra = extra.iter().map(|(name, address, port)| InventoryHost {
+            name: name.to_string(),
+            address: address.to_string(),
+            port: *port,
+            socket: None,
+        });
+        let at = insert_at.min(entries.len());
+        entries.splice(at..at, extra);
+        self.inventory_of(&entries)
+    }
+
+    /// An inventory of exactly `entries`, with the lab's user and key.
+    pub fn inventory_of(&self, entries: &[InventoryHost]) -> tempfile::NamedTempFile {
         let mut text = String::from("all:\n  vars:\n    ansible_user: root\n");
         text.push_str(&format!(
             "    ansible_ssh_private_key_file: {}\n  hosts:\n",
             self.lab.dir.join("id_ed25519").display()
         ));
-        for (position, host) in self.hosts.iter().enumerate() {
-            if position == insert_at {
-                for (name, address, port) in extra {
-                    text.push_str(&format!(
-                        "    {name}:\n      ansible_host: {address}\n      ansible_port: {port}\n"
-                    ));
-                }
-            }
+        for host in entries {
             text.push_str(&format!(
-                "    {}:\n      ansible_host: {}\n      ansible_port: {}\n      docker_socket: {}\n",
-                host.name,
-                host.address,
-                host.port,
-                host.socket.display()
+                "    {}:\n      ansible_host: {}\n      ansible_port: {}\n",
+                host.name, host.address, host.port
             ));
-        }
-        if insert_at >= self.hosts.len() {
-            for (name, address, port) in extra {
-                text.push_str(&format!(
-                    "    {name}:\n      ansible_host: {address}\n      ansible_port: {port}\n"
-                ));
+            if let Some(socket) = &host.socket {
+                text.push_str(&format!("      docker_socket: {}\n", socket.display()));
             }
         }
         let mut file = tempfile::Builder::new()
@@ -355,6 +364,100 @@ impl Hosts {
         );
         assert_eq!(run.code, 0, "inspect {reference}: {}", run.stderr);
         run.stdout.trim().to_string()
+    }
+}
+
+/// One host of a test's own inventory.
+pub struct InventoryHost {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub socket: Option<PathBuf>,
+}
+
+/// A second sshd for a lab host, with changed settings, on its own address; stopped on drop.
+pub struct ExtraSshd {
+    pub address: String,
+    pub port: u16,
+    /// known_hosts with the lab's lines plus one for this sshd (the lab host's own key).
+    pub known_hosts: tempfile::NamedTempFile,
+    pidfile: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ExtraSshd {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.pidfile) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+impl Hosts {
+    /// Starts another sshd in front of lab host `position` with `settings` (sshd_config lines
+    /// that replace the same keywords), listening on `127.0.200.<index>:2222`.
+    pub fn extra_sshd(&self, position: usize, settings: &[&str]) -> ExtraSshd {
+        let host = &self.hosts[position];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let address = format!("127.0.200.{}", host.index);
+        let pidfile = dir.path().join("sshd.pid");
+        let original = std::fs::read_to_string(self.lab.dir.join(&host.name).join("sshd_config"))
+            .expect("lab sshd_config");
+        let replaced: Vec<&str> = settings
+            .iter()
+            .filter_map(|line| line.split_whitespace().next())
+            .collect();
+        let mut config = String::new();
+        for line in original.lines() {
+            let keyword = line.split_whitespace().next().unwrap_or("");
+            if ["ListenAddress", "PidFile"].contains(&keyword) || replaced.contains(&keyword) {
+                continue;
+            }
+            config.push_str(line);
+            config.push('\n');
+        }
+        config.push_str(&format!(
+            "ListenAddress {address}:2222\nPidFile {}\n",
+            pidfile.display()
+        ));
+        for line in settings {
+            config.push_str(line);
+            config.push('\n');
+        }
+        let config_path = dir.path().join("sshd_config");
+        std::fs::write(&config_path, config).expect("write sshd_config");
+        let status = Command::new("/usr/sbin/sshd")
+            .arg("-f")
+            .arg(&config_path)
+            .arg("-E")
+            .arg(dir.path().join("sshd.log"))
+            .status()
+            .expect("sshd starts");
+        assert!(status.success(), "extra sshd failed to start");
+        for _ in 0..50 {
+            if std::net::TcpStream::connect((address.as_str(), 2222)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let host_key = std::fs::read_to_string(
+            self.lab
+                .dir
+                .join(&host.name)
+                .join("ssh_host_ed25519_key.pub"),
+        )
+        .expect("host key");
+        let key: Vec<&str> = host_key.split_whitespace().take(2).collect();
+        let mut known_hosts = tempfile::NamedTempFile::new().expect("temp known_hosts");
+        let lab_known = std::fs::read_to_string(self.lab.known_hosts()).expect("known_hosts");
+        writeln!(known_hosts, "{lab_known}[{address}]:2222 {}", key.join(" ")).expect("write");
+        ExtraSshd {
+            address,
+            port: 2222,
+            known_hosts,
+            pidfile,
+            _dir: dir,
+        }
     }
 }
 

@@ -1,10 +1,14 @@
 //! Integration tests: the real fleetrmi binary against a lab of real sshd + dockerd hosts.
 
+mod df;
 mod dry_run;
 mod faults;
 mod harness;
+mod images;
 mod parity;
+mod ping;
 mod rmi;
 mod rollout;
 mod ssh;
 mod sshd;
+mod transport;

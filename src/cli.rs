@@ -86,6 +86,18 @@ pub struct GlobalArgs {
     )]
     pub host_key_checking: Option<HostKeyChecking>,
 
+    /// How many times to try a host's connection again after a transient failure (refused,
+    /// reset), pausing 0.25 s, then twice as long each time. Never after host-key or login
+    /// failures.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 2,
+        env = "FLEETRMI_CONNECT_RETRIES",
+        value_name = "N"
+    )]
+    pub connect_retries: u32,
+
     /// Results format on stdout.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table,
           env = "FLEETRMI_OUTPUT")]

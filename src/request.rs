@@ -136,6 +136,7 @@ pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
             ssh: SshOptions::default(),
             api_timeout_secs: global.api_timeout.as_secs().max(1),
             become_root: global.r#become,
+            connect_retries: global.connect_retries,
         },
         forks: global.forks as usize,
         warnings,

@@ -208,7 +208,7 @@ impl Attempt<'_> {
                 if comment.is_empty() {
                     String::new()
                 } else {
-                    format!(" ({comment})")
+                    format!(" {comment:?}")
                 }
             );
             let hash = self.hash_for(&key);
@@ -229,7 +229,7 @@ impl Attempt<'_> {
                 Ok(AuthResult::Failure {
                     remaining_methods, ..
                 }) => {
-                    self.tried.push(format!("{label}: refused"));
+                    self.tried.push(format!("{label} (refused)"));
                     if !is_certificate {
                         self.offered.push(key);
                     }
@@ -239,7 +239,7 @@ impl Attempt<'_> {
                     if handle.is_closed() {
                         return Err(self.closed(settings, &error.to_string()));
                     }
-                    self.tried.push(format!("{label}: agent error: {error}"));
+                    self.tried.push(format!("{label} (agent error: {error})"));
                 }
             }
         }
@@ -257,13 +257,14 @@ impl Attempt<'_> {
             Ok(text) => text,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 if !settings.default_identities {
-                    self.tried.push(format!("{}: no such file", path.display()));
+                    self.tried
+                        .push(format!("{} (no such file)", path.display()));
                 }
                 return Ok(None);
             }
             Err(error) => {
                 self.tried
-                    .push(format!("{}: unreadable: {error}", path.display()));
+                    .push(format!("{} (unreadable: {error})", path.display()));
                 return Ok(None);
             }
         };
@@ -295,7 +296,7 @@ impl Attempt<'_> {
                     remaining_methods, ..
                 }) => {
                     self.tried
-                        .push(format!("{}: certificate refused", cert_file.display()));
+                        .push(format!("{} (certificate refused)", cert_file.display()));
                     self.stop_unless_publickey(&remaining_methods)?;
                 }
                 Err(error) => return Err(self.closed(settings, &error.to_string())),
@@ -311,11 +312,7 @@ impl Attempt<'_> {
             Ok(AuthResult::Failure {
                 remaining_methods, ..
             }) => {
-                self.tried.push(format!(
-                    "{} ({}): refused",
-                    path.display(),
-                    fingerprint(&public)
-                ));
+                self.tried.push(format!("{} (refused)", path.display()));
                 self.offered.push(public);
                 self.stop_unless_publickey(&remaining_methods)?;
                 Ok(None)
@@ -332,7 +329,7 @@ impl Attempt<'_> {
             Err(russh::keys::Error::KeyIsEncrypted) => {}
             Err(error) => {
                 self.tried.push(format!(
-                    "{}: not a usable private key: {error}",
+                    "{} (not a usable private key: {error})",
                     path.display()
                 ));
                 return None;
@@ -340,7 +337,7 @@ impl Attempt<'_> {
         }
         let Some(passphrase) = key_passphrase(path).await else {
             self.tried.push(format!(
-                "{}: encrypted, and no passphrase (set {PASSPHRASE_ENV}, or run on a terminal \
+                "{} (encrypted, and no passphrase: set {PASSPHRASE_ENV}, or run on a terminal \
                  to be asked)",
                 path.display()
             ));
@@ -350,7 +347,7 @@ impl Attempt<'_> {
             Ok(key) => Some(key),
             Err(_) => {
                 self.tried.push(format!(
-                    "{}: encrypted, and the run's passphrase does not open it",
+                    "{} (encrypted, and the run's passphrase does not open it)",
                     path.display()
                 ));
                 None

@@ -289,7 +289,7 @@ fn passphrase_protected_key_opens_with_the_environment_variable() {
     let (step, message) = failure(&run, 0);
     assert_eq!(step, "auth");
     assert!(
-        message.contains("encrypted, and no passphrase (set FLEETRMI_KEY_PASSPHRASE"),
+        message.contains("id_secret (encrypted, and no passphrase: set FLEETRMI_KEY_PASSPHRASE"),
         "{message}"
     );
 

@@ -11,4 +11,6 @@ mod policy;
 mod prune;
 mod rmi;
 mod rollout;
+mod ssh;
+mod sshd;
 mod transport;

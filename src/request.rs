@@ -11,7 +11,7 @@ use crate::ssh::SshOptions;
 /// Bad input: exit code 2, nothing touched.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("no inventory given\nhint: pass -i FILE or set FLEETRMI_INVENTORY")]
+    #[error("no inventory given\nhint: pass -i PATH (repeatable) or set FLEETRMI_INVENTORY")]
     NoInventory,
 
     #[error(transparent)]
@@ -19,9 +19,6 @@ pub enum InputError {
 
     #[error("invalid image reference {argument:?}: {cause}")]
     Image { argument: String, cause: String },
-
-    #[error("no host matches the limit {0:?}")]
-    NoHosts(String),
 }
 
 impl InputError {
@@ -45,16 +42,22 @@ pub struct FleetSelection {
 /// Per-API-call limit: long enough for a delete of a large image on a slow disk.
 const API_TIMEOUT_SECS: u64 = 120;
 
-/// Loads the inventory and selects hosts as `--inventory` and `--limit` say.
-pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
-    let path = global.inventory.as_ref().ok_or(InputError::NoInventory)?;
-    let inventory = Inventory::load(path)?;
-    let selected = inventory.select(global.limit.as_deref())?;
-    if selected.is_empty() {
-        return Err(InputError::NoHosts(
-            global.limit.clone().unwrap_or_default(),
-        ));
+/// Loads every `--inventory` source with the `--extra-vars`; its warnings go to stderr.
+pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory, InputError> {
+    if global.inventory.is_empty() {
+        return Err(InputError::NoInventory);
     }
+    let inventory = Inventory::load_all(&global.inventory, &global.extra_vars)?;
+    for warning in inventory.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(inventory)
+}
+
+/// Loads the inventory and selects hosts as `--inventory`, `--limit` and `--allow-empty` say.
+pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
+    let inventory = load_inventory(global)?;
+    let selected = inventory.select_with(global.limit.as_deref(), global.allow_empty)?;
     let hosts = selected.into_iter().map(host_target).collect();
     Ok(FleetSelection {
         hosts,

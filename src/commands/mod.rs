@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns its checked arguments into a fleet run and a report.
 
+mod inventory;
 mod rmi;
 
 use std::io::IsTerminal;
@@ -12,6 +13,7 @@ use crate::request::InputError;
 pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
     match cli.command {
         Command::Rmi(args) => rmi::run(&cli.global, args).await,
+        Command::Inventory(args) => inventory::run(&cli.global, &args),
     }
 }
 

@@ -1,52 +1,117 @@
-//! The inventory: which hosts fleetrmi works on and how to reach each, read from an Ansible-style
-//! YAML inventory and checked once, so that everything after works on resolved `HostEntry`s.
+//! The inventory: which hosts fleetrmi works on and how to reach each, read from Ansible YAML
+//! inventories as they are and checked once, so that everything after works on resolved
+//! `HostEntry`s.
 //!
-//! The file is read in three steps: `document` parses the YAML into a tree that remembers lines
-//! and columns, `groups` flattens Ansible's group tree and checks its structure and variables,
-//! and `host` applies variable precedence to each host. `limit` then picks hosts for `--limit`.
+//! Reading goes in steps: `sources` turns each `-i` into files (a directory is read file by file),
+//! `document` parses each file into a tree that remembers lines and columns, `groups` builds one
+//! group tree from every file (expanding host ranges with `host_pattern`), `vars_files` adds the
+//! `group_vars/` and `host_vars/` beside each source, `extra_vars` reads `-e`, and `host` applies
+//! Ansible's variable precedence to each host. `limit` then picks hosts with Ansible's host
+//! patterns (`pattern`, `glob`), and `listing` shows the result as `ansible-inventory` would.
 
 mod connection;
 mod document;
 mod error;
+mod extra_vars;
+mod glob;
 mod groups;
 mod host;
+mod host_pattern;
 mod limit;
+mod listing;
 mod names;
+mod pattern;
+mod sources;
 mod suggest;
 #[cfg(test)]
 mod testing;
 mod vars;
+mod vars_files;
 
 use std::path::{Path, PathBuf};
 
 pub use error::{InventoryError, SourceLocation};
-pub use host::HostEntry;
+pub use host::{EffectiveSetting, HostEntry};
+pub use vars::{VarScope, VarSource};
 
-/// A checked inventory: its hosts with every setting resolved, and its group names.
+use groups::{GroupTree, TreeBuilder};
+use vars::VarLayer;
+
+/// A checked inventory: its hosts with every setting resolved, and its groups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inventory {
-    origin: PathBuf,
+    sources: Vec<PathBuf>,
     hosts: Vec<HostEntry>,
-    groups: Vec<String>,
+    groups: Vec<GroupEntry>,
+    warnings: Vec<String>,
+}
+
+/// A group as the inventory resolved it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupEntry {
+    name: String,
+    /// Indexes into `Inventory::hosts` of the hosts listed directly under the group, in order.
+    hosts: Vec<usize>,
+    /// Indexes into `Inventory::groups` of the child groups, in the order they were linked.
+    children: Vec<usize>,
+}
+
+impl GroupEntry {
+    /// The group's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
 }
 
 impl Inventory {
-    /// Reads and checks the inventory file at `path`.
+    /// Reads and checks one inventory file or directory.
     pub fn load(path: &Path) -> Result<Inventory, InventoryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| InventoryError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Inventory::parse(&text, path)
+        Inventory::load_all(&[path.to_path_buf()], &[])
+    }
+
+    /// Reads every source (a file, or a directory of them), in order, into one inventory, with
+    /// the `group_vars/` and `host_vars/` beside each; `extra_vars` are `-e KEY=VALUE` arguments,
+    /// which win over every variable of every host. A leading `~/` in identity files is expanded
+    /// with `$HOME`.
+    pub fn load_all(
+        sources: &[PathBuf],
+        extra_vars: &[String],
+    ) -> Result<Inventory, InventoryError> {
+        let home = home_dir();
+        let mut warnings = Vec::new();
+        let mut builder = TreeBuilder::new();
+        let mut resolved = Vec::with_capacity(sources.len());
+        for path in sources {
+            let source = sources::discover(path, &mut warnings)?;
+            for file in &source.files {
+                let text =
+                    std::fs::read_to_string(file).map_err(|err| InventoryError::Unreadable {
+                        path: file.clone(),
+                        source: err,
+                    })?;
+                let root = document::read_document(&text, file)?;
+                builder.read(
+                    &root,
+                    &document::Source {
+                        file,
+                        home: home.as_deref(),
+                    },
+                )?;
+            }
+            resolved.push(source);
+        }
+        let mut tree = builder.finish();
+        for source in &resolved {
+            add_vars_files(&mut tree, &source.vars_dir, home.as_deref(), &mut warnings)?;
+        }
+        let extra = extra_vars::read_extra_vars(extra_vars, home.as_deref())?;
+        Inventory::resolve(sources.to_vec(), tree, &extra, warnings)
     }
 
     /// Checks an inventory given as text; `origin` names it in error messages. A leading `~/` in
-    /// identity files is expanded with `$HOME`.
+    /// identity files is expanded with `$HOME`. No `group_vars/` or `host_vars/` are read.
     pub fn parse(text: &str, origin: &Path) -> Result<Inventory, InventoryError> {
-        let home = std::env::var_os("HOME")
-            .filter(|home| !home.is_empty())
-            .map(PathBuf::from);
-        Inventory::parse_with_home(text, origin, home.as_deref())
+        Inventory::parse_with_home(text, origin, home_dir().as_deref())
     }
 
     /// `parse`, with the home directory given rather than read from the environment.
@@ -56,26 +121,51 @@ impl Inventory {
         home: Option<&Path>,
     ) -> Result<Inventory, InventoryError> {
         let root = document::read_document(text, origin)?;
-        let source = document::Source { file: origin, home };
-        let tree = groups::GroupTree::read(&root, &source)?;
+        let mut builder = TreeBuilder::new();
+        builder.read(&root, &document::Source { file: origin, home })?;
+        let tree = builder.finish();
+        Inventory::resolve(
+            vec![origin.to_path_buf()],
+            tree,
+            &VarLayer::default(),
+            Vec::new(),
+        )
+    }
+
+    fn resolve(
+        sources: Vec<PathBuf>,
+        tree: GroupTree,
+        extra: &VarLayer,
+        mut warnings: Vec<String>,
+    ) -> Result<Inventory, InventoryError> {
         if tree.hosts.is_empty() {
-            return Err(InventoryError::NoHosts {
-                file: origin.to_path_buf(),
-            });
+            return Err(InventoryError::NoHosts { sources });
         }
+        let hosts = host::resolve_hosts(&tree, extra);
+        warnings.extend(tree.warnings);
+        let groups = tree
+            .groups
+            .into_iter()
+            .map(|group| GroupEntry {
+                name: group.name,
+                hosts: group.hosts,
+                children: group.children,
+            })
+            .collect();
         Ok(Inventory {
-            origin: origin.to_path_buf(),
-            hosts: host::resolve_hosts(&tree),
-            groups: tree.groups.into_iter().map(|group| group.name).collect(),
+            sources,
+            hosts,
+            groups,
+            warnings,
         })
     }
 
-    /// Where the inventory came from, as given to `load` or `parse`.
-    pub fn origin(&self) -> &Path {
-        &self.origin
+    /// The sources the inventory was read from, as given.
+    pub fn sources(&self) -> &[PathBuf] {
+        &self.sources
     }
 
-    /// Every host, in order of first appearance in the file.
+    /// Every host, in order of first appearance.
     pub fn hosts(&self) -> &[HostEntry] {
         &self.hosts
     }
@@ -85,17 +175,130 @@ impl Inventory {
         self.hosts.iter().find(|host| host.name == name)
     }
 
-    /// Every group name: `all` first, then in order of first appearance, and the implicit
-    /// `ungrouped` (last, unless the file names it).
-    pub fn group_names(&self) -> Vec<&str> {
-        self.groups.iter().map(String::as_str).collect()
+    /// Every group: `all`, `ungrouped`, then the others in order of first appearance.
+    pub fn groups(&self) -> &[GroupEntry] {
+        &self.groups
     }
 
-    /// The hosts a `--limit` selects: a comma-separated list of host and group names, whose
-    /// union is returned in inventory order without duplicates. `None` selects every host.
-    pub fn select(&self, limit: Option<&str>) -> Result<Vec<&HostEntry>, InventoryError> {
-        limit::select(&self.hosts, &self.groups, limit)
+    /// Every group name, in the order of [`Inventory::groups`].
+    pub fn group_names(&self) -> Vec<&str> {
+        self.groups
+            .iter()
+            .map(|group| group.name.as_str())
+            .collect()
     }
+
+    /// Things Ansible accepts but that are probably mistakes (a port that Ansible ignores, a
+    /// name that is both a host and a group, a skipped file), one line each, for stderr.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// The hosts a `--limit` selects (Ansible's host patterns), in inventory order. `None`
+    /// selects every host. A sub-pattern that matches nothing, or a limit that selects no host,
+    /// is an error.
+    pub fn select(&self, limit: Option<&str>) -> Result<Vec<&HostEntry>, InventoryError> {
+        self.select_with(limit, false)
+    }
+
+    /// `select`; with `allow_empty`, patterns that match nothing and an empty selection are
+    /// accepted (`--allow-empty`).
+    pub fn select_with(
+        &self,
+        limit: Option<&str>,
+        allow_empty: bool,
+    ) -> Result<Vec<&HostEntry>, InventoryError> {
+        let universe = limit::Universe {
+            hosts: &self.hosts,
+            groups: &self.groups,
+        };
+        let chosen = limit::select(&universe, limit, allow_empty)?;
+        Ok(chosen.into_iter().map(|host| &self.hosts[host]).collect())
+    }
+
+    /// The host named `name`, or an error that suggests a close name.
+    pub fn find_host(&self, name: &str) -> Result<&HostEntry, InventoryError> {
+        self.host(name).ok_or_else(|| {
+            unknown_name(
+                "host",
+                name,
+                self.hosts.iter().map(|host| host.name.as_str()),
+            )
+        })
+    }
+
+    /// The inventory as `ansible-inventory --list` prints it (groups with `hosts` and
+    /// `children`, and `_meta.hostvars`), restricted to `selected` hosts.
+    pub fn ansible_list(&self, selected: &[&HostEntry]) -> serde_json::Value {
+        listing::ansible_list(self, selected)
+    }
+
+    /// One host's variables as `ansible-inventory --host NAME` prints them.
+    pub fn ansible_host_vars(&self, host: &HostEntry) -> serde_json::Value {
+        listing::ansible_host_vars(host)
+    }
+
+    /// The group tree from `group` as `ansible-inventory --graph GROUP` draws it, restricted to
+    /// `selected` hosts.
+    pub fn graph(&self, group: &str, selected: &[&HostEntry]) -> Result<String, InventoryError> {
+        listing::graph(self, group, selected).ok_or_else(|| {
+            unknown_name("group", group, self.groups.iter().map(|g| g.name.as_str()))
+        })
+    }
+}
+
+fn unknown_name<'a>(
+    kind: &'static str,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> InventoryError {
+    InventoryError::UnknownName {
+        kind,
+        name: name.to_owned(),
+        hint: suggest::closest(name, known).map(|near| format!("did you mean {near:?}?")),
+    }
+}
+
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME")
+        .filter(|home| !home.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Reads the `group_vars/` and `host_vars/` of one source into the tree: one more layer for every
+/// group and host (empty where the source has no file for it).
+fn add_vars_files(
+    tree: &mut GroupTree,
+    vars_dir: &Path,
+    home: Option<&Path>,
+    warnings: &mut Vec<String>,
+) -> Result<(), InventoryError> {
+    let group_dir = vars_dir.join("group_vars");
+    let host_dir = vars_dir.join("host_vars");
+    let (has_group_dir, has_host_dir) = (group_dir.is_dir(), host_dir.is_dir());
+    for group in &mut tree.groups {
+        let layer = if has_group_dir {
+            let scope = VarScope::Group(group.name.clone());
+            vars_files::read_entity_vars(&group_dir, &group.name, &scope, home)?
+        } else {
+            VarLayer::default()
+        };
+        group.file_vars.push(layer);
+    }
+    for host in &mut tree.hosts {
+        let layer = if has_host_dir {
+            let scope = VarScope::Host(host.name.clone());
+            vars_files::read_entity_vars(&host_dir, &host.name, &scope, home)?
+        } else {
+            VarLayer::default()
+        };
+        host.file_vars.push(layer);
+    }
+    let group_names = tree.groups.iter().map(|group| group.name.as_str());
+    warnings.extend(vars_files::unused_entries(&group_dir, "group", group_names));
+    let host_names = tree.hosts.iter().map(|host| host.name.as_str());
+    warnings.extend(vars_files::unused_entries(&host_dir, "host", host_names));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -131,12 +334,12 @@ mod tests {
             inventory.group_names(),
             [
                 "all",
+                "ungrouped",
                 "builders",
                 "x86",
                 "arm",
                 "services",
-                "rootless",
-                "ungrouped"
+                "rootless"
             ]
         );
 
@@ -184,7 +387,7 @@ mod tests {
         file.write_all(b"all:\n  hosts:\n    h1:\n").expect("write");
         let inventory = Inventory::load(file.path()).expect("valid inventory");
         assert_eq!(inventory.hosts().len(), 1);
-        assert_eq!(inventory.origin(), file.path());
+        assert_eq!(inventory.sources(), [file.path()]);
         assert_eq!(inventory.host("h1").map(|h| h.port), Some(22));
     }
 
@@ -254,8 +457,8 @@ mod tests {
     }
 
     #[test]
-    fn group_names_list_all_first_and_ungrouped_last() {
+    fn group_names_list_all_and_ungrouped_first_as_ansible_does() {
         let inventory = parse("web:\n  hosts: {w1: }\ndb:\n  hosts: {d1: }\n").expect("valid");
-        assert_eq!(inventory.group_names(), ["all", "web", "db", "ungrouped"]);
+        assert_eq!(inventory.group_names(), ["all", "ungrouped", "web", "db"]);
     }
 }

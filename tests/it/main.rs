@@ -2,5 +2,6 @@
 
 mod faults;
 mod harness;
+mod inventory;
 mod parity;
 mod rmi;

@@ -490,21 +490,21 @@ impl TreeBuilder {
                 self.groups[group].parents.push(ALL);
             }
         }
-        for host in 0..self.hosts.len() {
-            let groups = &self.hosts[host].groups;
-            let elsewhere = groups
+        let mut leaving = vec![false; self.hosts.len()];
+        for (index, host) in self.hosts.iter_mut().enumerate() {
+            let elsewhere = host
+                .groups
                 .iter()
                 .any(|&group| group != ALL && group != UNGROUPED);
             if elsewhere {
-                self.hosts[host].groups.retain(|&group| group != UNGROUPED);
-                self.groups[UNGROUPED]
-                    .hosts
-                    .retain(|&member| member != host);
-            } else if !groups.contains(&UNGROUPED) {
-                self.hosts[host].groups.push(UNGROUPED);
-                self.groups[UNGROUPED].hosts.push(host);
+                leaving[index] = host.groups.contains(&UNGROUPED);
+                host.groups.retain(|&group| group != UNGROUPED);
+            } else if !host.groups.contains(&UNGROUPED) {
+                host.groups.push(UNGROUPED);
+                self.groups[UNGROUPED].hosts.push(index);
             }
         }
+        self.groups[UNGROUPED].hosts.retain(|&host| !leaving[host]);
         let mut depths = vec![None; self.groups.len()];
         for group in 0..self.groups.len() {
             let depth = depth_of(&self.groups, group, &mut depths);

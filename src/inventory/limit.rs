@@ -11,6 +11,8 @@
 //!
 //! The selection is returned in inventory order (order of first appearance).
 
+use std::collections::HashMap;
+
 use super::error::{ALLOW_EMPTY_HINT, InventoryError};
 use super::glob::{Glob, has_wildcards};
 use super::pattern::{Operator, Term, apply_subscript, read_limit, split_subscript};
@@ -38,6 +40,12 @@ pub(crate) fn select(
         return Ok((0..universe.hosts.len()).collect());
     };
     let terms = read_limit(limit)?;
+    let host_index: HashMap<&str, usize> = universe
+        .hosts
+        .iter()
+        .enumerate()
+        .map(|(index, host)| (host.name.as_str(), index))
+        .collect();
     if terms.is_empty() && !allow_empty {
         return Err(InventoryError::NothingSelected {
             limit: limit.to_owned(),
@@ -47,14 +55,13 @@ pub(crate) fn select(
             ),
         });
     }
-    let mut chosen: Vec<usize> = Vec::new();
+    // Whether each host is selected so far; the result is in inventory order anyway.
+    let mut chosen = vec![false; universe.hosts.len()];
     for term in &terms {
         if term.operator == Operator::Union
-            && let Some(host) = universe.host_index(&term.text)
+            && let Some(&host) = host_index.get(term.text.as_str())
         {
-            if !chosen.contains(&host) {
-                chosen.push(host);
-            }
+            chosen[host] = true;
             continue;
         }
         let matched = universe.match_term(term, allow_empty)?;
@@ -62,19 +69,15 @@ pub(crate) fn select(
         for &host in &matched {
             is_matched[host] = true;
         }
-        match term.operator {
-            Operator::Union => {
-                for host in matched {
-                    if !chosen.contains(&host) {
-                        chosen.push(host);
-                    }
-                }
-            }
-            Operator::Intersection => chosen.retain(|&host| is_matched[host]),
-            Operator::Exclusion => chosen.retain(|&host| !is_matched[host]),
+        for (selected, matched) in chosen.iter_mut().zip(is_matched) {
+            *selected = match term.operator {
+                Operator::Union => *selected || matched,
+                Operator::Intersection => *selected && matched,
+                Operator::Exclusion => *selected && !matched,
+            };
         }
     }
-    chosen.sort_unstable();
+    let chosen: Vec<usize> = (0..chosen.len()).filter(|&host| chosen[host]).collect();
     if chosen.is_empty() && !allow_empty {
         return Err(InventoryError::NothingSelected {
             limit: limit.to_owned(),
@@ -127,10 +130,6 @@ fn regex_cause(err: &regex::Error) -> String {
 }
 
 impl Universe<'_> {
-    fn host_index(&self, name: &str) -> Option<usize> {
-        self.hosts.iter().position(|host| host.name == name)
-    }
-
     /// The hosts of a group and of all its descendants: its own hosts, then its children's, then
     /// its grandchildren's, each group once (Ansible's `get_hosts`, made deterministic).
     fn group_hosts(&self, group: usize) -> Vec<usize> {

@@ -3,6 +3,8 @@
 //! `_meta.hostvars`) and `--graph` (the group tree drawn with `|--`), so the two tools' views of
 //! one inventory can be compared line by line.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 use super::groups::ALL;
@@ -79,10 +81,11 @@ pub(crate) fn ansible_list(inventory: &Inventory, selected: &[&HostEntry]) -> Va
 }
 
 fn selected_flags(inventory: &Inventory, selected: &[&HostEntry]) -> Vec<bool> {
+    let names: HashSet<&str> = selected.iter().map(|host| host.name.as_str()).collect();
     inventory
         .hosts
         .iter()
-        .map(|host| selected.iter().any(|chosen| chosen.name == host.name))
+        .map(|host| names.contains(host.name.as_str()))
         .collect()
 }
 

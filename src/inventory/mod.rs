@@ -381,6 +381,158 @@ mod tests {
         assert_eq!(selected, ["build-arm-01", "build-arm-02", "dev-box"]);
     }
 
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, text).expect("write");
+        path
+    }
+
+    /// Each variable is set at every level up to one, so its value names the highest level.
+    #[test]
+    fn precedence_runs_from_all_to_extra_vars() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inventory = write(
+            dir.path(),
+            "inv.yaml",
+            "\
+all:
+  vars: {a: all, b: all, c: all, d: all, e: all, f: all, g: all, h: all, i: all}
+  children:
+    parent:
+      vars: {b: parent, c: parent, d: parent, e: parent, f: parent, g: parent, h: parent, i: parent}
+      children:
+        child:
+          vars: {c: child, d: child, e: child, f: child, g: child, h: child, i: child}
+          hosts:
+            h1: {g: host, h: host, i: host}
+",
+        );
+        write(
+            dir.path(),
+            "group_vars/all.yml",
+            "{d: gv_all, e: gv_all, f: gv_all, g: gv_all, h: gv_all, i: gv_all}\n",
+        );
+        write(
+            dir.path(),
+            "group_vars/parent.yml",
+            "{e: gv_parent, f: gv_parent, g: gv_parent, h: gv_parent, i: gv_parent}\n",
+        );
+        write(
+            dir.path(),
+            "group_vars/child/main.yml",
+            "{f: gv_child, g: gv_child, h: gv_child, i: gv_child}\n",
+        );
+        write(dir.path(), "host_vars/h1.yaml", "{h: hv, i: hv}\n");
+        let loaded = Inventory::load_all(&[inventory], &["i=extra".to_owned()]).expect("valid");
+        let vars = &loaded.host("h1").expect("h1").vars;
+        let levels: Vec<&str> = ["a", "b", "c", "d", "e", "f", "g", "h", "i"]
+            .iter()
+            .map(|name| vars[*name].as_str().expect("string"))
+            .collect();
+        assert_eq!(
+            levels,
+            [
+                "all",
+                "parent",
+                "child",
+                "gv_all",
+                "gv_parent",
+                "gv_child",
+                "host",
+                "hv",
+                "extra"
+            ]
+        );
+    }
+
+    #[test]
+    fn extra_vars_override_connection_settings_of_every_host() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let inventory = write(
+            dir.path(),
+            "inv.yaml",
+            "all:\n  hosts:\n    h1: {ansible_port: 2200, ansible_user: a}\n    h2:\n",
+        );
+        let extra = ["ansible_port=2222".to_owned(), "user=deploy".to_owned()];
+        let loaded = Inventory::load_all(&[inventory], &extra).expect("valid");
+        for host in loaded.hosts() {
+            assert_eq!((host.port, host.user.as_deref()), (2222, Some("deploy")));
+            assert_eq!(host.var_sources["ansible_port"].scope, VarScope::ExtraVars);
+        }
+    }
+
+    #[test]
+    fn several_sources_merge_into_one_inventory() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = write(
+            dir.path(),
+            "a/base.yaml",
+            "web:\n  hosts:\n    w1:\n    w2: {x: base}\n  vars: {tier: web}\n",
+        );
+        let second = write(
+            dir.path(),
+            "b/more.yaml",
+            "web:\n  hosts:\n    w3:\n    w2: {x: more}\ndb:\n  hosts:\n    d1:\n",
+        );
+        write(dir.path(), "a/group_vars/web.yml", "from: a\n");
+        write(dir.path(), "b/group_vars/web.yml", "from: b\n");
+        let loaded = Inventory::load_all(&[first.clone(), second.clone()], &[]).expect("valid");
+        let names: Vec<&str> = loaded.hosts().iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["w1", "w2", "w3", "d1"]);
+        assert_eq!(loaded.group_names(), ["all", "ungrouped", "web", "db"]);
+        let w2 = host(&loaded, "w2");
+        assert_eq!(w2.vars["x"], serde_json::json!("more"));
+        assert_eq!(w2.vars["from"], serde_json::json!("b"));
+        assert_eq!(w2.vars["tier"], serde_json::json!("web"));
+        assert_eq!(loaded.sources(), [first, second]);
+    }
+
+    #[test]
+    fn directory_source_reads_its_files_and_vars() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        write(
+            dir.path(),
+            "inventory/01-web.yml",
+            "web:\n  hosts: {w1: }\n",
+        );
+        write(dir.path(), "inventory/02-db.yaml", "db:\n  hosts: {d1: }\n");
+        write(
+            dir.path(),
+            "inventory/group_vars/db.yml",
+            "ansible_port: 2222\n",
+        );
+        write(dir.path(), "inventory/group_vars/dbs.yml", "typo: true\n");
+        write(dir.path(), "inventory/hosts.ini", "[web]\nw1\n");
+        let loaded = Inventory::load(&dir.path().join("inventory")).expect("valid");
+        assert_eq!(loaded.hosts().len(), 2);
+        assert_eq!(host(&loaded, "d1").port, 2222);
+        let warnings = loaded.warnings();
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].ends_with("hosts.ini: skipped: fleetrmi reads only YAML inventories (.yaml, .yml, .json or no extension)"));
+        assert!(
+            warnings[1].ends_with("dbs.yml: names no group of the inventory, so it is not used")
+        );
+    }
+
+    #[test]
+    fn error_in_a_second_source_names_that_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = write(dir.path(), "a.yaml", "all:\n  hosts: {h1: }\n");
+        let second = write(
+            dir.path(),
+            "b.yaml",
+            "all:\n  hosts:\n    h2: {ansible_port: x}\n",
+        );
+        let err = Inventory::load_all(&[first, second.clone()], &[]).expect_err("bad port");
+        assert_eq!(
+            err.location().map(SourceLocation::file),
+            Some(second.as_path())
+        );
+    }
+
     #[test]
     fn load_reads_a_file() {
         let mut file = tempfile::NamedTempFile::new().expect("temp file");

@@ -68,7 +68,7 @@ fn check_port(digits: &str) -> Result<u16, HostKeyError> {
         Ok(port) if port > 0 => Ok(port),
         _ => Err(HostKeyError::new(
             format!("ends in port {digits}, which is not from 1 to 65535"),
-            None,
+            Some("a port after the name is 1 to 65535, e.g. web1:2222"),
         )),
     }
 }

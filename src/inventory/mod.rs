@@ -252,10 +252,15 @@ fn unknown_name<'a>(
     name: &str,
     known: impl IntoIterator<Item = &'a str>,
 ) -> InventoryError {
+    let hint = match suggest::closest(name, known) {
+        Some(near) => format!("did you mean {near:?}?"),
+        None if kind == "host" => "`fleetrmi inventory --list` shows every host".to_owned(),
+        None => "`fleetrmi inventory --graph` shows every group".to_owned(),
+    };
     InventoryError::UnknownName {
         kind,
         name: name.to_owned(),
-        hint: suggest::closest(name, known).map(|near| format!("did you mean {near:?}?")),
+        hint: Some(hint),
     }
 }
 

@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+mod prune;
+
+pub use prune::{ApplyArgs, ConfirmArgs, PruneArgs, RuleArgs};
+
 /// Remove Docker images across a fleet of hosts over SSH, exactly as `docker rmi` would on each.
 #[derive(Debug, Parser)]
 #[command(
@@ -72,6 +76,18 @@ pub struct GlobalArgs {
           value_parser = parse_duration, value_name = "DURATION")]
     pub connect_timeout: std::time::Duration,
 
+    /// How many times to try a host's connection again after a transient failure (refused,
+    /// reset), pausing 0.25 s, then twice as long each time. Never after host-key or login
+    /// failures.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 2,
+        env = "FLEETRMI_CONNECT_RETRIES",
+        value_name = "N"
+    )]
+    pub connect_retries: u32,
+
     /// Results format on stdout.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table,
           env = "FLEETRMI_OUTPUT")]
@@ -80,6 +96,64 @@ pub struct GlobalArgs {
     /// No progress display; only the results (and errors) are printed.
     #[arg(short, long, global = true, env = "FLEETRMI_QUIET")]
     pub quiet: bool,
+
+    /// Roll through hosts in batches: sizes or percentages, comma-separated; the last repeats
+    /// (e.g. `1,10%`). The next batch starts when the previous one has finished.
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        env = "FLEETRMI_SERIAL",
+        value_name = "N|P%"
+    )]
+    pub serial: Vec<crate::fleet::rollout::BatchSize>,
+
+    /// Run the first N hosts alone first; if any of them fails, start no other host.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 0,
+        env = "FLEETRMI_CANARY",
+        value_name = "N"
+    )]
+    pub canary: usize,
+
+    /// Stop starting hosts once more than P% of all selected hosts failed or were unreachable.
+    #[arg(long, global = true, env = "FLEETRMI_MAX_FAIL_PERCENTAGE", value_name = "P",
+          value_parser = parse_percentage)]
+    pub max_fail_percentage: Option<f64>,
+
+    /// Stop starting hosts after the first host that fails or is unreachable.
+    #[arg(long, global = true, env = "FLEETRMI_STOP_ON_ERROR")]
+    pub stop_on_error: bool,
+
+    /// Limit for one host's whole run (e.g. 5m). Default: none.
+    #[arg(long, global = true, env = "FLEETRMI_TIMEOUT", value_parser = parse_duration,
+          value_name = "DURATION")]
+    pub timeout: Option<std::time::Duration>,
+
+    /// Limit for one Docker API call.
+    #[arg(long, global = true, default_value = "2m", env = "FLEETRMI_API_TIMEOUT",
+          value_parser = parse_duration, value_name = "DURATION")]
+    pub api_timeout: std::time::Duration,
+
+    /// After the run, write the hosts to run again (failed, unreachable, interrupted, not
+    /// started) to FILE, one per line; rerun them with `-l @FILE`.
+    #[arg(long, global = true, env = "FLEETRMI_RETRY_FILE", value_name = "FILE")]
+    pub retry_file: Option<PathBuf>,
+
+    /// Refuse to start while another run holds FILE (for cron and timers).
+    #[arg(long, global = true, env = "FLEETRMI_LOCK", value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+
+    /// Reach every host's Docker daemon through `sudo -n docker system dial-stdio` (as the
+    /// inventory's `become: true` does per host), for SSH users that may not open the socket.
+    #[arg(long = "become", global = true, env = "FLEETRMI_BECOME")]
+    pub r#become: bool,
+
+    /// Write a Prometheus textfile with the run's figures to FILE (atomically).
+    #[arg(long, global = true, env = "FLEETRMI_METRICS", value_name = "FILE")]
+    pub metrics: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,14 +162,62 @@ pub enum OutputFormat {
     Table,
     /// One JSON document (schema in the README).
     Json,
+    /// One JSON event per line as the run goes (schema in the README).
+    Ndjson,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Remove images on every selected host, as `docker rmi` does on each.
     Rmi(RmiArgs),
+    /// Check every selected host: SSH reachability and login, and what its Docker engine is.
+    Ping,
+    /// List images across the fleet with the hosts that have them, as `docker images` would.
+    Images(ImagesArgs),
+    /// Disk usage per host and in total, as `docker system df`, with each Docker root's free space.
+    Df,
+
+    /// Remove unused images on every selected host, as `docker image prune` does on each, or as
+    /// rules choose them.
+    Prune(PruneArgs),
+
+    /// Apply a policy file: cleanup rules per inventory group.
+    Apply(ApplyArgs),
+
     /// Show what fleetrmi resolved from the inventory; no host is contacted.
     Inventory(InventoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// Only images matching REPOSITORY[:TAG], a glob as for `docker images REPOSITORY`.
+    #[arg(value_name = "REPOSITORY[:TAG]")]
+    pub reference: Option<String>,
+
+    /// Filter as `docker images --filter` does (repeatable): reference=PATTERN,
+    /// dangling=true|false, before=IMAGE, since=IMAGE, label=KEY[=VALUE].
+    #[arg(short, long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+
+    /// Intermediate images too (untagged parents), as `docker images -a`.
+    #[arg(short, long)]
+    pub all: bool,
+
+    /// One row per host and image instead of one fleet-wide list.
+    #[arg(long, conflicts_with = "group_by")]
+    pub per_host: bool,
+
+    /// Group the fleet-wide list by tag (one entry per repo:tag) or by image ID.
+    #[arg(long, value_enum, default_value_t = ImageGrouping::Tag)]
+    pub group_by: ImageGrouping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImageGrouping {
+    /// One entry per repo:tag, with the image IDs it names and the hosts that have each.
+    Tag,
+    /// One entry per image ID, with its tags and the hosts that have it.
+    Id,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +235,27 @@ pub struct RmiArgs {
     /// Do not delete untagged parents.
     #[arg(long)]
     pub no_prune: bool,
+
+    /// Change nothing: connect, read each host's state, and show what would be untagged, deleted
+    /// and refused, and the bytes that would be freed. Exits with the code the real run would.
+    #[arg(long, visible_alias = "check")]
+    pub dry_run: bool,
+
+    /// Report an image that is already gone as already absent, not as an error (for reruns).
+    #[arg(long)]
+    pub ignore_missing: bool,
+}
+
+fn parse_percentage(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number from 0 to 100"))?;
+    if (0.0..=100.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{text:?} is not a number from 0 to 100"))
+    }
 }
 
 #[derive(Debug, Args)]

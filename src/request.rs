@@ -19,13 +19,32 @@ pub enum InputError {
 
     #[error("invalid image reference {argument:?}: {cause}")]
     Image { argument: String, cause: String },
+
+    #[error(transparent)]
+    Filter(#[from] crate::filter::FilterError),
+
+    /// A rule or filter of `prune` that does not parse.
+    #[error("{0}")]
+    Rule(String),
+
+    #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+
+    /// Removal without confirmation where no one can be asked.
+    #[error("{command} removes images and asks first, but stdin is not a terminal")]
+    Unconfirmed { command: &'static str },
 }
 
 impl InputError {
     /// A line telling how to fix the input, when there is an obvious fix.
-    pub fn hint(&self) -> Option<&str> {
+    pub fn hint(&self) -> Option<String> {
         match self {
-            InputError::Inventory(error) => error.hint(),
+            InputError::Inventory(error) => error.hint().map(str::to_owned),
+            InputError::Policy(error) => error.hint(),
+            InputError::Unconfirmed { .. } => Some(
+                "pass --force (or --yes) to run without asking, or --dry-run to see what would go"
+                    .to_owned(),
+            ),
             _ => None,
         }
     }
@@ -38,9 +57,6 @@ pub struct FleetSelection {
     pub connect: ConnectOptions,
     pub forks: usize,
 }
-
-/// Per-API-call limit: long enough for a delete of a large image on a slow disk.
-const API_TIMEOUT_SECS: u64 = 120;
 
 /// Loads every `--inventory` source with the `--extra-vars`; its warnings go to stderr.
 pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory, InputError> {
@@ -56,11 +72,28 @@ pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory, InputError> {
 
 /// Loads the inventory and selects hosts as `--inventory`, `--limit` and `--allow-empty` say.
 pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
+    let (_, selected) = select_hosts(global)?;
+    let entries: Vec<&HostEntry> = selected.iter().collect();
+    Ok(fleet_of(global, &entries))
+}
+
+/// The checked inventory and the hosts `--limit` selects in it (at least one, unless
+/// `--allow-empty`), for commands that choose among them further (`apply` takes the hosts of
+/// its policies' groups).
+pub fn select_hosts(global: &GlobalArgs) -> Result<(Inventory, Vec<HostEntry>), InputError> {
     let inventory = load_inventory(global)?;
-    let selected = inventory.select_with(global.limit.as_deref(), global.allow_empty)?;
-    let hosts = selected.into_iter().map(host_target).collect();
-    Ok(FleetSelection {
-        hosts,
+    let selected: Vec<HostEntry> = inventory
+        .select_with(global.limit.as_deref(), global.allow_empty)?
+        .into_iter()
+        .cloned()
+        .collect();
+    Ok((inventory, selected))
+}
+
+/// The hosts and connection settings for these inventory entries.
+pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> FleetSelection {
+    FleetSelection {
+        hosts: entries.iter().map(|entry| host_target(entry)).collect(),
         connect: ConnectOptions {
             ssh: SshOptions {
                 known_hosts: global
@@ -69,10 +102,12 @@ pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
                     .unwrap_or_else(default_known_hosts),
                 connect_timeout: global.connect_timeout,
             },
-            api_timeout_secs: API_TIMEOUT_SECS,
+            api_timeout_secs: global.api_timeout.as_secs().max(1),
+            become_root: global.r#become,
+            connect_retries: global.connect_retries,
         },
         forks: global.forks as usize,
-    })
+    }
 }
 
 fn host_target(entry: &HostEntry) -> HostTarget {
@@ -83,6 +118,13 @@ fn host_target(entry: &HostEntry) -> HostTarget {
         user: entry.user.clone().unwrap_or_else(local_user),
         identity_files: entry.identity_file.iter().cloned().collect(),
         docker_socket: entry.docker_socket.clone(),
+        become_root: matches!(
+            entry
+                .vars
+                .get("become")
+                .or_else(|| entry.vars.get("ansible_become")),
+            Some(serde_json::Value::Bool(true))
+        ),
     }
 }
 

@@ -16,7 +16,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &InventoryArgs) -> Result<i32, Inpu
         let host = inventory.find_host(name)?;
         match global.output {
             OutputFormat::Table => println!("{}", render_host(host)),
-            OutputFormat::Json => println!("{}", pretty(&inventory.ansible_host_vars(host))),
+            format => println!("{}", json(&inventory.ansible_host_vars(host), format)),
         }
         return Ok(exit_code::SUCCESS);
     }
@@ -26,14 +26,18 @@ pub(crate) fn run(global: &GlobalArgs, args: &InventoryArgs) -> Result<i32, Inpu
     } else {
         match global.output {
             OutputFormat::Table => println!("{}", render_list(&inventory, &selected)),
-            OutputFormat::Json => println!("{}", pretty(&inventory.ansible_list(&selected))),
+            format => println!("{}", json(&inventory.ansible_list(&selected), format)),
         }
     }
     Ok(exit_code::SUCCESS)
 }
 
-fn pretty(value: &serde_json::Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+/// The document, indented for `json`, on one line for `ndjson`.
+fn json(value: &serde_json::Value, format: OutputFormat) -> String {
+    match format {
+        OutputFormat::Ndjson => value.to_string(),
+        _ => serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()),
+    }
 }
 
 /// One row per selected host: where and how fleetrmi connects, and its groups.

@@ -1,6 +1,14 @@
 //! One module per subcommand: each turns its checked arguments into a fleet run and a report.
 
+mod apply;
+mod confirm;
+mod df;
+mod fleet_run;
+mod images;
 mod inventory;
+mod observed_output;
+mod ping;
+mod prune;
 mod rmi;
 
 use std::io::IsTerminal;
@@ -13,6 +21,11 @@ use crate::request::InputError;
 pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
     match cli.command {
         Command::Rmi(args) => rmi::run(&cli.global, args).await,
+        Command::Ping => ping::run(&cli.global).await,
+        Command::Images(args) => images::run(&cli.global, args).await,
+        Command::Df => df::run(&cli.global).await,
+        Command::Prune(args) => prune::run(&cli.global, args).await,
+        Command::Apply(args) => apply::run(&cli.global, args).await,
         Command::Inventory(args) => inventory::run(&cli.global, &args),
     }
 }

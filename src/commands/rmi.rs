@@ -1,11 +1,10 @@
 //! `fleetrmi rmi`: `docker rmi` on every selected host.
 
-use std::time::Instant;
-
-use crate::cli::{GlobalArgs, OutputFormat, RmiArgs};
-use crate::fleet::{RmiRequest, rmi_on_host, run_on_hosts};
-use crate::report::{FleetReport, error_lines, render_json, render_table};
+use crate::cli::{GlobalArgs, RmiArgs};
+use crate::fleet::{RmiRequest, rmi_on_host};
 use crate::request::{InputError, check_images, select_fleet};
+
+use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, InputError> {
     check_images(&args.images)?;
@@ -14,28 +13,17 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         images: args.images,
         force: args.force,
         no_prune: args.no_prune,
+        dry_run: args.dry_run,
+        ignore_missing: args.ignore_missing,
     };
-    let progress = super::progress_for(global, fleet.hosts.len());
-    let started = Instant::now();
-    let reports = run_on_hosts(
-        &fleet.hosts,
-        fleet.forks,
-        &progress,
-        |host, host_progress| rmi_on_host(host, &request, &fleet.connect, host_progress),
-    )
-    .await;
-    progress.finish();
-    let report = FleetReport::new(reports, started.elapsed());
-    print_report(&report, global.output);
-    Ok(report.exit_code())
-}
-
-fn print_report(report: &FleetReport, format: OutputFormat) {
-    match format {
-        OutputFormat::Table => println!("{}", render_table(report)),
-        OutputFormat::Json => println!("{}", render_json(report)),
-    }
-    for line in error_lines(report) {
-        eprintln!("{line}");
-    }
+    let run = FleetRun {
+        global,
+        command: "rmi",
+        dry_run: request.dry_run,
+    };
+    Ok(run
+        .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
+            rmi_on_host(host, &request, &fleet.connect, progress, control)
+        })
+        .await)
 }

@@ -1,7 +1,13 @@
 //! The Docker Engine API of one host, spoken over its SSH connection with bollard.
 
 mod api_version;
+mod daemon;
+mod dial_stdio;
+mod disk_usage;
 mod error;
+mod images;
+mod prune;
+mod raw_get;
 mod removal;
 mod snapshot;
 mod transport;
@@ -11,11 +17,15 @@ use std::sync::Arc;
 use bollard::Docker;
 
 pub use api_version::ApiVersion;
+pub use daemon::DaemonVersion;
+pub use disk_usage::{DiskUsage, UsageCounts};
 pub use error::EngineError;
-pub use removal::RemovalOutcome;
+pub use images::ListedImage;
+pub use prune::PruneAnswer;
 
 use crate::ssh::SshSession;
-use transport::{CallCounter, VersionPrefix, docker_over_ssh};
+use raw_get::RawApi;
+use transport::{CallCounter, Route, VersionPrefix, docker_over_ssh};
 
 /// The newest API version whose response shapes fleetrmi reads. Docker 29 accepts 1.44 and up,
 /// dockerd 20.10 at most 1.41: the per-host version is the lower of this and the daemon's.
@@ -33,30 +43,102 @@ pub struct EngineInfo {
     pub storage_driver: String,
     /// True when images live in containerd's store, whose removal rules differ from the classic store.
     pub containerd_store: bool,
+    /// How the API is reached: `socket` (stream-local forwarding) or `dial-stdio` / `sudo dial-stdio`.
+    pub transport: String,
+}
+
+/// How to reach a host's daemon.
+#[derive(Debug, Clone)]
+pub struct EngineAccess {
+    pub socket_path: String,
+    /// Go through `sudo -n docker system dial-stdio` (inventory `become`, or `--become`).
+    pub become_root: bool,
+    pub request_timeout_secs: u64,
 }
 
 /// A negotiated connection to one host's engine.
 pub struct Engine {
     docker: Docker,
     calls: CallCounter,
+    /// Per-image calls (inspect, history) to keep in flight at once on this host.
+    calls_in_flight: usize,
+    /// For answers bollard's models cannot hold (`/system/df` at 1.41).
+    raw: RawApi,
     pub info: EngineInfo,
 }
 
 impl Engine {
-    /// Reaches the daemon through `socket_path`, negotiates the API version and reads `/info`.
+    /// Reaches the daemon, negotiates the API version and reads `/info`. Stream-local
+    /// forwarding first; if sshd refuses it, `docker system dial-stdio` over an exec channel
+    /// (said in `warnings`). With `become_root`, `sudo -n docker system dial-stdio` only.
     pub async fn connect(
         session: Arc<SshSession>,
-        socket_path: &str,
-        request_timeout_secs: u64,
+        access: &EngineAccess,
+        warnings: &mut Vec<String>,
+    ) -> Result<Engine, EngineError> {
+        let dial = |become_root| {
+            Route::Exec(dial_stdio::dial_stdio_command(
+                &access.socket_path,
+                become_root,
+            ))
+        };
+        if access.become_root {
+            let route = dial(true);
+            if let Route::Exec(command) = &route {
+                dial_stdio::probe(&session, command)
+                    .await
+                    .map_err(|cause| EngineError::Unreachable {
+                        action: "reach the Docker daemon through sudo",
+                        cause,
+                    })?;
+            }
+            return Self::connect_by(session, route, "sudo dial-stdio", access).await;
+        }
+        let by_socket = Self::connect_by(
+            Arc::clone(&session),
+            Route::Socket(access.socket_path.clone()),
+            "socket",
+            access,
+        )
+        .await;
+        let socket_error = match by_socket {
+            Ok(engine) => return Ok(engine),
+            Err(error @ EngineError::Unreachable { .. }) if is_forward_refusal(&error) => error,
+            Err(other) => return Err(other),
+        };
+        let Route::Exec(command) = dial(false) else {
+            return Err(socket_error);
+        };
+        match dial_stdio::probe(&session, &command).await {
+            Ok(()) => {
+                warnings.push(format!(
+                    "socket forwarding failed ({socket_error}); using `docker system dial-stdio` \
+                     over an exec channel instead"
+                ));
+                Self::connect_by(session, Route::Exec(command), "dial-stdio", access).await
+            }
+            Err(fallback) => Err(EngineError::Unreachable {
+                action: "reach the Docker daemon",
+                cause: format!("{socket_error}; the dial-stdio fallback failed too: {fallback}"),
+            }),
+        }
+    }
+
+    async fn connect_by(
+        session: Arc<SshSession>,
+        route: Route,
+        transport: &str,
+        access: &EngineAccess,
     ) -> Result<Engine, EngineError> {
         let version = VersionPrefix::default();
         let calls = CallCounter::default();
+        let calls_in_flight = route.calls_in_flight();
         let docker = docker_over_ssh(
-            session,
-            socket_path,
+            Arc::clone(&session),
+            route.clone(),
             version.clone(),
             calls.clone(),
-            request_timeout_secs,
+            access.request_timeout_secs,
         )
         .map_err(|error| EngineError::from_bollard("open the Docker API", error))?;
 
@@ -92,21 +174,35 @@ impl Engine {
             pair.iter()
                 .any(|item| item == "io.containerd.snapshotter.v1")
         });
+        let raw = RawApi::new(
+            session,
+            route,
+            &negotiated.to_string(),
+            std::time::Duration::from_secs(access.request_timeout_secs),
+        );
         Ok(Engine {
             docker,
             calls,
+            calls_in_flight,
+            raw,
             info: EngineInfo {
                 api_version: negotiated.to_string(),
                 server_version: server.version.unwrap_or_default(),
                 docker_root_dir: info.docker_root_dir.unwrap_or_default(),
                 storage_driver: info.driver.unwrap_or_default(),
                 containerd_store,
+                transport: transport.to_string(),
             },
         })
     }
 
     /// How many API calls this connection has made so far.
     pub fn api_calls(&self) -> u64 {
-        self.calls.get()
+        self.calls.get() + self.raw.calls()
     }
+}
+
+/// Whether the daemon could not be reached because sshd would not open the socket channel.
+fn is_forward_refusal(error: &EngineError) -> bool {
+    matches!(error, EngineError::Unreachable { cause, .. } if cause.contains("refused to forward to the socket"))
 }

@@ -3,32 +3,17 @@
 use bollard::query_parameters::RemoveImageOptions;
 
 use super::{Engine, EngineError};
-
-/// What the engine did for one `DELETE /images/{name}`, in its order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RemovalOutcome {
-    /// References removed, in familiar form (`x:1`, `localhost:5055/dg@sha256:…`).
-    pub untagged: Vec<String>,
-    /// Image IDs and layer chain IDs deleted.
-    pub deleted: Vec<String>,
-    /// Both kinds in the order the engine listed them.
-    pub records: Vec<(RecordKind, String)>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordKind {
-    Untagged,
-    Deleted,
-}
+use crate::plan::DeleteRecord;
 
 impl Engine {
-    /// Removes one image by the name the user gave, as `docker rmi` does.
+    /// Removes one image by the name the user gave, as `docker rmi` does, and returns the
+    /// engine's `Untagged`/`Deleted` entries in its order.
     pub async fn remove_image(
         &self,
         name: &str,
         force: bool,
         no_prune: bool,
-    ) -> Result<RemovalOutcome, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, EngineError> {
         let items = self
             .docker
             .remove_image(
@@ -42,17 +27,15 @@ impl Engine {
             )
             .await
             .map_err(|error| EngineError::from_bollard("remove an image", error))?;
-        let mut outcome = RemovalOutcome::default();
+        let mut records = Vec::with_capacity(items.len());
         for item in items {
             if let Some(reference) = item.untagged {
-                outcome.untagged.push(reference.clone());
-                outcome.records.push((RecordKind::Untagged, reference));
+                records.push(DeleteRecord::Untagged(reference));
             }
             if let Some(id) = item.deleted {
-                outcome.deleted.push(id.clone());
-                outcome.records.push((RecordKind::Deleted, id));
+                records.push(DeleteRecord::Deleted(id));
             }
         }
-        Ok(outcome)
+        Ok(records)
     }
 }

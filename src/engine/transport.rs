@@ -18,11 +18,32 @@ use russh::client::Msg;
 
 use crate::ssh::{SshError, SshSession};
 
-/// Opens one socket channel per HTTP connection that the pool asks for.
+/// How each HTTP connection reaches the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// A `direct-streamlocal@openssh.com` channel to this socket path (the normal way).
+    Socket(String),
+    /// An exec channel running this command (`docker system dial-stdio`, maybe via sudo).
+    Exec(String),
+}
+
+impl Route {
+    /// API calls to keep in flight at once. Socket channels are cheap and not limited by sshd;
+    /// exec channels count against sshd's `MaxSessions` (10 by default) and each starts a
+    /// docker CLI process on the host, so they are kept few.
+    pub(crate) fn calls_in_flight(&self) -> usize {
+        match self {
+            Route::Socket(_) => 8,
+            Route::Exec(_) => 3,
+        }
+    }
+}
+
+/// Opens one channel per HTTP connection that the pool asks for.
 #[derive(Clone)]
 struct SocketConnector {
     session: Arc<SshSession>,
-    socket_path: Arc<str>,
+    route: Arc<Route>,
 }
 
 impl tower_service::Service<Uri> for SocketConnector {
@@ -37,10 +58,10 @@ impl tower_service::Service<Uri> for SocketConnector {
     fn call(&mut self, _: Uri) -> Self::Future {
         let connector = self.clone();
         Box::pin(async move {
-            let stream = connector
-                .session
-                .open_socket(&connector.socket_path)
-                .await?;
+            let stream = match connector.route.as_ref() {
+                Route::Socket(path) => connector.session.open_socket(path).await?,
+                Route::Exec(command) => connector.session.open_exec(command).await?.into_stream(),
+            };
             Ok(SocketIo(TokioIo::new(stream)))
         })
     }
@@ -123,18 +144,19 @@ impl CallCounter {
 /// Builds a bollard client whose every request travels over `session` to `socket_path`.
 pub(crate) fn docker_over_ssh(
     session: Arc<SshSession>,
-    socket_path: &str,
+    route: Route,
     version: VersionPrefix,
     calls: CallCounter,
     request_timeout_secs: u64,
 ) -> Result<Docker, bollard::errors::Error> {
+    let idle_connections = route.calls_in_flight();
     let connector = SocketConnector {
         session,
-        socket_path: Arc::from(socket_path),
+        route: Arc::new(route),
     };
     let client = Arc::new(
         Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(16)
+            .pool_max_idle_per_host(idle_connections)
             .build(connector),
     );
     let transport = move |request: BollardRequest| {

@@ -1,12 +1,25 @@
 //! The coordinator: reaches hosts in parallel and runs a job on each.
 
 mod connect;
+pub mod control;
+mod df;
+mod images;
+mod observe;
+mod outcome;
+mod ping;
 pub mod progress;
+mod prune;
 mod rmi;
+pub mod rollout;
 mod runner;
 mod target;
 
 pub use connect::{ConnectOptions, ConnectedHost, connect_host};
+pub use df::df_on_host;
+pub use images::{ImagesRequest, images_on_host};
+pub use outcome::HostOutcome;
+pub use ping::ping_on_host;
+pub use prune::{PRUNE_RESULT, PruneJob, prune_on_host};
 pub use rmi::{RmiRequest, rmi_on_host};
-pub use runner::run_on_hosts;
+pub use runner::{RunSettings, run_fleet, run_on_hosts};
 pub use target::HostTarget;

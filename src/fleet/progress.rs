@@ -1,37 +1,71 @@
-//! Progress on stderr while hosts run: hosts done of total, bytes freed so far, and one line
-//! per active host. Only drawn on a terminal; the final report never reads from it.
+//! The run's reporter: host jobs tell it their steps and results; it owns the progress bars
+//! (on a terminal only), the NDJSON event stream, and each host's record of what was done so
+//! far, so that a host stopped by a timeout or an abort still reports its finished removals.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::report::{HostReport, HostStatus};
+use super::outcome::HostOutcome;
+use crate::report::{EventWriter, ImageResult};
 
-/// The run's progress display, or nothing when it is not drawn.
+/// The run's progress display and event stream; either may be off.
 pub struct FleetProgress {
     bars: Option<Bars>,
+    events: Option<Arc<EventWriter>>,
 }
 
 struct Bars {
     multi: MultiProgress,
     overall: ProgressBar,
-    freed: AtomicU64,
+    /// Bytes freed so far; `None` until a host reports bytes (commands that free nothing never do).
+    freed: Mutex<Option<u64>>,
     failed: AtomicU64,
 }
 
-/// One host's line, or nothing.
+/// One host's handle: its progress line, its events, and what it has done so far.
 #[derive(Clone)]
 pub struct HostProgress {
+    host: Arc<str>,
     line: Option<Arc<ProgressBar>>,
+    events: Option<Arc<EventWriter>>,
+    done: Arc<Mutex<HostSoFar>>,
+}
+
+/// What a host job has reported so far.
+#[derive(Debug, Clone, Default)]
+pub struct HostSoFar {
+    pub step: String,
+    pub results: Vec<ImageResult>,
 }
 
 impl HostProgress {
     pub fn step(&self, step: &str) {
+        if let Ok(mut done) = self.done.lock() {
+            done.step = step.to_string();
+        }
         if let Some(line) = &self.line {
             line.set_message(step.to_string());
         }
+    }
+
+    /// Records one finished removal (or planned one, in a dry run).
+    pub fn result(&self, result: &ImageResult) {
+        if let Ok(mut done) = self.done.lock() {
+            done.results.push(result.clone());
+        }
+        if let Some(events) = &self.events {
+            events.removal(&self.host, result);
+        }
+    }
+
+    pub fn so_far(&self) -> HostSoFar {
+        self.done
+            .lock()
+            .map(|done| done.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -42,65 +76,41 @@ pub fn should_draw(stderr_is_terminal: bool, quiet: bool, machine_output: bool) 
 
 impl FleetProgress {
     pub fn new(draw: bool, hosts: usize) -> FleetProgress {
-        if !draw {
-            return FleetProgress { bars: None };
-        }
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-        let overall = multi.add(ProgressBar::new(hosts as u64));
-        overall.set_style(
-            ProgressStyle::with_template("{bar:30} {pos}/{len} hosts  {msg}  [{elapsed}]")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        overall.enable_steady_tick(Duration::from_millis(120));
         FleetProgress {
-            bars: Some(Bars {
-                multi,
-                overall,
-                freed: AtomicU64::new(0),
-                failed: AtomicU64::new(0),
-            }),
+            bars: draw.then(|| Bars::new(hosts)),
+            events: None,
         }
+    }
+
+    /// Also write NDJSON events to stdout.
+    pub fn with_events(mut self, events: Option<EventWriter>) -> FleetProgress {
+        self.events = events.map(Arc::new);
+        self
+    }
+
+    pub fn events(&self) -> Option<&EventWriter> {
+        self.events.as_deref()
     }
 
     pub fn host_started(&self, host: &str) -> HostProgress {
-        let Some(bars) = &self.bars else {
-            return HostProgress { line: None };
-        };
-        let line = bars.multi.add(ProgressBar::new_spinner());
-        line.set_style(
-            ProgressStyle::with_template("  {spinner} {prefix}: {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        line.set_prefix(host.to_string());
-        line.enable_steady_tick(Duration::from_millis(120));
+        if let Some(events) = &self.events {
+            events.host_start(host);
+        }
         HostProgress {
-            line: Some(Arc::new(line)),
+            host: Arc::from(host),
+            line: self
+                .bars
+                .as_ref()
+                .map(|bars| Arc::new(bars.host_line(host))),
+            events: self.events.clone(),
+            done: Arc::default(),
         }
     }
 
-    pub fn host_finished(&self, host: HostProgress, report: &HostReport) {
-        let Some(bars) = &self.bars else {
-            return;
-        };
-        if let Some(line) = host.line {
-            line.finish_and_clear();
-            bars.multi.remove(&line);
+    pub fn host_finished(&self, host: HostProgress, report: &impl HostOutcome) {
+        if let Some(bars) = &self.bars {
+            bars.host_finished(host, report);
         }
-        let freed = bars
-            .freed
-            .fetch_add(report.reclaimed_bytes, Ordering::Relaxed)
-            + report.reclaimed_bytes;
-        let failed = if matches!(report.status, HostStatus::Failed | HostStatus::Unreachable) {
-            bars.failed.fetch_add(1, Ordering::Relaxed) + 1
-        } else {
-            bars.failed.load(Ordering::Relaxed)
-        };
-        bars.overall.inc(1);
-        let mut message = format!("freed {}", crate::report::format_bytes(freed));
-        if failed > 0 {
-            message.push_str(&format!(", {failed} failed"));
-        }
-        bars.overall.set_message(message);
     }
 
     /// Removes the bars before the report is printed.
@@ -112,9 +122,68 @@ impl FleetProgress {
     }
 }
 
+impl Bars {
+    fn new(hosts: usize) -> Bars {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let overall = multi.add(ProgressBar::new(hosts as u64));
+        overall.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} hosts  {msg}  [{elapsed}]")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        overall.enable_steady_tick(Duration::from_millis(120));
+        Bars {
+            multi,
+            overall,
+            freed: Mutex::new(None),
+            failed: AtomicU64::new(0),
+        }
+    }
+
+    fn host_line(&self, host: &str) -> ProgressBar {
+        let line = self.multi.add(ProgressBar::new_spinner());
+        line.set_style(
+            ProgressStyle::with_template("  {spinner} {prefix}: {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        line.set_prefix(host.to_string());
+        line.enable_steady_tick(Duration::from_millis(120));
+        line
+    }
+
+    fn host_finished(&self, host: HostProgress, report: &impl HostOutcome) {
+        if let Some(line) = host.line {
+            line.finish_and_clear();
+            self.multi.remove(&line);
+        }
+        let freed = match self.freed.lock() {
+            Ok(mut freed) => {
+                if let Some(bytes) = report.freed_bytes() {
+                    *freed = Some(freed.unwrap_or(0) + bytes);
+                }
+                *freed
+            }
+            Err(_) => None,
+        };
+        let failed = if report.is_failure() {
+            self.failed.fetch_add(1, Ordering::Relaxed) + 1
+        } else {
+            self.failed.load(Ordering::Relaxed)
+        };
+        self.overall.inc(1);
+        let mut parts = Vec::new();
+        if let Some(freed) = freed {
+            parts.push(format!("freed {}", crate::report::format_bytes(freed)));
+        }
+        if failed > 0 {
+            parts.push(format!("{failed} failed"));
+        }
+        self.overall.set_message(parts.join(", "));
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::should_draw;
+    use super::*;
 
     #[test]
     fn bars_only_on_a_terminal_for_people() {
@@ -122,5 +191,19 @@ mod tests {
         assert!(!should_draw(false, false, false));
         assert!(!should_draw(true, true, false));
         assert!(!should_draw(true, false, true));
+    }
+
+    #[test]
+    fn host_remembers_its_step_and_results() {
+        let fleet = FleetProgress::new(false, 1);
+        let host = fleet.host_started("h1");
+        host.step("removing x:1");
+        host.result(&ImageResult {
+            image: "x:1".into(),
+            ..ImageResult::default()
+        });
+        let so_far = host.so_far();
+        assert_eq!(so_far.step, "removing x:1");
+        assert_eq!(so_far.results.len(), 1);
     }
 }

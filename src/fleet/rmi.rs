@@ -1,13 +1,15 @@
-//! `rmi` on one host: snapshot for layer sizes, the engine's own removal of each image in
-//! order, and the bytes those removals gave back.
+//! `rmi` on one host: snapshot, plan, then (unless a dry run) the engine's own removal of each
+//! image in order, checked against the plan, and the bytes those removals gave back.
 
-use crate::engine::Engine;
+use crate::engine::EngineError;
+use crate::plan::{RemovalPlan, RemovalRequest, plan_removal};
 use crate::report::{HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
 use crate::ssh::filesystem_space;
 
 use super::HostTarget;
-use super::connect::{ConnectOptions, connect_host};
+use super::connect::{ConnectOptions, ConnectedHost, connect_host};
+use super::control::RunControl;
 use super::progress::HostProgress;
 
 /// What the user asked `rmi` to do on every host.
@@ -16,101 +18,176 @@ pub struct RmiRequest {
     pub images: Vec<String>,
     pub force: bool,
     pub no_prune: bool,
+    /// Plan only: connect, snapshot and predict, change nothing.
+    pub dry_run: bool,
+    /// "No such image" is reported as already absent, not as an error.
+    pub ignore_missing: bool,
 }
 
-/// Runs `rmi` on one host and reports what the engine did there.
+/// Runs `rmi` (or its dry run) on one host and reports what the engine did there.
 pub async fn rmi_on_host(
     target: HostTarget,
     request: &RmiRequest,
     options: &ConnectOptions,
     progress: HostProgress,
+    control: RunControl,
 ) -> HostReport {
     let mut report = HostReport::new(&target.name, &target.address);
     let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
         return report;
     };
-
-    progress.step("snapshot");
-    let snapshot = match host.engine.snapshot().await {
-        Ok(snapshot) => snapshot,
-        Err(error) => {
-            report.fail(Step::Snapshot, error.to_string());
-            report.api_calls = host.engine.api_calls();
-            host.close().await;
-            return report;
-        }
-    };
-    let docker_root = host.engine.info.docker_root_dir.clone();
-    report.space_before = read_space(&host.session, &docker_root, &mut report.warnings).await;
-
-    for image in &request.images {
-        progress.step(&format!("removing {image}"));
-        let result = remove_one(&host.engine, &snapshot, image, request).await;
-        if let Some(lost) = result.1 {
-            report.results.push(result.0);
-            report.fail(Step::Remove, lost);
-            break;
-        }
-        report.reclaimed_bytes += result.0.reclaimed_bytes;
-        report.results.push(result.0);
-    }
-
-    report.space_after = read_space(&host.session, &docker_root, &mut report.warnings).await;
+    run_connected(&host, request, &mut report, &progress, &control).await;
     report.settle_status(request.force);
     report.api_calls = host.engine.api_calls();
     host.close().await;
     report
 }
 
-/// One `DELETE /images/{name}`. The second value is set when the host stopped answering,
-/// as opposed to answering with an error.
-async fn remove_one(
-    engine: &Engine,
-    snapshot: &Snapshot,
-    image: &str,
+async fn run_connected(
+    host: &ConnectedHost,
     request: &RmiRequest,
-) -> (ImageResult, Option<String>) {
-    let mut result = ImageResult {
-        image: image.to_string(),
-        ..ImageResult::default()
+    report: &mut HostReport,
+    progress: &HostProgress,
+    control: &RunControl,
+) {
+    progress.step("snapshot");
+    let snapshot = match host.engine.snapshot().await {
+        Ok(snapshot) => snapshot,
+        Err(error) => return report.fail(Step::Snapshot, error.to_string()),
     };
-    match engine
-        .remove_image(image, request.force, request.no_prune)
-        .await
-    {
-        Ok(outcome) => {
-            result.reclaimed_bytes = outcome
-                .deleted
-                .iter()
-                .filter_map(|id| snapshot.layer_sizes.get(id))
-                .sum();
-            result.untagged = outcome.untagged;
-            result.deleted = outcome.deleted;
-            (result, None)
+    let plan = plan_removal(
+        &snapshot,
+        &RemovalRequest {
+            images: request.images.clone(),
+            force: request.force,
+            no_prune: request.no_prune,
+        },
+    );
+    report.predicted_bytes = Some(plan.predicted_bytes);
+    if request.dry_run {
+        report.results = planned_results(&plan, &snapshot, request.ignore_missing);
+        for result in &report.results {
+            progress.result(result);
         }
-        Err(crate::engine::EngineError::Api { status, message }) => {
-            result.error = Some(message);
-            result.error_status = Some(status);
-            (result, None)
-        }
-        Err(other) => {
-            let message = format!("{other}; the removal of {image} may or may not have happened");
-            result.error = Some(other.to_string());
-            (result, Some(message))
-        }
+        return;
     }
+
+    let docker_root = host.engine.info.docker_root_dir.clone();
+    report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
+    for (index, image) in request.images.iter().enumerate() {
+        if control.interrupted() {
+            let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();
+            report.fail(
+                Step::Interrupt,
+                format!("interrupted; not attempted: {}", left.join(" ")),
+            );
+            break;
+        }
+        progress.step(&format!("removing {image}"));
+        let answer = host
+            .engine
+            .remove_image(image, request.force, request.no_prune)
+            .await;
+        let mut result = match answer {
+            Ok(records) => ImageResult::from_records(image, &records, None, &snapshot.layer_sizes),
+            Err(EngineError::Api { status, message }) => ImageResult::from_records(
+                image,
+                &[],
+                Some((status, message)),
+                &snapshot.layer_sizes,
+            ),
+            Err(lost) => {
+                report.fail(
+                    Step::Remove,
+                    format!("{lost}; whether {image} was removed is unknown: rerun to see"),
+                );
+                break;
+            }
+        };
+        if let Some(planned) = plan.removals.get(index) {
+            let expected = ImageResult::from_records(
+                image,
+                &planned.records,
+                planned.error.clone().map(|e| (e.status, e.message)),
+                &snapshot.layer_sizes,
+            );
+            if let Some(difference) = describe_difference(&expected, &result) {
+                report.warnings.push(difference);
+            }
+        }
+        if request.ignore_missing {
+            result.mark_absent_if_missing();
+        }
+        progress.result(&result);
+        report.reclaimed_bytes += result.reclaimed_bytes;
+        report.results.push(result);
+    }
+    if report.failure.is_none() && report.reclaimed_bytes != plan.predicted_bytes {
+        report.warnings.push(format!(
+            "the plan predicted {} bytes freed, the engine's deletions add up to {}",
+            plan.predicted_bytes, report.reclaimed_bytes
+        ));
+    }
+    report.space_after = read_space(host, &docker_root, &mut report.warnings).await;
+}
+
+/// The dry run's results: what the engine would answer for each argument.
+fn planned_results(
+    plan: &RemovalPlan,
+    snapshot: &Snapshot,
+    ignore_missing: bool,
+) -> Vec<ImageResult> {
+    plan.removals
+        .iter()
+        .map(|planned| {
+            let mut result = ImageResult::from_records(
+                &planned.image,
+                &planned.records,
+                planned.error.clone().map(|e| (e.status, e.message)),
+                &snapshot.layer_sizes,
+            );
+            if ignore_missing {
+                result.mark_absent_if_missing();
+            }
+            result
+        })
+        .collect()
+}
+
+/// A warning when the engine did something other than the plan said, `None` when they agree.
+pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
+    if planned.records() == actual.records() && planned.error == actual.error {
+        return None;
+    }
+    let show = |result: &ImageResult| {
+        let mut parts: Vec<String> = result.records().iter().map(ToString::to_string).collect();
+        if let Some(error) = &result.error {
+            parts.push(format!("error: {error}"));
+        }
+        if parts.is_empty() {
+            "nothing".to_string()
+        } else {
+            parts.join(", ")
+        }
+    };
+    Some(format!(
+        "{}: the engine did not do what the plan predicted: planned [{}], engine [{}]",
+        actual.image,
+        show(planned),
+        show(actual)
+    ))
 }
 
 /// Free space around the Docker root; a failure here is a warning, never a failed run.
-async fn read_space(
-    session: &crate::ssh::SshSession,
+pub(super) async fn read_space(
+    host: &ConnectedHost,
     docker_root: &str,
     warnings: &mut Vec<String>,
 ) -> Option<crate::ssh::FilesystemSpace> {
     if docker_root.is_empty() {
         return None;
     }
-    match filesystem_space(session, docker_root).await {
+    match filesystem_space(&host.session, docker_root).await {
         Ok(space) => Some(space),
         Err(error) => {
             if !warnings.iter().any(|w| w.starts_with("free space")) {
@@ -118,5 +195,35 @@ async fn read_space(
             }
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(untagged: &[&str], error: Option<&str>) -> ImageResult {
+        ImageResult {
+            image: "x:1".into(),
+            untagged: untagged.iter().map(|s| s.to_string()).collect(),
+            error: error.map(str::to_string),
+            ..ImageResult::default()
+        }
+    }
+
+    #[test]
+    fn same_records_and_error_is_no_difference() {
+        assert_eq!(
+            describe_difference(&result(&["x:1"], None), &result(&["x:1"], None)),
+            None
+        );
+    }
+
+    #[test]
+    fn different_outcome_is_described_with_both_sides() {
+        let warning = describe_difference(&result(&["x:1"], None), &result(&[], Some("conflict")))
+            .expect("a difference");
+        assert!(warning.contains("planned [Untagged: x:1]"), "{warning}");
+        assert!(warning.contains("engine [error: conflict]"), "{warning}");
     }
 }

@@ -1,33 +1,60 @@
-//! Runs one job per host, at most `forks` at once; a host's failure never stops the others.
+//! Runs one job per host: batch by batch (canary, `--serial`), at most `forks` at once, with a
+//! per-host time limit, stopping new starts when told to. A host's failure never stops the
+//! others unless the user asked for that (`--stop-on-error`, `--max-fail-percentage`, canary).
 
 use std::future::Future;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
-use crate::report::HostReport;
+use crate::report::{HostReport, HostStatus, Step};
 
 use super::HostTarget;
+use super::control::{RunControl, StopReason};
+use super::outcome::HostOutcome;
 use super::progress::{FleetProgress, HostProgress};
+use super::rollout::Rollout;
 
-/// Runs `job` on every host and returns the reports in the hosts' order.
-pub async fn run_on_hosts<Job, Fut>(
+/// How a run goes through its hosts.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub forks: usize,
+    pub rollout: Rollout,
+    /// Limit for one host's whole run.
+    pub host_timeout: Option<Duration>,
+}
+
+impl RunSettings {
+    pub fn with_forks(forks: usize) -> RunSettings {
+        RunSettings {
+            forks,
+            rollout: Rollout::default(),
+            host_timeout: None,
+        }
+    }
+}
+
+/// Runs `job` on every host, all in one batch, for read-only commands whose reports are not
+/// [`HostReport`]s; mutating commands use [`run_fleet`] for rollouts and interrupts.
+pub async fn run_on_hosts<Job, Fut, Report>(
     hosts: &[HostTarget],
     forks: usize,
     progress: &FleetProgress,
     job: Job,
-) -> Vec<HostReport>
+) -> Vec<Report>
 where
     Job: Fn(HostTarget, HostProgress) -> Fut,
-    Fut: Future<Output = HostReport>,
+    Fut: Future<Output = Report>,
+    Report: HostOutcome,
 {
     let job = &job;
-    let mut reports: Vec<(usize, HostReport)> = futures::stream::iter(hosts.iter().enumerate())
+    let mut reports: Vec<(usize, Report)> = futures::stream::iter(hosts.iter().enumerate())
         .map(|(index, host)| async move {
             let host_progress = progress.host_started(&host.name);
             let started = Instant::now();
             let mut report = job(host.clone(), host_progress.clone()).await;
-            report.duration = started.elapsed();
+            report.set_duration(started.elapsed());
             progress.host_finished(host_progress, &report);
             (index, report)
         })
@@ -36,4 +63,123 @@ where
         .await;
     reports.sort_by_key(|(index, _)| *index);
     reports.into_iter().map(|(_, report)| report).collect()
+}
+
+/// Runs `job` on every host as `settings` say, and returns the reports in the hosts' order.
+pub async fn run_fleet<Job, Fut>(
+    hosts: &[HostTarget],
+    settings: &RunSettings,
+    control: &RunControl,
+    progress: &FleetProgress,
+    job: Job,
+) -> Vec<HostReport>
+where
+    Job: Fn(HostTarget, HostProgress) -> Fut,
+    Fut: Future<Output = HostReport>,
+{
+    let failed = AtomicUsize::new(0);
+    let total = hosts.len();
+    let mut reports: Vec<(usize, HostReport)> = Vec::with_capacity(total);
+    let mut start = 0;
+    for (batch_number, size) in settings.rollout.batches(total).into_iter().enumerate() {
+        let batch = start..start + size;
+        start += size;
+        let is_canary = batch_number == 0 && settings.rollout.canary > 0;
+        let finished: Vec<(usize, HostReport)> = futures::stream::iter(batch)
+            .map(|index| {
+                let host = &hosts[index];
+                let (job, failed) = (&job, &failed);
+                async move {
+                    if let Some(reason) = control.stop_reason() {
+                        let report =
+                            HostReport::skipped(&host.name, &host.address, reason.describe());
+                        return (index, report);
+                    }
+                    let report = run_one(host, settings, control, progress, job).await;
+                    if matches!(report.status, HostStatus::Failed | HostStatus::Unreachable) {
+                        let failures = failed.fetch_add(1, Ordering::SeqCst) + 1;
+                        if is_canary {
+                            control.request_stop(StopReason::CanaryFailed(host.name.clone()));
+                        } else if settings.rollout.should_stop(failures, total) {
+                            control.request_stop(if settings.rollout.stop_on_error {
+                                StopReason::StopOnError
+                            } else {
+                                StopReason::FailureBudget
+                            });
+                        }
+                    }
+                    (index, report)
+                }
+            })
+            .buffer_unordered(settings.forks.max(1))
+            .collect()
+            .await;
+        reports.extend(finished);
+    }
+    reports.sort_by_key(|(index, _)| *index);
+    reports.into_iter().map(|(_, report)| report).collect()
+}
+
+/// One host's job, bounded by the host timeout and a second interrupt.
+async fn run_one<Job, Fut>(
+    host: &HostTarget,
+    settings: &RunSettings,
+    control: &RunControl,
+    progress: &FleetProgress,
+    job: &Job,
+) -> HostReport
+where
+    Job: Fn(HostTarget, HostProgress) -> Fut,
+    Fut: Future<Output = HostReport>,
+{
+    let host_progress = progress.host_started(&host.name);
+    let started = Instant::now();
+    let limit = settings.host_timeout.unwrap_or(Duration::MAX);
+    let work = job(host.clone(), host_progress.clone());
+    let mut report = tokio::select! {
+        report = work => report,
+        _ = sleep_for(limit) => cut_short(
+            host,
+            &host_progress,
+            Step::Timeout,
+            format!("no result within --timeout {}", humantime::format_duration(limit)),
+        ),
+        _ = control.aborted() => cut_short(
+            host,
+            &host_progress,
+            Step::Interrupt,
+            "abandoned by a second interrupt".to_string(),
+        ),
+    };
+    report.duration = started.elapsed();
+    if let Some(events) = progress.events() {
+        events.host_end(&report);
+    }
+    progress.host_finished(host_progress, &report);
+    report
+}
+
+async fn sleep_for(limit: Duration) {
+    match tokio::time::Instant::now().checked_add(limit) {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The report of a job that was stopped from outside: what it had finished, and where it was.
+fn cut_short(host: &HostTarget, progress: &HostProgress, step: Step, cause: String) -> HostReport {
+    let so_far = progress.so_far();
+    let mut report = HostReport::new(&host.name, &host.address);
+    report.reclaimed_bytes = so_far.results.iter().map(|r| r.reclaimed_bytes).sum();
+    report.results = so_far.results;
+    let activity = if so_far.step.is_empty() {
+        "starting".to_string()
+    } else {
+        so_far.step
+    };
+    report.fail(
+        step,
+        format!("{cause} while {activity}; whether that step completed on the host is unknown"),
+    );
+    report
 }

@@ -11,4 +11,6 @@ pub struct HostTarget {
     pub user: String,
     pub identity_files: Vec<PathBuf>,
     pub docker_socket: String,
+    /// Reach the daemon through `sudo -n` (inventory `become: true`).
+    pub become_root: bool,
 }

@@ -22,7 +22,7 @@ mod store;
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod transcripts;
 

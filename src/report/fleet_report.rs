@@ -7,6 +7,13 @@ use super::host_report::{HostReport, HostStatus};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetReport {
+    /// True when nothing was changed: the results are the plan's predictions.
+    pub dry_run: bool,
+    /// True when Ctrl-C or SIGTERM stopped the run.
+    pub interrupted: bool,
+    /// Why hosts were left unstarted, if they were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_because: Option<String>,
     pub hosts: Vec<HostReport>,
     pub totals: Totals,
 }
@@ -18,16 +25,29 @@ pub struct Totals {
     pub partial: usize,
     pub failed: usize,
     pub unreachable: usize,
+    pub interrupted: usize,
+    pub skipped: usize,
     pub untagged: usize,
     pub deleted: usize,
+    /// Image records deleted (the rest of `deleted` are layers).
+    pub deleted_images: usize,
     pub errors: usize,
     pub reclaimed_bytes: u64,
+    pub predicted_bytes: u64,
     #[serde(rename = "duration_ms")]
     pub duration_ms: u64,
 }
 
 impl FleetReport {
     pub fn new(hosts: Vec<HostReport>, duration: std::time::Duration) -> FleetReport {
+        Self::with_mode(hosts, duration, false)
+    }
+
+    pub fn with_mode(
+        hosts: Vec<HostReport>,
+        duration: std::time::Duration,
+        dry_run: bool,
+    ) -> FleetReport {
         let mut totals = Totals {
             hosts: hosts.len(),
             duration_ms: duration.as_millis() as u64,
@@ -39,18 +59,30 @@ impl FleetReport {
                 HostStatus::Partial => totals.partial += 1,
                 HostStatus::Failed => totals.failed += 1,
                 HostStatus::Unreachable => totals.unreachable += 1,
+                HostStatus::Interrupted => totals.interrupted += 1,
+                HostStatus::Skipped => totals.skipped += 1,
             }
             totals.untagged += host.untagged_count();
             totals.deleted += host.deleted_count();
+            totals.deleted_images += host.results.iter().map(|r| r.deleted_images).sum::<usize>();
             totals.errors += host.error_count();
             totals.reclaimed_bytes += host.reclaimed_bytes;
+            totals.predicted_bytes += host.predicted_bytes.unwrap_or(0);
         }
-        FleetReport { hosts, totals }
+        FleetReport {
+            dry_run,
+            interrupted: false,
+            stopped_because: None,
+            hosts,
+            totals,
+        }
     }
 
     /// The worst outcome decides: unreachable, then failed, then refused removals.
     pub fn exit_code(&self) -> i32 {
-        if self.totals.unreachable > 0 {
+        if self.interrupted {
+            exit_code::INTERRUPTED
+        } else if self.totals.unreachable > 0 {
             exit_code::HOST_UNREACHABLE
         } else if self.totals.failed > 0 {
             exit_code::HOST_FAILED

@@ -5,6 +5,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::engine::EngineInfo;
+use crate::plan::DeleteRecord;
+use crate::policy::{Decision, PruneMode};
 use crate::ssh::FilesystemSpace;
 
 /// How a host's run ended.
@@ -19,6 +21,10 @@ pub enum HostStatus {
     Failed,
     /// Not reached: TCP, host key, authentication, or the Docker socket.
     Unreachable,
+    /// Stopped early by Ctrl-C or SIGTERM.
+    Interrupted,
+    /// Never started: the run stopped starting hosts (interrupt, canary, failure budget).
+    Skipped,
 }
 
 /// The step a host's run was at when it stopped.
@@ -31,6 +37,16 @@ pub enum Step {
     Docker,
     Snapshot,
     Remove,
+    /// The host's whole run exceeded `--timeout`.
+    Timeout,
+    /// Ctrl-C or SIGTERM.
+    Interrupt,
+    /// Listing images (`fleetrmi images`).
+    Images,
+    /// Reading disk usage (`fleetrmi df`).
+    DiskUsage,
+    /// The engine's own prune (`fleetrmi prune` without rules).
+    Prune,
 }
 
 impl Step {
@@ -42,6 +58,11 @@ impl Step {
             Step::Docker => "docker",
             Step::Snapshot => "snapshot",
             Step::Remove => "remove",
+            Step::Timeout => "timeout",
+            Step::Interrupt => "interrupt",
+            Step::Images => "images",
+            Step::DiskUsage => "disk-usage",
+            Step::Prune => "prune",
         }
     }
 
@@ -68,12 +89,69 @@ pub struct ImageResult {
     pub image: String,
     pub untagged: Vec<String>,
     pub deleted: Vec<String>,
+    /// How many of `deleted` are image records (the others are layers).
+    pub deleted_images: usize,
+    /// With `--ignore-missing`: the image was not there, so there was nothing to do.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub already_absent: bool,
     /// The engine's error message, as `docker rmi` would print it after "Error response from daemon: ".
     pub error: Option<String>,
     /// The engine's HTTP status for the error (404 no such image, 409 conflict, 400 bad name).
     pub error_status: Option<u16>,
-    /// Σ DiffSize of the layers the engine reported deleted for this argument.
+    /// Σ DiffSize of the layers the engine reported deleted for this argument
+    /// (in a dry run: of the layers the plan says it would delete).
     pub reclaimed_bytes: u64,
+}
+
+impl ImageResult {
+    /// The result with the records and error of an engine answer (real or planned).
+    pub fn from_records(
+        image: &str,
+        records: &[DeleteRecord],
+        error: Option<(u16, String)>,
+        layer_sizes: &std::collections::BTreeMap<String, u64>,
+    ) -> ImageResult {
+        let mut result = ImageResult {
+            image: image.to_string(),
+            ..ImageResult::default()
+        };
+        for record in records {
+            match record {
+                DeleteRecord::Untagged(reference) => result.untagged.push(reference.clone()),
+                DeleteRecord::Deleted(id) => {
+                    match layer_sizes.get(id) {
+                        Some(size) => result.reclaimed_bytes += size,
+                        None => result.deleted_images += 1,
+                    }
+                    result.deleted.push(id.clone());
+                }
+            }
+        }
+        if let Some((status, message)) = error {
+            result.error_status = Some(status);
+            result.error = Some(message);
+        }
+        result
+    }
+
+    /// With `--ignore-missing`: "no such image" becomes "already absent", not an error.
+    pub fn mark_absent_if_missing(&mut self) {
+        if self.error_status == Some(404) {
+            self.error = None;
+            self.error_status = None;
+            self.already_absent = true;
+        }
+    }
+
+    /// The engine entries in `docker rmi`'s order: untags, then deletions.
+    pub fn records(&self) -> Vec<DeleteRecord> {
+        self.untagged
+            .iter()
+            .cloned()
+            .map(DeleteRecord::Untagged)
+            .chain(self.deleted.iter().cloned().map(DeleteRecord::Deleted))
+            .collect()
+    }
 }
 
 impl ImageResult {
@@ -87,6 +165,21 @@ impl ImageResult {
     }
 }
 
+/// How a host was pruned: by the engine or by rules, under which policy, and the bytes of image
+/// layers on disk before and (as planned) after.
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneSummary {
+    pub mode: PruneMode,
+    /// The policy of the policy file the host took (`apply` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    pub usage_before_bytes: u64,
+    pub predicted_usage_after_bytes: u64,
+    /// Images the plan removes (pruned parents included) and keeps.
+    pub remove: usize,
+    pub keep: usize,
+}
+
 /// Everything the run did and learnt on one host.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostReport {
@@ -96,17 +189,30 @@ pub struct HostReport {
     /// Set when the run stopped at a step (status failed or unreachable).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<HostFailure>,
+    /// Why the host was never started (status skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_started: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub engine: Option<EngineInfo>,
     pub results: Vec<ImageResult>,
-    /// Σ DiffSize of every layer the engine reported deleted: what the disk got back.
+    /// Σ DiffSize of every layer the engine reported deleted: what the disk got back
+    /// (0 in a dry run, where nothing is done).
     pub reclaimed_bytes: u64,
+    /// Σ DiffSize of the layers the plan says will be freed on disk.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicted_bytes: Option<u64>,
     /// Free space of the filesystem holding the Docker root, before and after the removals.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub space_before: Option<FilesystemSpace>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub space_after: Option<FilesystemSpace>,
     pub warnings: Vec<String>,
+    /// `prune` and `apply`: how the host was pruned and the image usage around it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune: Option<PruneSummary>,
+    /// `prune` and `apply`: the plan's decision on every image, with its reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
     #[serde(serialize_with = "as_millis", rename = "duration_ms")]
     pub duration: Duration,
     /// Docker API calls made on this host (ping and negotiation included).
@@ -120,12 +226,16 @@ impl HostReport {
             address: address.to_string(),
             status: HostStatus::Ok,
             failure: None,
+            not_started: None,
             engine: None,
             results: Vec::new(),
             reclaimed_bytes: 0,
+            predicted_bytes: None,
             space_before: None,
             space_after: None,
             warnings: Vec::new(),
+            prune: None,
+            decisions: Vec::new(),
             duration: Duration::ZERO,
             api_calls: 0,
         }
@@ -135,6 +245,8 @@ impl HostReport {
     pub fn fail(&mut self, step: Step, message: String) {
         self.status = if step.is_reachability() {
             HostStatus::Unreachable
+        } else if step == Step::Interrupt {
+            HostStatus::Interrupted
         } else {
             HostStatus::Failed
         };
@@ -146,6 +258,14 @@ impl HostReport {
         if self.status == HostStatus::Ok && self.results.iter().any(|r| r.is_fatal_error(force)) {
             self.status = HostStatus::Partial;
         }
+    }
+
+    /// A host the run never started, and why.
+    pub fn skipped(host: &str, address: &str, reason: String) -> HostReport {
+        let mut report = HostReport::new(host, address);
+        report.status = HostStatus::Skipped;
+        report.not_started = Some(reason);
+        report
     }
 
     pub fn untagged_count(&self) -> usize {

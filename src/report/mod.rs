@@ -1,15 +1,32 @@
 //! Reports: per-host outcomes, fleet totals, the table and JSON renderings, and exit codes.
 
+mod age;
+mod decisions;
+mod df;
+mod events;
 pub mod exit_code;
 mod fleet_report;
 mod format;
 mod host_report;
+mod images;
+mod metrics;
+mod observed_host;
+mod ping;
+mod retry_file;
 mod table;
 
+pub use events::{EventWriter, timestamp};
 pub use fleet_report::{FleetReport, Totals};
 pub use format::{bytes as format_bytes, duration as format_duration};
-pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, Step};
+pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, PruneSummary, Step};
+pub use metrics::render_metrics;
+pub use retry_file::render_retry_file;
 pub use table::{error_lines, render_table};
+
+pub use df::{DfHost, DfReport};
+pub use images::{ImageLayout, ImagesHost, ImagesReport};
+pub use observed_host::{ObservedHost, StatusCounts, observed_error_lines};
+pub use ping::{PingHost, PingReport};
 
 /// The JSON document of `--output json` (schema in the README).
 pub fn render_json(report: &FleetReport) -> String {

@@ -5,23 +5,43 @@ use comfy_table::{Cell, CellAlignment, Table};
 
 use super::fleet_report::FleetReport;
 use super::format::{bytes, duration};
-use super::host_report::HostStatus;
+use super::observed_host::status_word;
 
 /// One row per host and a totals row.
 pub fn render_table(report: &FleetReport) -> String {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header([
-        "host", "status", "untagged", "deleted", "errors", "freed", "time",
-    ]);
+    if report.dry_run {
+        table.set_header([
+            "host",
+            "status",
+            "would untag",
+            "would delete",
+            "errors",
+            "would free",
+            "time",
+        ]);
+    } else {
+        table.set_header([
+            "host", "status", "untagged", "deleted", "errors", "freed", "time",
+        ]);
+    }
+    let freed = |reclaimed: u64, predicted: Option<u64>| {
+        if report.dry_run {
+            bytes(predicted.unwrap_or(0))
+        } else {
+            bytes(reclaimed)
+        }
+    };
     for host in &report.hosts {
         table.add_row(vec![
             Cell::new(&host.host),
-            Cell::new(status_text(host.status)),
+            Cell::new(status_word(host.status)),
             number(host.untagged_count()),
             number(host.deleted_count()),
             number(host.error_count()),
-            Cell::new(bytes(host.reclaimed_bytes)).set_alignment(CellAlignment::Right),
+            Cell::new(freed(host.reclaimed_bytes, host.predicted_bytes))
+                .set_alignment(CellAlignment::Right),
             Cell::new(duration(host.duration)).set_alignment(CellAlignment::Right),
         ]);
     }
@@ -32,13 +52,27 @@ pub fn render_table(report: &FleetReport) -> String {
         number(totals.untagged),
         number(totals.deleted),
         number(totals.errors),
-        Cell::new(bytes(totals.reclaimed_bytes)).set_alignment(CellAlignment::Right),
+        Cell::new(freed(totals.reclaimed_bytes, Some(totals.predicted_bytes)))
+            .set_alignment(CellAlignment::Right),
         Cell::new(duration(std::time::Duration::from_millis(
             totals.duration_ms,
         )))
         .set_alignment(CellAlignment::Right),
     ]);
-    table.to_string()
+    let mut text = table.to_string();
+    if let Some(reason) = &report.stopped_because {
+        text.push_str(&format!("\nstopped starting hosts: {reason}"));
+    }
+    if report.dry_run
+        && let Some(decisions) = super::decisions::render_decisions(report)
+    {
+        text.push('\n');
+        text.push_str(&decisions);
+    }
+    if report.dry_run {
+        text.push_str("\ndry run: nothing was changed; the figures are what the engine would do");
+    }
+    text
 }
 
 /// `error: <host>: <step>: <cause>` lines, one per failure, in host order.
@@ -72,15 +106,6 @@ fn number(value: usize) -> Cell {
     Cell::new(value).set_alignment(CellAlignment::Right)
 }
 
-fn status_text(status: HostStatus) -> &'static str {
-    match status {
-        HostStatus::Ok => "ok",
-        HostStatus::Partial => "partial",
-        HostStatus::Failed => "failed",
-        HostStatus::Unreachable => "unreachable",
-    }
-}
-
 fn totals_status(report: &FleetReport) -> String {
     let totals = &report.totals;
     let mut parts = vec![format!("{} ok", totals.ok)];
@@ -88,6 +113,8 @@ fn totals_status(report: &FleetReport) -> String {
         (totals.partial, "partial"),
         (totals.failed, "failed"),
         (totals.unreachable, "unreachable"),
+        (totals.interrupted, "interrupted"),
+        (totals.skipped, "not started"),
     ] {
         if count > 0 {
             parts.push(format!("{count} {label}"));

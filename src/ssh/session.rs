@@ -166,6 +166,21 @@ impl SshSession {
         Ok(channel.into_stream())
     }
 
+    /// Opens a session channel and runs `command` on it (no terminal). The command goes to the
+    /// user's login shell, so the caller quotes every argument it builds.
+    pub async fn open_exec(&self, command: &str) -> Result<russh::Channel<client::Msg>, SshError> {
+        let channel = self
+            .handle
+            .channel_open_session()
+            .await
+            .map_err(|error| SshError::Transport(error.to_string()))?;
+        channel
+            .exec(true, command)
+            .await
+            .map_err(|error| SshError::Transport(error.to_string()))?;
+        Ok(channel)
+    }
+
     /// Ends the connection politely.
     pub async fn close(&self) {
         let _ = self
@@ -182,7 +197,9 @@ fn describe_open_failure(reason: &russh::ChannelOpenFailure) -> String {
                 .to_string()
         }
         russh::ChannelOpenFailure::ConnectFailed => {
-            "connect failed (no socket there, Docker is not running, or the user may not open it)".to_string()
+            "connect failed (no socket at that path, Docker is not running, the user may not open \
+             it, or sshd does not allow forwarding: AllowStreamLocalForwarding/AllowTcpForwarding no)"
+                .to_string()
         }
         other => format!("{other:?}"),
     }

@@ -212,6 +212,42 @@ impl Hosts {
             .push((command, index));
     }
 
+    /// The lab directory of lent host `position` (pidfiles, sockets, logs).
+    pub fn host_dir(&self, position: usize) -> PathBuf {
+        self.lab.dir.join(&self.hosts[position].name)
+    }
+
+    /// Sends `signal` (e.g. `STOP`, `CONT`) to the dockerd of lent host `position`.
+    pub fn signal_dockerd(&self, position: usize, signal: &str) {
+        let pid = std::fs::read_to_string(self.host_dir(position).join("d.pid")).expect("d.pid");
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), pid.trim()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} dockerd failed");
+    }
+
+    /// Kills the per-connection sshd processes (children of the listener) of host `position`.
+    pub fn kill_ssh_sessions(&self, position: usize) -> usize {
+        let pid = std::fs::read_to_string(self.host_dir(position).join("sshd.pid")).expect("pid");
+        let children = Command::new("pgrep")
+            .args(["-P", pid.trim()])
+            .output()
+            .expect("pgrep runs");
+        let children = String::from_utf8_lossy(&children.stdout).to_string();
+        let mut killed = 0;
+        for child in children.split_whitespace() {
+            if Command::new("kill")
+                .arg(child)
+                .status()
+                .is_ok_and(|s| s.success())
+            {
+                killed += 1;
+            }
+        }
+        killed
+    }
+
     /// Runs fleetrmi on every lent host with the lab's inventory and known_hosts.
     pub fn fleetrmi(&self, args: &[&str]) -> Run {
         self.fleetrmi_with_limit(&self.limit(), args)
@@ -229,18 +265,79 @@ impl Hosts {
     /// Runs fleetrmi with the lab's inventory and known_hosts and this `--limit` (which should
     /// select only lent hosts).
     pub fn fleetrmi_with_limit(&self, limit: &str, args: &[&str]) -> Run {
+        let mut command = self.command(&self.lab.inventory(), args);
+        command.arg("-l").arg(limit);
+        Run::from(command.output().expect("fleetrmi runs"))
+    }
+
+    /// A fleetrmi command with `inventory` and the lab's known_hosts, not yet started.
+    pub fn command(&self, inventory: &Path, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_fleetrmi"));
         command
             .arg("-i")
-            .arg(self.lab.inventory())
+            .arg(inventory)
             .arg("--known-hosts")
             .arg(self.lab.known_hosts())
-            .arg("-l")
-            .arg(limit)
             .args(args)
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("FLEETRMI_INVENTORY");
-        Run::from(command.output().expect("fleetrmi runs"))
+        command
+    }
+
+    /// An inventory of the lent hosts in order, with `extra` hosts (name, address, port) placed
+    /// after the first `insert_at` of them.
+    pub fn inventory_with(
+        &self,
+        extra: &[(&str, &str, u16)],
+        insert_at: usize,
+    ) -> tempfile::NamedTempFile {
+        let mut entries: Vec<InventoryHost> = self
+            .hosts
+            .iter()
+            .map(|host| InventoryHost {
+                name: host.name.clone(),
+                address: host.address.clone(),
+                port: host.port,
+                socket: Some(host.socket.clone()),
+                vars: Vec::new(),
+            })
+            .collect();
+        let extra = extra.iter().map(|(name, address, port)| InventoryHost {
+            name: name.to_string(),
+            address: address.to_string(),
+            port: *port,
+            ..InventoryHost::default()
+        });
+        let at = insert_at.min(entries.len());
+        entries.splice(at..at, extra);
+        self.inventory_of(&entries)
+    }
+
+    /// An inventory of exactly `entries`, with the lab's user and key.
+    pub fn inventory_of(&self, entries: &[InventoryHost]) -> tempfile::NamedTempFile {
+        let mut text = String::from("all:\n  vars:\n    ansible_user: root\n");
+        text.push_str(&format!(
+            "    ansible_ssh_private_key_file: {}\n  hosts:\n",
+            self.lab.dir.join("id_ed25519").display()
+        ));
+        for host in entries {
+            text.push_str(&format!(
+                "    {}:\n      ansible_host: {}\n      ansible_port: {}\n",
+                host.name, host.address, host.port
+            ));
+            if let Some(socket) = &host.socket {
+                text.push_str(&format!("      docker_socket: {}\n", socket.display()));
+            }
+            for (key, value) in &host.vars {
+                text.push_str(&format!("      {key}: {value}\n"));
+            }
+        }
+        let mut file = tempfile::Builder::new()
+            .suffix(".yaml")
+            .tempfile()
+            .expect("temp inventory");
+        file.write_all(text.as_bytes()).expect("write inventory");
+        file
     }
 
     /// Runs the Docker CLI against one host's daemon socket.
@@ -310,6 +407,103 @@ impl Hosts {
     }
 }
 
+/// One host of a test's own inventory.
+#[derive(Default)]
+pub struct InventoryHost {
+    pub name: String,
+    pub address: String,
+    pub port: u16,
+    pub socket: Option<PathBuf>,
+    /// More host vars, written as given (e.g. `("ansible_user", "nobody")`).
+    pub vars: Vec<(&'static str, String)>,
+}
+
+/// A second sshd for a lab host, with changed settings, on its own address; stopped on drop.
+pub struct ExtraSshd {
+    pub address: String,
+    pub port: u16,
+    /// known_hosts with the lab's lines plus one for this sshd (the lab host's own key).
+    pub known_hosts: tempfile::NamedTempFile,
+    pidfile: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ExtraSshd {
+    fn drop(&mut self) {
+        if let Ok(pid) = std::fs::read_to_string(&self.pidfile) {
+            let _ = Command::new("kill").arg(pid.trim()).status();
+        }
+    }
+}
+
+impl Hosts {
+    /// Starts another sshd in front of lab host `position` with `settings` (sshd_config lines
+    /// that replace the same keywords), listening on `127.0.200.<index>:2222`.
+    pub fn extra_sshd(&self, position: usize, settings: &[&str]) -> ExtraSshd {
+        let host = &self.hosts[position];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let address = format!("127.0.200.{}", host.index);
+        let pidfile = dir.path().join("sshd.pid");
+        let original = std::fs::read_to_string(self.lab.dir.join(&host.name).join("sshd_config"))
+            .expect("lab sshd_config");
+        let replaced: Vec<&str> = settings
+            .iter()
+            .filter_map(|line| line.split_whitespace().next())
+            .collect();
+        let mut config = String::new();
+        for line in original.lines() {
+            let keyword = line.split_whitespace().next().unwrap_or("");
+            if ["ListenAddress", "PidFile"].contains(&keyword) || replaced.contains(&keyword) {
+                continue;
+            }
+            config.push_str(line);
+            config.push('\n');
+        }
+        config.push_str(&format!(
+            "ListenAddress {address}:2222\nPidFile {}\n",
+            pidfile.display()
+        ));
+        for line in settings {
+            config.push_str(line);
+            config.push('\n');
+        }
+        let config_path = dir.path().join("sshd_config");
+        std::fs::write(&config_path, config).expect("write sshd_config");
+        let status = Command::new("/usr/sbin/sshd")
+            .arg("-f")
+            .arg(&config_path)
+            .arg("-E")
+            .arg(dir.path().join("sshd.log"))
+            .status()
+            .expect("sshd starts");
+        assert!(status.success(), "extra sshd failed to start");
+        for _ in 0..50 {
+            if std::net::TcpStream::connect((address.as_str(), 2222)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let host_key = std::fs::read_to_string(
+            self.lab
+                .dir
+                .join(&host.name)
+                .join("ssh_host_ed25519_key.pub"),
+        )
+        .expect("host key");
+        let key: Vec<&str> = host_key.split_whitespace().take(2).collect();
+        let mut known_hosts = tempfile::NamedTempFile::new().expect("temp known_hosts");
+        let lab_known = std::fs::read_to_string(self.lab.known_hosts()).expect("known_hosts");
+        writeln!(known_hosts, "{lab_known}[{address}]:2222 {}", key.join(" ")).expect("write");
+        ExtraSshd {
+            address,
+            port: 2222,
+            known_hosts,
+            pidfile,
+            _dir: dir,
+        }
+    }
+}
+
 /// A finished command.
 #[derive(Debug)]
 pub struct Run {
@@ -336,5 +530,33 @@ impl Run {
                 self.stdout, self.stderr
             )
         })
+    }
+}
+
+/// Makes sure a local user `name` exists (the lab's sshd lets every user log in with the lab
+/// key), outside the docker group; with `sudo_docker`, allowed `sudo -n docker` without a
+/// password. Idempotent; shared by every test run on this machine.
+pub fn ensure_local_user(name: &str, sudo_docker: bool) {
+    static SETUP: Mutex<()> = Mutex::new(());
+    let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    let exists = Command::new("id")
+        .arg(name)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let status = Command::new("useradd")
+            .args(["--create-home", "--shell", "/bin/sh", name])
+            .status()
+            .expect("useradd runs");
+        assert!(status.success(), "useradd {name} failed");
+    }
+    // useradd locks the password with "!", and sshd without PAM refuses locked accounts even
+    // for key logins; "*" means "no password" without the lock.
+    let _ = Command::new("usermod").args(["-p", "*", name]).status();
+    if sudo_docker {
+        let rule = format!("{name} ALL=(root) NOPASSWD: /usr/bin/docker, /usr/local/bin/docker\n");
+        let path = format!("/etc/sudoers.d/fleetrmi-test-{name}");
+        std::fs::write(&path, rule).expect("write sudoers rule");
+        let _ = Command::new("chmod").args(["0440", &path]).status();
     }
 }

@@ -1,0 +1,123 @@
+//! What every fleet command does around its per-host job: the run lock, Ctrl-C handling,
+//! rollout, progress and events, then the report, the retry file and the metrics.
+
+use std::future::Future;
+use std::time::Instant;
+
+use crate::atomic_file::write_atomically;
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::fleet::control::{RunControl, StopReason};
+use crate::fleet::progress::HostProgress;
+use crate::fleet::rollout::Rollout;
+use crate::fleet::{HostTarget, RunSettings, run_fleet};
+use crate::report::{
+    EventWriter, FleetReport, HostReport, error_lines, exit_code, render_json, render_metrics,
+    render_retry_file, render_table,
+};
+use crate::run_lock::RunLock;
+
+/// A fleet command's run as the user configured it.
+pub(crate) struct FleetRun<'a> {
+    pub global: &'a GlobalArgs,
+    pub command: &'static str,
+    pub dry_run: bool,
+}
+
+impl FleetRun<'_> {
+    /// Runs `job` on `hosts` and renders everything; returns the exit code.
+    pub async fn execute<Job, Fut>(&self, hosts: &[HostTarget], forks: usize, job: Job) -> i32
+    where
+        Job: Fn(HostTarget, HostProgress, RunControl) -> Fut,
+        Fut: Future<Output = HostReport>,
+    {
+        let _lock = match self
+            .global
+            .lock
+            .as_deref()
+            .map(RunLock::acquire)
+            .transpose()
+        {
+            Ok(lock) => lock,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return exit_code::ALREADY_RUNNING;
+            }
+        };
+        let control = RunControl::default();
+        control.listen_for_signals();
+        let events = (self.global.output == OutputFormat::Ndjson).then(EventWriter::default);
+        let progress = super::progress_for(self.global, hosts.len()).with_events(events);
+        if let Some(events) = progress.events() {
+            events.run_start(self.command, hosts.len(), self.dry_run);
+        }
+        let settings = RunSettings {
+            forks,
+            rollout: Rollout {
+                serial: self.global.serial.clone(),
+                canary: self.global.canary,
+                max_fail_percentage: self.global.max_fail_percentage,
+                stop_on_error: self.global.stop_on_error,
+            },
+            host_timeout: self.global.timeout,
+        };
+        let started = Instant::now();
+        let reports = run_fleet(
+            hosts,
+            &settings,
+            &control,
+            &progress,
+            |host, host_progress| job(host, host_progress, control.clone()),
+        )
+        .await;
+        progress.finish();
+
+        let mut report = FleetReport::with_mode(reports, started.elapsed(), self.dry_run);
+        report.interrupted = control.interrupted();
+        report.stopped_because = control
+            .stop_reason()
+            .filter(|_| report.totals.skipped > 0 || report.interrupted)
+            .map(|reason| match reason {
+                StopReason::Interrupted => "interrupted (Ctrl-C or SIGTERM)".to_string(),
+                other => other.describe(),
+            });
+        let code = report.exit_code();
+        self.render(&report, &progress, code);
+        code
+    }
+
+    fn render(
+        &self,
+        report: &FleetReport,
+        progress: &crate::fleet::progress::FleetProgress,
+        code: i32,
+    ) {
+        match self.global.output {
+            OutputFormat::Table => println!("{}", render_table(report)),
+            OutputFormat::Json => println!("{}", render_json(report)),
+            OutputFormat::Ndjson => {
+                if let Some(events) = progress.events() {
+                    events.run_end(report, code);
+                }
+            }
+        }
+        for line in error_lines(report) {
+            eprintln!("{line}");
+        }
+        if let Some(path) = &self.global.retry_file
+            && let Err(error) = write_atomically(path, &render_retry_file(report))
+        {
+            eprintln!(
+                "warning: cannot write the retry file {}: {error}",
+                path.display()
+            );
+        }
+        if let Some(path) = &self.global.metrics
+            && let Err(error) = write_atomically(path, &render_metrics(report, self.command, code))
+        {
+            eprintln!(
+                "warning: cannot write the metrics file {}: {error}",
+                path.display()
+            );
+        }
+    }
+}

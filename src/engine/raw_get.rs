@@ -1,0 +1,146 @@
+//! Plain `GET`s decoded into fleetrmi's own types, for answers whose shape at the negotiated
+//! version bollard's models do not have.
+//!
+//! bollard 0.21's models follow API 1.53, where `/system/df` lost `LayersSize`, `Images`,
+//! `Containers`, `Volumes` and `BuildCache`; at 1.41–1.47 those are the only fields there are.
+//! Each call opens its own socket channel on the host's SSH connection, speaks one HTTP/1.1
+//! request on it, and closes it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::TokioIo;
+use serde::de::DeserializeOwned;
+
+use super::EngineError;
+use super::transport::Route;
+use crate::ssh::SshSession;
+
+/// `GET` on one host's Docker socket at its negotiated API version.
+pub(crate) struct RawApi {
+    session: Arc<SshSession>,
+    route: Route,
+    api_version: String,
+    timeout: Duration,
+    calls: AtomicU64,
+}
+
+impl RawApi {
+    pub(crate) fn new(
+        session: Arc<SshSession>,
+        route: Route,
+        api_version: &str,
+        timeout: Duration,
+    ) -> RawApi {
+        RawApi {
+            session,
+            route,
+            api_version: api_version.to_string(),
+            timeout,
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    /// Calls made so far.
+    pub(crate) fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    /// `GET /v<version><path>` and its JSON body as `T`. `action` names the call in errors.
+    pub(crate) async fn get_json<T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        path: &str,
+    ) -> Result<T, EngineError> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let (status, body) = match tokio::time::timeout(self.timeout, self.get(action, path)).await
+        {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(EngineError::Unreachable {
+                    action,
+                    cause: "no answer before the API call timeout".to_string(),
+                });
+            }
+        };
+        if !(200..300).contains(&status) {
+            return Err(EngineError::Api {
+                status,
+                message: error_message(&body),
+            });
+        }
+        serde_json::from_slice(&body).map_err(|error| {
+            EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
+        })
+    }
+
+    async fn get(&self, action: &'static str, path: &str) -> Result<(u16, Bytes), EngineError> {
+        let unreachable = |cause: String| EngineError::Unreachable { action, cause };
+        let stream = match &self.route {
+            Route::Socket(path) => self.session.open_socket(path).await,
+            Route::Exec(command) => self
+                .session
+                .open_exec(command)
+                .await
+                .map(russh::Channel::into_stream),
+        }
+        .map_err(|error| unreachable(error.to_string()))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|error| unreachable(error.to_string()))?;
+        // The connection task ends when the sender is dropped after the one request.
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let request = hyper::Request::get(format!("/v{}{path}", self.api_version))
+            // dockerd answers 400 to a request without a Host header.
+            .header(hyper::header::HOST, "docker")
+            .body(Empty::<Bytes>::new())
+            .map_err(|error| EngineError::Protocol(format!("cannot {action}: {error}")))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|error| unreachable(error.to_string()))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| unreachable(error.to_string()))?
+            .to_bytes();
+        Ok((status, body))
+    }
+}
+
+/// The engine's `{"message": "…"}`, or the body itself when it is something else.
+fn error_message(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct ErrorBody {
+        message: String,
+    }
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(error) => error.message,
+        Err(_) => String::from_utf8_lossy(body).trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_message;
+
+    #[test]
+    fn engine_error_body_gives_its_message() {
+        assert_eq!(
+            error_message(br#"{"message":"a disk usage operation is already running"}"#),
+            "a disk usage operation is already running"
+        );
+    }
+
+    #[test]
+    fn other_error_body_is_kept_as_text() {
+        assert_eq!(error_message(b"404 page not found\n"), "404 page not found");
+    }
+}

@@ -1,0 +1,58 @@
+//! What the runner and the progress display need from any command's per-host result.
+
+use std::time::Duration;
+
+use crate::report::{DfHost, HostReport, HostStatus, ImagesHost, ObservedHost, PingHost};
+
+/// A per-host result the fleet runner can time and the progress display can count.
+pub trait HostOutcome {
+    /// Records how long the host's job took.
+    fn set_duration(&mut self, duration: Duration);
+    /// Whether the host failed or could not be reached.
+    fn is_failure(&self) -> bool;
+    /// Bytes the job freed on the host, for commands that free any.
+    fn freed_bytes(&self) -> Option<u64> {
+        None
+    }
+}
+
+impl HostOutcome for HostReport {
+    fn set_duration(&mut self, duration: Duration) {
+        self.duration = duration;
+    }
+
+    fn is_failure(&self) -> bool {
+        matches!(self.status, HostStatus::Failed | HostStatus::Unreachable)
+    }
+
+    fn freed_bytes(&self) -> Option<u64> {
+        Some(self.reclaimed_bytes)
+    }
+}
+
+impl HostOutcome for ObservedHost {
+    fn set_duration(&mut self, duration: Duration) {
+        self.duration = duration;
+    }
+
+    fn is_failure(&self) -> bool {
+        !self.is_ok()
+    }
+}
+
+/// The read-only commands' results time and count through their [`ObservedHost`].
+macro_rules! observed_outcome {
+    ($($report:ty),*) => {$(
+        impl HostOutcome for $report {
+            fn set_duration(&mut self, duration: Duration) {
+                self.outcome.set_duration(duration);
+            }
+
+            fn is_failure(&self) -> bool {
+                self.outcome.is_failure()
+            }
+        }
+    )*};
+}
+
+observed_outcome!(PingHost, ImagesHost, DfHost);

@@ -46,7 +46,8 @@ pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, Inp
     if entries.is_empty() {
         return Err(PolicyError::NoHosts { path: file.path }.into());
     }
-    let fleet = fleet_of(global, &entries);
+    let fleet = fleet_of(global, &entries)?;
+    fleet.print_warnings();
     let names: Vec<&str> = entries.iter().map(|entry| entry.name.as_str()).collect();
     let warning = format!(
         "This will remove the images that {} selects on {} (--dry-run lists them).",
@@ -67,12 +68,14 @@ pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, Inp
         command: "apply",
         dry_run: args.confirm.dry_run,
     };
-    Ok(run
+    let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
             let job = jobs
                 .get(&host.name)
                 .expect("every host of the fleet was given a job above");
             prune_on_host(host, job, &fleet.connect, progress, control)
         })
-        .await)
+        .await;
+    fleet.connect.ssh.jump_pool.close().await;
+    Ok(code)
 }

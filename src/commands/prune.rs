@@ -26,6 +26,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
         );
     }
     let fleet = select_fleet(global)?;
+    fleet.print_warnings();
     let names: Vec<&str> = fleet.hosts.iter().map(|host| host.name.as_str()).collect();
     let what = match (policy.mode(), policy.all) {
         (PruneMode::Engine, false) => "all dangling images",
@@ -53,9 +54,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
         command: "prune",
         dry_run,
     };
-    Ok(run
+    let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
             prune_on_host(host, &job, &fleet.connect, progress, control)
         })
-        .await)
+        .await;
+    fleet.connect.ssh.jump_pool.close().await;
+    Ok(code)
 }

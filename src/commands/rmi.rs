@@ -9,6 +9,7 @@ use super::fleet_run::FleetRun;
 pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, InputError> {
     check_images(&args.images)?;
     let fleet = select_fleet(global)?;
+    fleet.print_warnings();
     let request = RmiRequest {
         images: args.images,
         force: args.force,
@@ -21,9 +22,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         command: "rmi",
         dry_run: request.dry_run,
     };
-    Ok(run
+    let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
             rmi_on_host(host, &request, &fleet.connect, progress, control)
         })
-        .await)
+        .await;
+    fleet.connect.ssh.jump_pool.close().await;
+    Ok(code)
 }

@@ -43,14 +43,11 @@ pub async fn connect_host(
     progress: &HostProgress,
 ) -> Option<ConnectedHost> {
     progress.step("connecting");
-    let ssh_target = SshTarget {
-        address: target.address.clone(),
-        port: target.port,
-        user: target.user.clone(),
-        identity_files: target.identity_files.clone(),
-    };
-    let session = match connect_with_retries(&ssh_target, options, report).await {
-        Ok(session) => Arc::new(session),
+    let session = match connect_with_retries(&target.ssh, options, report).await {
+        Ok(session) => {
+            report.warnings.extend(session.take_notes());
+            Arc::new(session)
+        }
         Err(error) => {
             report.fail(ssh_step(&error), error.to_string());
             return None;
@@ -161,6 +158,7 @@ fn ssh_step(error: &SshError) -> Step {
     match error {
         SshError::UnknownHostKey { .. }
         | SshError::ChangedHostKey { .. }
+        | SshError::RevokedHostKey { .. }
         | SshError::KnownHosts { .. } => Step::HostKey,
         SshError::AuthRefused { .. } => Step::Auth,
         _ => Step::Connect,
@@ -197,7 +195,7 @@ mod tests {
         assert!(!is_transient(&SshError::AuthRefused {
             user: "root".into(),
             tried: "key".into(),
-            hint: "",
+            hint: String::new(),
         }));
         assert!(!is_transient(&SshError::ConnectTimeout {
             address: "a".into(),

@@ -278,6 +278,8 @@ impl Hosts {
             .arg(inventory)
             .arg("--known-hosts")
             .arg(self.lab.known_hosts())
+            // The lab's inventory says everything; the machine's own ~/.ssh/config must not.
+            .arg("--no-ssh-config")
             .args(args)
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("FLEETRMI_INVENTORY");

@@ -12,4 +12,6 @@ mod policy;
 mod prune;
 mod rmi;
 mod rollout;
+mod ssh;
+mod sshd;
 mod transport;

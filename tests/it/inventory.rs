@@ -147,6 +147,41 @@ fn inventory_host_shows_where_each_setting_comes_from() {
 }
 
 #[test]
+fn inventory_host_takes_what_the_inventory_leaves_unset_from_ssh_config() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("ssh_config");
+    std::fs::write(
+        &config,
+        "Host fe-eu-1.example.net\n  HostName 192.0.2.99\n  Port 2200\n  User nobody\n",
+    )
+    .expect("write");
+    let config = config.display().to_string();
+    let args: Vec<String> = ["-i", "sites", "-F", &config].map(str::to_owned).into();
+    let run = fleetrmi_in_fixtures(&args, &["inventory", "--host", "fe-eu-1.example.net"]);
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    for line in [
+        format!("ansible_host = 192.0.2.99  (ssh config ({config}:2))"),
+        format!("ansible_port = 2200  (ssh config ({config}:3))"),
+        // The inventory's user wins over ssh_config's.
+        "ansible_user = ops  (group all, sites/group_vars/all.yml:1:15)".to_owned(),
+    ] {
+        assert!(
+            lines.contains(&line.as_str()),
+            "no {line:?} in\n{}",
+            run.stdout
+        );
+    }
+    let run = fleetrmi_in_fixtures(&args, &["-l", "fe-eu-1*", "inventory", "--list"]);
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    assert!(
+        run.stdout.contains("192.0.2.99") && run.stdout.contains("2200"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn inventory_errors_name_the_file_line_and_column() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("bad.yaml");

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 mod prune;
 
@@ -28,17 +28,21 @@ pub struct Cli {
 /// Options every command takes, before or after the subcommand.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Inventory file (Ansible YAML inventory format).
+    /// Inventory: an Ansible YAML inventory file, or a directory of them, with the group_vars/
+    /// and host_vars/ beside it. Repeat to merge several (the environment variable takes a
+    /// comma-separated list).
     #[arg(
         short,
         long,
         global = true,
         env = "FLEETRMI_INVENTORY",
-        value_name = "FILE"
+        value_name = "PATH",
+        value_delimiter = ','
     )]
-    pub inventory: Option<PathBuf>,
+    pub inventory: Vec<PathBuf>,
 
-    /// Hosts to run on: host or group names, comma-separated. Default: every host.
+    /// Hosts to run on, as Ansible host patterns: names, groups, `a,b` or `a:b` (union), `&g`
+    /// (and), `!g` (not), globs, `~regex`, slices `g[0:2]`, `@FILE`. Default: every host.
     #[arg(
         short,
         long,
@@ -47,6 +51,16 @@ pub struct GlobalArgs {
         value_name = "PATTERN"
     )]
     pub limit: Option<String>,
+
+    /// Accept --limit patterns that match no host (by default each one is an error), and an
+    /// empty selection.
+    #[arg(long, global = true, env = "FLEETRMI_ALLOW_EMPTY")]
+    pub allow_empty: bool,
+
+    /// Set a variable for every host, over every level of the inventory (e.g.
+    /// -e ansible_user=deploy). Repeatable; the value is a string.
+    #[arg(short = 'e', long, global = true, value_name = "KEY=VALUE")]
+    pub extra_vars: Vec<String>,
 
     /// How many hosts to work on at once.
     #[arg(long, global = true, default_value_t = 32, env = "FLEETRMI_FORKS", value_name = "N",
@@ -208,6 +222,9 @@ pub enum Command {
 
     /// Apply a policy file: cleanup rules per inventory group.
     Apply(ApplyArgs),
+
+    /// Show what fleetrmi resolved from the inventory; no host is contacted.
+    Inventory(InventoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -278,6 +295,23 @@ fn parse_percentage(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{text:?} is not a number from 0 to 100"))
     }
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("view").required(true).args(["list", "graph", "host"])))]
+pub struct InventoryArgs {
+    /// Every selected host with its connection settings (with `--output json`, in
+    /// `ansible-inventory --list`'s shape).
+    #[arg(long)]
+    pub list: bool,
+
+    /// The group tree from GROUP (default: all), as `ansible-inventory --graph` draws it.
+    #[arg(long, value_name = "GROUP", num_args = 0..=1, default_missing_value = "all")]
+    pub graph: Option<String>,
+
+    /// One host's connection settings and variables, each with where it was set.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
 }
 
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {

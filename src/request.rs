@@ -16,7 +16,7 @@ use crate::ssh::{
 /// Bad input: exit code 2, nothing touched.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("no inventory given\nhint: pass -i FILE or set FLEETRMI_INVENTORY")]
+    #[error("no inventory given\nhint: pass -i PATH (repeatable) or set FLEETRMI_INVENTORY")]
     NoInventory,
 
     #[error(transparent)]
@@ -24,9 +24,6 @@ pub enum InputError {
 
     #[error("invalid image reference {argument:?}: {cause}")]
     Image { argument: String, cause: String },
-
-    #[error("no host matches the limit {0:?}")]
-    NoHosts(String),
 
     #[error(transparent)]
     Filter(#[from] crate::filter::FilterError),
@@ -91,28 +88,35 @@ impl FleetSelection {
     }
 }
 
-/// Loads the inventory and selects hosts as `--inventory` and `--limit` say.
+/// Loads every `--inventory` source with the `--extra-vars`; its warnings go to stderr.
+pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory, InputError> {
+    if global.inventory.is_empty() {
+        return Err(InputError::NoInventory);
+    }
+    let inventory = Inventory::load_all(&global.inventory, &global.extra_vars)?;
+    for warning in inventory.warnings() {
+        eprintln!("warning: {warning}");
+    }
+    Ok(inventory)
+}
+
+/// Loads the inventory and selects hosts as `--inventory`, `--limit` and `--allow-empty` say.
 pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
     let (_, selected) = select_hosts(global)?;
     let entries: Vec<&HostEntry> = selected.iter().collect();
     fleet_of(global, &entries)
 }
 
-/// The checked inventory and the hosts `--limit` selects in it (at least one), for commands
-/// that choose among them further (`apply` takes the hosts of its policies' groups).
+/// The checked inventory and the hosts `--limit` selects in it (at least one, unless
+/// `--allow-empty`), for commands that choose among them further (`apply` takes the hosts of
+/// its policies' groups).
 pub fn select_hosts(global: &GlobalArgs) -> Result<(Inventory, Vec<HostEntry>), InputError> {
-    let path = global.inventory.as_ref().ok_or(InputError::NoInventory)?;
-    let inventory = Inventory::load(path)?;
+    let inventory = load_inventory(global)?;
     let selected: Vec<HostEntry> = inventory
-        .select(global.limit.as_deref())?
+        .select_with(global.limit.as_deref(), global.allow_empty)?
         .into_iter()
         .cloned()
         .collect();
-    if selected.is_empty() {
-        return Err(InputError::NoHosts(
-            global.limit.clone().unwrap_or_default(),
-        ));
-    }
     Ok((inventory, selected))
 }
 

@@ -5,6 +5,7 @@ mod confirm;
 mod df;
 mod fleet_run;
 mod images;
+mod inventory;
 mod observed_output;
 mod ping;
 mod prune;
@@ -25,6 +26,7 @@ pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
         Command::Df => df::run(&cli.global).await,
         Command::Prune(args) => prune::run(&cli.global, args).await,
         Command::Apply(args) => apply::run(&cli.global, args).await,
+        Command::Inventory(args) => inventory::run(&cli.global, &args),
     }
 }
 

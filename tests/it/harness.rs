@@ -262,7 +262,9 @@ impl Hosts {
         self.fleetrmi_with_limit(&limit.join(","), args)
     }
 
-    fn fleetrmi_with_limit(&self, limit: &str, args: &[&str]) -> Run {
+    /// Runs fleetrmi with the lab's inventory and known_hosts and this `--limit` (which should
+    /// select only lent hosts).
+    pub fn fleetrmi_with_limit(&self, limit: &str, args: &[&str]) -> Run {
         let mut command = self.command(&self.lab.inventory(), args);
         command.arg("-l").arg(limit);
         Run::from(command.output().expect("fleetrmi runs"))

@@ -5,6 +5,7 @@ mod dry_run;
 mod faults;
 mod harness;
 mod images;
+mod inventory;
 mod parity;
 mod ping;
 mod policy;

@@ -104,7 +104,8 @@ fn split_on_colons(limit: &str) -> Vec<String> {
 }
 
 /// `@FILE`: one pattern per line, whitespace trimmed, empty lines skipped; lines are not split
-/// further (as in Ansible).
+/// further (as in Ansible). Lines starting with `#` are comments (fleetrmi's retry files use
+/// them to say why each host is listed; no host or group name starts with `#`).
 fn read_limit_file(path: &Path, terms: &mut Vec<Term>) -> Result<(), InventoryError> {
     let text = std::fs::read_to_string(path).map_err(|source| InventoryError::LimitFile {
         path: path.to_path_buf(),
@@ -112,7 +113,7 @@ fn read_limit_file(path: &Path, terms: &mut Vec<Term>) -> Result<(), InventoryEr
     })?;
     for (number, line) in text.split('\n').enumerate() {
         let line = line.trim();
-        if !line.is_empty() {
+        if !line.is_empty() && !line.starts_with('#') {
             let origin = format!("--limit @{}:{}", path.display(), number + 1);
             terms.push(term(line, origin)?);
         }

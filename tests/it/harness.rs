@@ -248,6 +248,19 @@ impl Hosts {
         killed
     }
 
+    /// Starts again what [`Hosts::stop`] stopped on lent host `position`.
+    pub fn start(&self, what: &str, position: usize) {
+        let index = self.hosts[position].index;
+        let dir = self.lab.dir.to_string_lossy().to_string();
+        let command = format!("start-{what}");
+        self.lab
+            .script(&[command.as_str(), dir.as_str(), &index.to_string()]);
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(stopped, i)| !(stopped == &format!("stop-{what}") && *i == index));
+    }
+
     /// Runs fleetrmi on every lent host with the lab's inventory and known_hosts.
     pub fn fleetrmi(&self, args: &[&str]) -> Run {
         self.fleetrmi_with_limit(&self.limit(), args)

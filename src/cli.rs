@@ -4,6 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod safety;
+
+pub use safety::{
+    BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs, parse_docker_size,
+};
+
 /// Remove Docker images across a fleet of hosts over SSH, exactly as `docker rmi` would on each.
 #[derive(Debug, Parser)]
 #[command(
@@ -146,6 +152,10 @@ pub enum Command {
     Images(ImagesArgs),
     /// Disk usage per host and in total, as `docker system df`, with each Docker root's free space.
     Df,
+    /// Load the archives `rmi --backup DIR` saved back onto their hosts, with their tags.
+    Restore(RestoreArgs),
+    /// Manage the build cache on every selected host (`builder prune`).
+    Builder(BuilderArgs),
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +214,9 @@ pub struct RmiArgs {
     /// Report an image that is already gone as already absent, not as an error (for reruns).
     #[arg(long)]
     pub ignore_missing: bool,
+
+    #[command(flatten)]
+    pub safety: RmiSafetyArgs,
 }
 
 fn parse_percentage(text: &str) -> Result<f64, String> {
@@ -218,6 +231,6 @@ fn parse_percentage(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|error| format!("{error} (examples: 10s, 1m30s)"))
 }

@@ -25,6 +25,13 @@ pub enum InputError {
 
     #[error(transparent)]
     Filter(#[from] crate::filter::FilterError),
+
+    /// Any other bad argument, with how to fix it.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 impl InputError {
@@ -32,6 +39,7 @@ impl InputError {
     pub fn hint(&self) -> Option<&str> {
         match self {
             InputError::Inventory(error) => error.hint(),
+            InputError::Invalid { hint, .. } => hint.as_deref(),
             _ => None,
         }
     }

@@ -30,6 +30,27 @@ impl FleetRun<'_> {
         Job: Fn(HostTarget, HostProgress, RunControl) -> Fut,
         Fut: Future<Output = HostReport>,
     {
+        self.execute_with(
+            hosts,
+            forks,
+            |report| (render_table(report), error_lines(report)),
+            job,
+        )
+        .await
+    }
+
+    /// The same, with a command's own table and error lines (`restore`, `builder prune`).
+    pub async fn execute_with<Job, Fut>(
+        &self,
+        hosts: &[HostTarget],
+        forks: usize,
+        table: impl Fn(&FleetReport) -> (String, Vec<String>),
+        job: Job,
+    ) -> i32
+    where
+        Job: Fn(HostTarget, HostProgress, RunControl) -> Fut,
+        Fut: Future<Output = HostReport>,
+    {
         let _lock = match self
             .global
             .lock
@@ -81,7 +102,7 @@ impl FleetRun<'_> {
                 other => other.describe(),
             });
         let code = report.exit_code();
-        self.render(&report, &progress, code);
+        self.render(&report, &progress, code, table);
         code
     }
 
@@ -90,9 +111,11 @@ impl FleetRun<'_> {
         report: &FleetReport,
         progress: &crate::fleet::progress::FleetProgress,
         code: i32,
+        table: impl Fn(&FleetReport) -> (String, Vec<String>),
     ) {
+        let (text, lines) = table(report);
         match self.global.output {
-            OutputFormat::Table => println!("{}", render_table(report)),
+            OutputFormat::Table => println!("{text}"),
             OutputFormat::Json => println!("{}", render_json(report)),
             OutputFormat::Ndjson => {
                 if let Some(events) = progress.events() {
@@ -100,7 +123,7 @@ impl FleetRun<'_> {
                 }
             }
         }
-        for line in error_lines(report) {
+        for line in lines {
             eprintln!("{line}");
         }
         if let Some(path) = &self.global.retry_file

@@ -1,10 +1,13 @@
 //! One module per subcommand: each turns its checked arguments into a fleet run and a report.
 
+mod ask_once;
+mod builder;
 mod df;
 mod fleet_run;
 mod images;
 mod observed_output;
 mod ping;
+mod restore;
 mod rmi;
 
 use std::io::IsTerminal;
@@ -20,6 +23,8 @@ pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
         Command::Ping => ping::run(&cli.global).await,
         Command::Images(args) => images::run(&cli.global, args).await,
         Command::Df => df::run(&cli.global).await,
+        Command::Restore(args) => restore::run(&cli.global, args).await,
+        Command::Builder(args) => builder::run(&cli.global, args).await,
     }
 }
 

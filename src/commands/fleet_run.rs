@@ -2,6 +2,7 @@
 //! rollout, progress and events, then the report, the retry file and the metrics.
 
 use std::future::Future;
+use std::io::Write;
 use std::time::Instant;
 
 use crate::atomic_file::write_atomically;
@@ -114,9 +115,13 @@ impl FleetRun<'_> {
         table: impl Fn(&FleetReport) -> (String, Vec<String>),
     ) {
         let (text, lines) = table(report);
+        // A reader that stops early (`| head`) is not worth a panic.
+        let print = |text: &str| {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        };
         match self.global.output {
-            OutputFormat::Table => println!("{text}"),
-            OutputFormat::Json => println!("{}", render_json(report)),
+            OutputFormat::Table => print(&text),
+            OutputFormat::Json => print(&render_json(report)),
             OutputFormat::Ndjson => {
                 if let Some(events) = progress.events() {
                     events.run_end(report, code);

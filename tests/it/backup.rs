@@ -343,3 +343,80 @@ fn restore_of_a_directory_without_backups_is_bad_input() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("has no backup"), "{}", run.stderr);
 }
+
+#[test]
+fn interrupt_during_a_backup_removes_nothing_and_leaves_no_partial_archive() {
+    let hosts = lab().take(1);
+    // An image big enough that its archive takes a few seconds to stream.
+    let payload = tempfile::tempdir().expect("temp dir");
+    let blob = payload.path().join("blob");
+    let made = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "head -c 150000000 /dev/urandom > {} && tar -C {} -cf - blob | \
+             DOCKER_HOST=unix://{} docker import - big:1",
+            blob.display(),
+            payload.path().display(),
+            hosts.host(0).socket.display()
+        ))
+        .output()
+        .expect("sh runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    drop(payload);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let host_dir = dir.path().join(&hosts.host(0).name);
+    let mut command = hosts.command(
+        &lab().inventory(),
+        &[
+            "-l",
+            &hosts.host(0).name,
+            "--output",
+            "json",
+            "rmi",
+            "--backup",
+            &dir.path().to_string_lossy(),
+            "big:1",
+            "purge:1",
+        ],
+    );
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("fleetrmi starts");
+    // Interrupt as soon as the archive is streaming.
+    let started = std::time::Instant::now();
+    while files_under(&host_dir).iter().all(|f| !f.ends_with(".part")) {
+        assert!(started.elapsed().as_secs() < 60, "the backup never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("fleetrmi ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let json: Value = serde_json::from_slice(&output.stdout).expect("JSON report");
+    assert_eq!(json["hosts"][0]["status"], "interrupted", "{stderr}");
+    assert!(
+        json["hosts"][0]["failure"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("not attempted: big:1 purge:1"),
+        "{json}"
+    );
+    assert!(
+        files_under(&host_dir).is_empty(),
+        "{:?}",
+        files_under(&host_dir)
+    );
+    assert!(has_tag(&hosts, 0, "big:1"));
+    assert!(has_tag(&hosts, 0, "purge:1"));
+}

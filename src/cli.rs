@@ -9,6 +9,9 @@ mod safety;
 pub use safety::{
     BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs, parse_docker_size,
 };
+mod prune;
+
+pub use prune::{ApplyArgs, ConfirmArgs, PruneArgs, RuleArgs};
 
 /// Remove Docker images across a fleet of hosts over SSH, exactly as `docker rmi` would on each.
 #[derive(Debug, Parser)]
@@ -55,14 +58,54 @@ pub struct GlobalArgs {
           value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub forks: u32,
 
-    /// known_hosts file to check host keys against. Default: ~/.ssh/known_hosts.
+    /// known_hosts file to check host keys against (and to add keys to with accept-new),
+    /// instead of ssh_config's UserKnownHostsFile. Default: ~/.ssh/known_hosts.
     #[arg(long, global = true, env = "FLEETRMI_KNOWN_HOSTS", value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
 
     /// How long to wait for a host's SSH connection, key exchange and login (e.g. 10s, 1m).
-    #[arg(long, global = true, default_value = "10s", env = "FLEETRMI_CONNECT_TIMEOUT",
+    /// Default: ssh_config's ConnectTimeout, else 10s.
+    #[arg(long, global = true, env = "FLEETRMI_CONNECT_TIMEOUT",
           value_parser = parse_duration, value_name = "DURATION")]
-    pub connect_timeout: std::time::Duration,
+    pub connect_timeout: Option<std::time::Duration>,
+
+    /// OpenSSH client configuration to read instead of ~/.ssh/config and /etc/ssh/ssh_config.
+    #[arg(
+        short = 'F',
+        long,
+        global = true,
+        env = "FLEETRMI_SSH_CONFIG",
+        value_name = "FILE",
+        conflicts_with = "no_ssh_config"
+    )]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Read no ssh_config file at all.
+    #[arg(long, global = true, env = "FLEETRMI_NO_SSH_CONFIG")]
+    pub no_ssh_config: bool,
+
+    /// Host key checking, for every host and jump host (overrides StrictHostKeyChecking).
+    /// Default: ssh_config's StrictHostKeyChecking, else strict.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "FLEETRMI_HOST_KEY_CHECKING",
+        value_name = "MODE"
+    )]
+    pub host_key_checking: Option<HostKeyChecking>,
+
+    /// How many times to try a host's connection again after a transient failure (refused,
+    /// reset), pausing 0.25 s, then twice as long each time. Never after host-key or login
+    /// failures.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 2,
+        env = "FLEETRMI_CONNECT_RETRIES",
+        value_name = "N"
+    )]
+    pub connect_retries: u32,
 
     /// Results format on stdout.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table,
@@ -132,6 +175,17 @@ pub struct GlobalArgs {
     pub metrics: Option<PathBuf>,
 }
 
+/// `--host-key-checking` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostKeyChecking {
+    /// Only keys already in known_hosts (StrictHostKeyChecking yes).
+    Strict,
+    /// Add keys of hosts never seen to known_hosts; refuse changed keys.
+    AcceptNew,
+    /// Accept any host key (a warning is printed on every run).
+    Off,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// A table for people.
@@ -156,6 +210,13 @@ pub enum Command {
     Restore(RestoreArgs),
     /// Manage the build cache on every selected host (`builder prune`).
     Builder(BuilderArgs),
+
+    /// Remove unused images on every selected host, as `docker image prune` does on each, or as
+    /// rules choose them.
+    Prune(PruneArgs),
+
+    /// Apply a policy file: cleanup rules per inventory group.
+    Apply(ApplyArgs),
 }
 
 #[derive(Debug, Args)]

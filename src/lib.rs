@@ -9,6 +9,7 @@ pub mod filter;
 pub mod fleet;
 pub mod inventory;
 pub mod plan;
+pub mod policy;
 pub mod reference;
 pub mod report;
 pub mod request;

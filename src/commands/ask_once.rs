@@ -1,8 +1,8 @@
 //! Asking once before a run that is hard to take back: a fleet-wide `rmi --force` on several
 //! hosts, and `builder prune`. Only a person at a terminal is asked; the decision is a small
-//! pure function of the flags and the terminals.
+//! pure function of the flags and the terminals; the question itself is `confirm::ask`'s.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 /// What to do before the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,26 +62,6 @@ pub(crate) fn builder_prune_confirmation(terminals: Terminals, force: bool) -> C
     } else {
         Confirmation::Refuse
     }
-}
-
-/// Prints `warning` and the question on stderr and reads the answer from stdin: only `y` or
-/// `yes` (any case) is yes.
-pub(crate) fn ask(warning: &str) -> bool {
-    let mut stderr = std::io::stderr();
-    let _ = write!(
-        stderr,
-        "{warning}\nAre you sure you want to continue? [y/N] "
-    );
-    let _ = stderr.flush();
-    let mut answer = String::new();
-    if std::io::stdin().lock().read_line(&mut answer).is_err() {
-        return false;
-    }
-    is_yes(&answer)
-}
-
-fn is_yes(answer: &str) -> bool {
-    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
 }
 
 /// Names, comma-separated, all of them up to `limit`, then how many more.
@@ -174,15 +154,6 @@ mod tests {
             builder_prune_confirmation(PIPE, true),
             Confirmation::Proceed
         );
-    }
-
-    #[test]
-    fn only_y_or_yes_is_yes() {
-        assert!(is_yes("y\n"));
-        assert!(is_yes(" YES \n"));
-        assert!(!is_yes("\n"));
-        assert!(!is_yes("n"));
-        assert!(!is_yes("yep"));
     }
 
     #[test]

@@ -7,7 +7,8 @@ use crate::fleet::{BuilderPruneRequest, builder_prune_on_host};
 use crate::report::{exit_code, render_build_cache_table};
 use crate::request::{InputError, select_fleet};
 
-use super::ask_once::{Confirmation, Terminals, ask, builder_prune_confirmation, name_list};
+use super::ask_once::{Confirmation, Terminals, builder_prune_confirmation, name_list};
+use super::confirm::ask;
 use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: BuilderArgs) -> Result<i32, InputError> {
@@ -23,6 +24,7 @@ async fn run_prune(global: &GlobalArgs, args: BuilderPruneArgs) -> Result<i32, I
             hint: None,
         })?;
     let fleet = select_fleet(global)?;
+    fleet.print_warnings();
     match builder_prune_confirmation(Terminals::detect(), args.force) {
         Confirmation::Proceed => {}
         Confirmation::Refuse => {
@@ -41,7 +43,7 @@ async fn run_prune(global: &GlobalArgs, args: BuilderPruneArgs) -> Result<i32, I
                 "all dangling build cache"
             };
             let warning = format!(
-                "WARNING! This will remove {what} on {} host(s) ({}).",
+                "This will remove {what} on {} host(s) ({}).",
                 names.len(),
                 name_list(&names, 20)
             );
@@ -63,7 +65,7 @@ async fn run_prune(global: &GlobalArgs, args: BuilderPruneArgs) -> Result<i32, I
         command: "builder-prune",
         dry_run: false,
     };
-    Ok(run
+    let code = run
         .execute_with(
             &fleet.hosts,
             fleet.forks,
@@ -77,5 +79,7 @@ async fn run_prune(global: &GlobalArgs, args: BuilderPruneArgs) -> Result<i32, I
                 builder_prune_on_host(host, &request, &fleet.connect, progress, control)
             },
         )
-        .await)
+        .await;
+    fleet.connect.ssh.jump_pool.close().await;
+    Ok(code)
 }

@@ -1,12 +1,15 @@
 //! One module per subcommand: each turns its checked arguments into a fleet run and a report.
 
+mod apply;
 mod ask_once;
 mod builder;
+mod confirm;
 mod df;
 mod fleet_run;
 mod images;
 mod observed_output;
 mod ping;
+mod prune;
 mod restore;
 mod rmi;
 
@@ -25,6 +28,8 @@ pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
         Command::Df => df::run(&cli.global).await,
         Command::Restore(args) => restore::run(&cli.global, args).await,
         Command::Builder(args) => builder::run(&cli.global, args).await,
+        Command::Prune(args) => prune::run(&cli.global, args).await,
+        Command::Apply(args) => apply::run(&cli.global, args).await,
     }
 }
 

@@ -16,6 +16,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RestoreArgs) -> Result<i32, I
         });
     }
     let mut fleet = select_fleet(global)?;
+    fleet.print_warnings();
     let (with_backup, without): (Vec<_>, Vec<_>) = fleet.hosts.into_iter().partition(|host| {
         host_backup_dir(&args.dir, &host.name)
             .join(MANIFEST_FILE)
@@ -48,7 +49,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RestoreArgs) -> Result<i32, I
         command: "restore",
         dry_run: false,
     };
-    Ok(run
+    let code = run
         .execute_with(
             &fleet.hosts,
             fleet.forks,
@@ -61,5 +62,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RestoreArgs) -> Result<i32, I
                 restore_on_host(host, &request, &fleet.connect, progress, control)
             },
         )
-        .await)
+        .await;
+    fleet.connect.ssh.jump_pool.close().await;
+    Ok(code)
 }

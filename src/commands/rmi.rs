@@ -6,12 +6,14 @@ use crate::plan::ContainerPolicy;
 use crate::report::exit_code;
 use crate::request::{InputError, check_images, select_fleet};
 
-use super::ask_once::{Confirmation, Terminals, ask, forced_rmi_confirmation, name_list};
+use super::ask_once::{Confirmation, Terminals, forced_rmi_confirmation, name_list};
+use super::confirm::ask;
 use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, InputError> {
     check_images(&args.images)?;
     let fleet = select_fleet(global)?;
+    fleet.print_warnings();
     let safety = safety(global, &args)?;
     match forced_rmi_confirmation(
         Terminals::detect(),
@@ -24,7 +26,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         Confirmation::Ask | Confirmation::Refuse => {
             let names: Vec<&str> = fleet.hosts.iter().map(|host| host.name.as_str()).collect();
             let warning = format!(
-                "WARNING! rmi --force will remove, on {} hosts ({}):\n  {}",
+                "rmi --force will remove, on {} hosts ({}):\n  {}",
                 names.len(),
                 name_list(&names, 20),
                 args.images.join(" ")
@@ -48,11 +50,13 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         command: "rmi",
         dry_run: request.dry_run,
     };
-    Ok(run
+    let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
             rmi_on_host(host, &request, &fleet.connect, progress, control)
         })
-        .await)
+        .await;
+    fleet.connect.ssh.jump_pool.close().await;
+    Ok(code)
 }
 
 /// The checked safety flags: the backup directory made (unless a dry run), the stop timeout

@@ -11,6 +11,7 @@ mod export;
 mod image_refs;
 mod images;
 mod load;
+mod prune;
 mod raw_get;
 mod removal;
 mod snapshot;
@@ -26,6 +27,7 @@ pub use daemon::DaemonVersion;
 pub use disk_usage::{DiskUsage, UsageCounts};
 pub use error::EngineError;
 pub use images::ListedImage;
+pub use prune::PruneAnswer;
 
 pub use build_cache::{
     BuildCachePruned, BuildCacheSupport, BuildPruneOptions, build_cache_support, unsupported_answer,

@@ -31,14 +31,19 @@ impl Engine {
             .await
             .map_err(|error| EngineError::from_bollard("list containers", error))?;
 
-        let chains: Vec<(Vec<String>, Vec<u64>)> = futures::stream::iter(summaries.iter())
+        let chains: Vec<LayerChain> = futures::stream::iter(summaries.iter())
             .map(|summary| self.layer_chain(&summary.id))
             .buffered(self.calls_in_flight)
             .try_collect()
             .await?;
 
         let mut snapshot = Snapshot::default();
-        for (summary, (layers, sizes)) in summaries.into_iter().zip(chains) {
+        for (summary, chain) in summaries.into_iter().zip(chains) {
+            let LayerChain {
+                layers,
+                sizes,
+                created_nanos,
+            } = chain;
             for (layer, size) in layers.iter().zip(&sizes) {
                 snapshot.layer_sizes.insert(layer.clone(), *size);
             }
@@ -48,6 +53,7 @@ impl Engine {
                 repo_tags: real_references(summary.repo_tags),
                 repo_digests: real_references(summary.repo_digests),
                 created: summary.created,
+                created_nanos,
                 labels: summary.labels.into_iter().collect::<BTreeMap<_, _>>(),
                 size: sizes.iter().sum(),
                 layers,
@@ -71,8 +77,9 @@ impl Engine {
         Ok(snapshot)
     }
 
-    /// Chain IDs of an image's layers, oldest first, with each layer's `DiffSize`.
-    async fn layer_chain(&self, image_id: &str) -> Result<(Vec<String>, Vec<u64>), EngineError> {
+    /// Chain IDs of an image's layers, oldest first, with each layer's `DiffSize`, and the
+    /// sub-second part of the image's creation time.
+    async fn layer_chain(&self, image_id: &str) -> Result<LayerChain, EngineError> {
         let inspect = self
             .docker
             .inspect_image(image_id)
@@ -88,8 +95,28 @@ impl Engine {
             .and_then(|root_fs| root_fs.layers)
             .unwrap_or_default();
         let sizes = layer_sizes(&history, diff_ids.len());
-        Ok((chain_ids(&diff_ids), sizes))
+        Ok(LayerChain {
+            layers: chain_ids(&diff_ids),
+            sizes,
+            created_nanos: inspect.created.as_deref().map(subsec_nanos).unwrap_or(0),
+        })
     }
+}
+
+/// What the per-image calls add to the image list's entry.
+struct LayerChain {
+    layers: Vec<String>,
+    sizes: Vec<u64>,
+    created_nanos: u32,
+}
+
+/// The nanoseconds of an RFC 3339 time (`2026-05-01T10:20:30.123456789Z`); 0 when unreadable.
+fn subsec_nanos(rfc3339: &str) -> u32 {
+    humantime::parse_rfc3339_weak(rfc3339)
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|since| since.subsec_nanos())
+        .unwrap_or(0)
 }
 
 /// `<none>:<none>` and `<none>@<none>` are how API 1.41 writes "no reference".
@@ -148,6 +175,13 @@ mod tests {
             size,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn creation_nanoseconds_come_from_the_inspect_time() {
+        assert_eq!(subsec_nanos("2026-05-01T10:20:30.123456789Z"), 123_456_789);
+        assert_eq!(subsec_nanos("2026-05-01T10:20:30Z"), 0);
+        assert_eq!(subsec_nanos("garbage"), 0);
     }
 
     #[test]

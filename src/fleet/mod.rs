@@ -10,6 +10,7 @@ mod observe;
 mod outcome;
 mod ping;
 pub mod progress;
+mod prune;
 mod restore;
 mod rmi;
 mod rmi_safety;
@@ -22,6 +23,7 @@ pub use df::df_on_host;
 pub use images::{ImagesRequest, images_on_host};
 pub use outcome::HostOutcome;
 pub use ping::ping_on_host;
+pub use prune::{PRUNE_RESULT, PruneJob, prune_on_host};
 pub use rmi::{RmiRequest, rmi_on_host};
 
 pub use backup::{BackupError, BackupRecord, backup_image, host_backup_dir};

@@ -252,7 +252,7 @@ fn planned_results(
 }
 
 /// A warning when the engine did something other than the plan said, `None` when they agree.
-fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
+pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
     if planned.records() == actual.records() && planned.error == actual.error {
         return None;
     }
@@ -276,7 +276,7 @@ fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<St
 }
 
 /// Free space around the Docker root; a failure here is a warning, never a failed run.
-async fn read_space(
+pub(super) async fn read_space(
     host: &ConnectedHost,
     docker_root: &str,
     warnings: &mut Vec<String>,

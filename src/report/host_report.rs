@@ -10,6 +10,7 @@ use super::container_outcome::ContainerOutcome;
 use super::restore::RestoredArchive;
 use crate::engine::EngineInfo;
 use crate::plan::DeleteRecord;
+use crate::policy::{Decision, PruneMode};
 use crate::ssh::FilesystemSpace;
 
 /// How a host's run ended.
@@ -52,6 +53,8 @@ pub enum Step {
     Images,
     /// Reading disk usage (`fleetrmi df`).
     DiskUsage,
+    /// The engine's own prune (`fleetrmi prune` without rules).
+    Prune,
 }
 
 impl Step {
@@ -69,6 +72,7 @@ impl Step {
             Step::BuildCache => "build-cache",
             Step::Images => "images",
             Step::DiskUsage => "disk-usage",
+            Step::Prune => "prune",
         }
     }
 
@@ -178,6 +182,21 @@ impl ImageResult {
     }
 }
 
+/// How a host was pruned: by the engine or by rules, under which policy, and the bytes of image
+/// layers on disk before and (as planned) after.
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneSummary {
+    pub mode: PruneMode,
+    /// The policy of the policy file the host took (`apply` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    pub usage_before_bytes: u64,
+    pub predicted_usage_after_bytes: u64,
+    /// Images the plan removes (pruned parents included) and keeps.
+    pub remove: usize,
+    pub keep: usize,
+}
+
 /// Everything the run did and learnt on one host.
 #[derive(Debug, Clone, Serialize)]
 pub struct HostReport {
@@ -205,6 +224,12 @@ pub struct HostReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub space_after: Option<FilesystemSpace>,
     pub warnings: Vec<String>,
+    /// `prune` and `apply`: how the host was pruned and the image usage around it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune: Option<PruneSummary>,
+    /// `prune` and `apply`: the plan's decision on every image, with its reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
     #[serde(serialize_with = "as_millis", rename = "duration_ms")]
     pub duration: Duration,
     /// Docker API calls made on this host (ping and negotiation included).
@@ -232,6 +257,8 @@ impl HostReport {
             space_before: None,
             space_after: None,
             warnings: Vec::new(),
+            prune: None,
+            decisions: Vec::new(),
             duration: Duration::ZERO,
             api_calls: 0,
             restored: Vec::new(),

@@ -4,6 +4,11 @@ use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
+mod safety;
+
+pub use safety::{
+    BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs, parse_docker_size,
+};
 mod prune;
 
 pub use prune::{ApplyArgs, ConfirmArgs, PruneArgs, RuleArgs};
@@ -215,6 +220,10 @@ pub enum Command {
     Images(ImagesArgs),
     /// Disk usage per host and in total, as `docker system df`, with each Docker root's free space.
     Df,
+    /// Load the archives `rmi --backup DIR` saved back onto their hosts, with their tags.
+    Restore(RestoreArgs),
+    /// Manage the build cache on every selected host (`builder prune`).
+    Builder(BuilderArgs),
 
     /// Remove unused images on every selected host, as `docker image prune` does on each, or as
     /// rules choose them.
@@ -283,6 +292,9 @@ pub struct RmiArgs {
     /// Report an image that is already gone as already absent, not as an error (for reruns).
     #[arg(long)]
     pub ignore_missing: bool,
+
+    #[command(flatten)]
+    pub safety: RmiSafetyArgs,
 }
 
 fn parse_percentage(text: &str) -> Result<f64, String> {
@@ -314,6 +326,6 @@ pub struct InventoryArgs {
     pub host: Option<String>,
 }
 
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|error| format!("{error} (examples: 10s, 1m30s)"))
 }

@@ -1,6 +1,7 @@
 //! fleetrmi: remove Docker images across a fleet of hosts over SSH.
 
 pub mod atomic_file;
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod engine;

@@ -51,6 +51,13 @@ pub enum InputError {
         var: &'static str,
         message: String,
     },
+
+    /// Any other bad argument, with how to fix it.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        hint: Option<String>,
+    },
 }
 
 impl InputError {
@@ -64,6 +71,7 @@ impl InputError {
                     .to_owned(),
             ),
             InputError::SshSettings(error) => error.hint.clone(),
+            InputError::Invalid { hint, .. } => hint.clone(),
             _ => None,
         }
     }

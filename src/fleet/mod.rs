@@ -1,5 +1,7 @@
 //! The coordinator: reaches hosts in parallel and runs a job on each.
 
+mod backup;
+mod builder;
 mod connect;
 pub mod control;
 mod df;
@@ -9,7 +11,9 @@ mod outcome;
 mod ping;
 pub mod progress;
 mod prune;
+mod restore;
 mod rmi;
+mod rmi_safety;
 pub mod rollout;
 mod runner;
 mod target;
@@ -21,5 +25,10 @@ pub use outcome::HostOutcome;
 pub use ping::ping_on_host;
 pub use prune::{PRUNE_RESULT, PruneJob, prune_on_host};
 pub use rmi::{RmiRequest, rmi_on_host};
+
+pub use backup::{BackupError, BackupRecord, backup_image, host_backup_dir};
+pub use builder::{BuilderPruneRequest, builder_prune_on_host};
+pub use restore::{RestoreRequest, restore_on_host};
+pub use rmi_safety::RmiSafety;
 pub use runner::{RunSettings, run_fleet, run_on_hosts};
 pub use target::HostTarget;

@@ -1,8 +1,10 @@
 //! `rmi` on one host: snapshot, plan, then (unless a dry run) the engine's own removal of each
 //! image in order, checked against the plan, and the bytes those removals gave back.
 
+use std::collections::{BTreeSet, HashMap};
+
 use crate::engine::EngineError;
-use crate::plan::{RemovalPlan, RemovalRequest, plan_removal};
+use crate::plan::{ContainerPolicy, PreparedRemoval};
 use crate::report::{HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
 use crate::ssh::filesystem_space;
@@ -11,6 +13,7 @@ use super::HostTarget;
 use super::connect::{ConnectOptions, ConnectedHost, connect_host};
 use super::control::RunControl;
 use super::progress::HostProgress;
+use super::rmi_safety::{RmiSafety, StepsDone, planned_steps, prepare, run_steps};
 
 /// What the user asked `rmi` to do on every host.
 #[derive(Debug, Clone)]
@@ -22,6 +25,8 @@ pub struct RmiRequest {
     pub dry_run: bool,
     /// "No such image" is reported as already absent, not as an error.
     pub ignore_missing: bool,
+    /// Backups and container steps before each removal.
+    pub safety: RmiSafety,
 }
 
 /// Runs `rmi` (or its dry run) on one host and reports what the engine did there.
@@ -55,17 +60,29 @@ async fn run_connected(
         Ok(snapshot) => snapshot,
         Err(error) => return report.fail(Step::Snapshot, error.to_string()),
     };
-    let plan = plan_removal(
-        &snapshot,
-        &RemovalRequest {
-            images: request.images.clone(),
-            force: request.force,
-            no_prune: request.no_prune,
-        },
-    );
-    report.predicted_bytes = Some(plan.predicted_bytes);
+    // Container names only matter to reports that may list containers.
+    let names = if request.safety.containers == ContainerPolicy::Leave {
+        HashMap::new()
+    } else {
+        match host.engine.container_names().await {
+            Ok(names) => names,
+            Err(error) => return report.fail(Step::Snapshot, error.to_string()),
+        }
+    };
+    let host_name = report.host.clone();
+    let replan = |images: &[String]| {
+        prepare(
+            &snapshot,
+            images,
+            request.force,
+            request.no_prune,
+            &request.safety,
+        )
+    };
+    let mut prepared = replan(&request.images);
+    report.predicted_bytes = Some(prepared.plan.predicted_bytes);
     if request.dry_run {
-        report.results = planned_results(&plan, &snapshot, request.ignore_missing);
+        report.results = planned_results(&host_name, &prepared, &snapshot, request, &names);
         for result in &report.results {
             progress.result(result);
         }
@@ -74,6 +91,10 @@ async fn run_connected(
 
     let docker_root = host.engine.info.docker_root_dir.clone();
     report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
+    // Arguments sent to the engine so far; after a removal is refused by its safety steps the
+    // rest is planned again on what those left, so later comparisons stay true.
+    let mut attempted: Vec<String> = Vec::new();
+    let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, image) in request.images.iter().enumerate() {
         if control.interrupted() {
             let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();
@@ -83,6 +104,59 @@ async fn run_connected(
             );
             break;
         }
+        let position = attempted.len();
+        let planned = prepared.plan.removals.get(position).cloned();
+        let steps = prepared
+            .container_steps
+            .get(position)
+            .cloned()
+            .unwrap_or_default();
+        let done = match &planned {
+            Some(planned) => {
+                run_steps(
+                    host,
+                    &host_name,
+                    &snapshot,
+                    planned,
+                    &steps,
+                    &gone_tags,
+                    &request.safety,
+                    &names,
+                    progress,
+                    control,
+                )
+                .await
+            }
+            None => StepsDone::default(),
+        };
+        if done.interrupted {
+            let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();
+            report.fail(
+                Step::Interrupt,
+                format!(
+                    "interrupted while backing up {image}; not attempted: {}",
+                    left.join(" ")
+                ),
+            );
+            break;
+        }
+        if let Some(refusal) = done.refusal {
+            let result = ImageResult {
+                image: image.clone(),
+                error: Some(refusal),
+                backup: done.backup,
+                containers: done.containers,
+                ..ImageResult::default()
+            };
+            progress.result(&result);
+            report.results.push(result);
+            let mut rest = attempted.clone();
+            rest.extend(request.images[index + 1..].iter().cloned());
+            prepared = replan(&rest);
+            report.predicted_bytes = Some(prepared.plan.predicted_bytes);
+            continue;
+        }
+
         progress.step(&format!("removing {image}"));
         let answer = host
             .engine
@@ -104,7 +178,11 @@ async fn run_connected(
                 break;
             }
         };
-        if let Some(planned) = plan.removals.get(index) {
+        attempted.push(image.clone());
+        result.backup = done.backup;
+        result.containers = done.containers;
+        gone_tags.extend(result.untagged.iter().cloned());
+        if let Some(planned) = &planned {
             let expected = ImageResult::from_records(
                 image,
                 &planned.records,
@@ -122,31 +200,50 @@ async fn run_connected(
         report.reclaimed_bytes += result.reclaimed_bytes;
         report.results.push(result);
     }
-    if report.failure.is_none() && report.reclaimed_bytes != plan.predicted_bytes {
+    if report.failure.is_none() && report.reclaimed_bytes != prepared.plan.predicted_bytes {
         report.warnings.push(format!(
             "the plan predicted {} bytes freed, the engine's deletions add up to {}",
-            plan.predicted_bytes, report.reclaimed_bytes
+            prepared.plan.predicted_bytes, report.reclaimed_bytes
         ));
     }
     report.space_after = read_space(host, &docker_root, &mut report.warnings).await;
 }
 
-/// The dry run's results: what the engine would answer for each argument.
+/// The dry run's results: what the engine would answer for each argument, with the archives
+/// that would be written and the containers that would be stopped first.
 fn planned_results(
-    plan: &RemovalPlan,
+    host: &str,
+    prepared: &PreparedRemoval,
     snapshot: &Snapshot,
-    ignore_missing: bool,
+    request: &RmiRequest,
+    names: &HashMap<String, String>,
 ) -> Vec<ImageResult> {
-    plan.removals
+    let mut gone_tags: BTreeSet<String> = BTreeSet::new();
+    prepared
+        .plan
+        .removals
         .iter()
-        .map(|planned| {
+        .zip(&prepared.container_steps)
+        .map(|(planned, steps)| {
             let mut result = ImageResult::from_records(
                 &planned.image,
                 &planned.records,
                 planned.error.clone().map(|e| (e.status, e.message)),
                 &snapshot.layer_sizes,
             );
-            if ignore_missing {
+            let done = planned_steps(
+                host,
+                snapshot,
+                planned,
+                steps,
+                &gone_tags,
+                &request.safety,
+                names,
+            );
+            result.backup = done.backup;
+            result.containers = done.containers;
+            gone_tags.extend(result.untagged.iter().cloned());
+            if request.ignore_missing {
                 result.mark_absent_if_missing();
             }
             result

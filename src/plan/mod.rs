@@ -8,6 +8,7 @@
 //! reclaim (bytes freed on disk, and the fall of `LayersSize`).
 
 mod conflict;
+mod containers_first;
 mod delete;
 mod engine_error;
 mod layer_store;
@@ -26,6 +27,9 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod transcripts;
 
+pub use containers_first::{
+    ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_with_containers,
+};
 pub use engine_error::EngineError;
 pub use record::DeleteRecord;
 pub use removal::{PlannedRemoval, RemovalPlan, plan_removal};

@@ -4,6 +4,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::backup_outcome::BackupOutcome;
+use super::build_cache::BuildCacheOutcome;
+use super::container_outcome::ContainerOutcome;
+use super::restore::RestoredArchive;
 use crate::engine::EngineInfo;
 use crate::plan::DeleteRecord;
 use crate::policy::{Decision, PruneMode};
@@ -41,6 +45,10 @@ pub enum Step {
     Timeout,
     /// Ctrl-C or SIGTERM.
     Interrupt,
+    /// Loading saved archives back (`fleetrmi restore`).
+    Restore,
+    /// Pruning the build cache (`fleetrmi builder prune`).
+    BuildCache,
     /// Listing images (`fleetrmi images`).
     Images,
     /// Reading disk usage (`fleetrmi df`).
@@ -60,6 +68,8 @@ impl Step {
             Step::Remove => "remove",
             Step::Timeout => "timeout",
             Step::Interrupt => "interrupt",
+            Step::Restore => "restore",
+            Step::BuildCache => "build-cache",
             Step::Images => "images",
             Step::DiskUsage => "disk-usage",
             Step::Prune => "prune",
@@ -101,6 +111,12 @@ pub struct ImageResult {
     /// Σ DiffSize of the layers the engine reported deleted for this argument
     /// (in a dry run: of the layers the plan says it would delete).
     pub reclaimed_bytes: u64,
+    /// `--backup`: the archive of the images this removal deletes, saved before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupOutcome>,
+    /// `--stop-containers`: containers stopped (or removed) before this removal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<ContainerOutcome>,
 }
 
 impl ImageResult {
@@ -156,9 +172,10 @@ impl ImageResult {
 
 impl ImageResult {
     /// An error that makes `docker rmi` exit non-zero: with `-f`, "no such image" does not.
+    /// A removal not attempted because its backup or its containers failed is an error too.
     pub fn is_fatal_error(&self, force: bool) -> bool {
         match self.error_status {
-            None => false,
+            None => self.error.is_some(),
             Some(404) if force => false,
             Some(_) => true,
         }
@@ -217,6 +234,12 @@ pub struct HostReport {
     pub duration: Duration,
     /// Docker API calls made on this host (ping and negotiation included).
     pub api_calls: u64,
+    /// `restore`: every archive of the host's backup, and what came back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<RestoredArchive>,
+    /// `builder prune`: what the engine pruned, or why it has no build cache API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_cache: Option<BuildCacheOutcome>,
 }
 
 impl HostReport {
@@ -238,6 +261,8 @@ impl HostReport {
             decisions: Vec::new(),
             duration: Duration::ZERO,
             api_calls: 0,
+            restored: Vec::new(),
+            build_cache: None,
         }
     }
 

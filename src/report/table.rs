@@ -69,6 +69,10 @@ pub fn render_table(report: &FleetReport) -> String {
         text.push('\n');
         text.push_str(&decisions);
     }
+    for line in super::safety_lines::safety_lines(report) {
+        text.push('\n');
+        text.push_str(&line);
+    }
     if report.dry_run {
         text.push_str("\ndry run: nothing was changed; the figures are what the engine would do");
     }

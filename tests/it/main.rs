@@ -1,5 +1,9 @@
 //! Integration tests: the real fleetrmi binary against a lab of real sshd + dockerd hosts.
 
+mod backup;
+mod builder;
+mod confirm;
+mod containers;
 mod df;
 mod dry_run;
 mod faults;

@@ -723,6 +723,8 @@ cmd_install() {
 		pkgs+=(docker.io)
 	[[ -x /usr/sbin/sshd && -x /usr/bin/ssh ]] && command -v ssh-keygen >/dev/null || pkgs+=(openssh-server)
 	command -v busybox >/dev/null || pkgs+=(busybox-static)
+	command -v sudo >/dev/null || pkgs+=(sudo)     # tests: the become (sudo -n) transport
+	command -v pgrep >/dev/null || pkgs+=(procps)  # tests: finding sshd session processes
 	if [[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) == Y ]] &&
 		! command -v apparmor_parser >/dev/null; then
 		pkgs+=(apparmor) # dockerd loads its container profile with it

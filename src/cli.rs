@@ -2,7 +2,16 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+
+mod safety;
+
+pub use safety::{
+    BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs, parse_docker_size,
+};
+mod prune;
+
+pub use prune::{ApplyArgs, ConfirmArgs, PruneArgs, RuleArgs};
 
 /// Remove Docker images across a fleet of hosts over SSH, exactly as `docker rmi` would on each.
 #[derive(Debug, Parser)]
@@ -24,17 +33,21 @@ pub struct Cli {
 /// Options every command takes, before or after the subcommand.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Inventory file (Ansible YAML inventory format).
+    /// Inventory: an Ansible YAML inventory file, or a directory of them, with the group_vars/
+    /// and host_vars/ beside it. Repeat to merge several (the environment variable takes a
+    /// comma-separated list).
     #[arg(
         short,
         long,
         global = true,
         env = "FLEETRMI_INVENTORY",
-        value_name = "FILE"
+        value_name = "PATH",
+        value_delimiter = ','
     )]
-    pub inventory: Option<PathBuf>,
+    pub inventory: Vec<PathBuf>,
 
-    /// Hosts to run on: host or group names, comma-separated. Default: every host.
+    /// Hosts to run on, as Ansible host patterns: names, groups, `a,b` or `a:b` (union), `&g`
+    /// (and), `!g` (not), globs, `~regex`, slices `g[0:2]`, `@FILE`. Default: every host.
     #[arg(
         short,
         long,
@@ -44,19 +57,69 @@ pub struct GlobalArgs {
     )]
     pub limit: Option<String>,
 
+    /// Accept --limit patterns that match no host (by default each one is an error), and an
+    /// empty selection.
+    #[arg(long, global = true, env = "FLEETRMI_ALLOW_EMPTY")]
+    pub allow_empty: bool,
+
+    /// Set a variable for every host, over every level of the inventory (e.g.
+    /// -e ansible_user=deploy). Repeatable; the value is a string.
+    #[arg(short = 'e', long, global = true, value_name = "KEY=VALUE")]
+    pub extra_vars: Vec<String>,
+
     /// How many hosts to work on at once.
     #[arg(long, global = true, default_value_t = 32, env = "FLEETRMI_FORKS", value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub forks: u32,
 
-    /// known_hosts file to check host keys against. Default: ~/.ssh/known_hosts.
+    /// known_hosts file to check host keys against (and to add keys to with accept-new),
+    /// instead of ssh_config's UserKnownHostsFile. Default: ~/.ssh/known_hosts.
     #[arg(long, global = true, env = "FLEETRMI_KNOWN_HOSTS", value_name = "FILE")]
     pub known_hosts: Option<PathBuf>,
 
     /// How long to wait for a host's SSH connection, key exchange and login (e.g. 10s, 1m).
-    #[arg(long, global = true, default_value = "10s", env = "FLEETRMI_CONNECT_TIMEOUT",
+    /// Default: ssh_config's ConnectTimeout, else 10s.
+    #[arg(long, global = true, env = "FLEETRMI_CONNECT_TIMEOUT",
           value_parser = parse_duration, value_name = "DURATION")]
-    pub connect_timeout: std::time::Duration,
+    pub connect_timeout: Option<std::time::Duration>,
+
+    /// OpenSSH client configuration to read instead of ~/.ssh/config and /etc/ssh/ssh_config.
+    #[arg(
+        short = 'F',
+        long,
+        global = true,
+        env = "FLEETRMI_SSH_CONFIG",
+        value_name = "FILE",
+        conflicts_with = "no_ssh_config"
+    )]
+    pub ssh_config: Option<PathBuf>,
+
+    /// Read no ssh_config file at all.
+    #[arg(long, global = true, env = "FLEETRMI_NO_SSH_CONFIG")]
+    pub no_ssh_config: bool,
+
+    /// Host key checking, for every host and jump host (overrides StrictHostKeyChecking).
+    /// Default: ssh_config's StrictHostKeyChecking, else strict.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "FLEETRMI_HOST_KEY_CHECKING",
+        value_name = "MODE"
+    )]
+    pub host_key_checking: Option<HostKeyChecking>,
+
+    /// How many times to try a host's connection again after a transient failure (refused,
+    /// reset), pausing 0.25 s, then twice as long each time. Never after host-key or login
+    /// failures.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 2,
+        env = "FLEETRMI_CONNECT_RETRIES",
+        value_name = "N"
+    )]
+    pub connect_retries: u32,
 
     /// Results format on stdout.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table,
@@ -131,6 +194,17 @@ pub struct GlobalArgs {
     pub metrics: Option<PathBuf>,
 }
 
+/// `--host-key-checking` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HostKeyChecking {
+    /// Only keys already in known_hosts (StrictHostKeyChecking yes).
+    Strict,
+    /// Add keys of hosts never seen to known_hosts; refuse changed keys.
+    AcceptNew,
+    /// Accept any host key (a warning is printed on every run).
+    Off,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     /// A table for people.
@@ -151,6 +225,20 @@ pub enum Command {
     Images(ImagesArgs),
     /// Disk usage per host and in total, as `docker system df`, with each Docker root's free space.
     Df,
+    /// Load the archives `rmi --backup DIR` saved back onto their hosts, with their tags.
+    Restore(RestoreArgs),
+    /// Manage the build cache on every selected host (`builder prune`).
+    Builder(BuilderArgs),
+
+    /// Remove unused images on every selected host, as `docker image prune` does on each, or as
+    /// rules choose them.
+    Prune(PruneArgs),
+
+    /// Apply a policy file: cleanup rules per inventory group.
+    Apply(ApplyArgs),
+
+    /// Show what fleetrmi resolved from the inventory; no host is contacted.
+    Inventory(InventoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +298,9 @@ pub struct RmiArgs {
     /// Report an image that is already gone as already absent, not as an error (for reruns).
     #[arg(long)]
     pub ignore_missing: bool,
+
+    #[command(flatten)]
+    pub safety: RmiSafetyArgs,
 }
 
 fn parse_percentage(text: &str) -> Result<f64, String> {
@@ -224,6 +315,23 @@ fn parse_percentage(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("view").required(true).args(["list", "graph", "host"])))]
+pub struct InventoryArgs {
+    /// Every selected host with its connection settings (with `--output json`, in
+    /// `ansible-inventory --list`'s shape).
+    #[arg(long)]
+    pub list: bool,
+
+    /// The group tree from GROUP (default: all), as `ansible-inventory --graph` draws it.
+    #[arg(long, value_name = "GROUP", num_args = 0..=1, default_missing_value = "all")]
+    pub graph: Option<String>,
+
+    /// One host's connection settings and variables, each with where it was set.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+}
+
+pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|error| format!("{error} (examples: 10s, 1m30s)"))
 }

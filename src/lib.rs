@@ -1,6 +1,7 @@
 //! fleetrmi: remove Docker images across a fleet of hosts over SSH.
 
 pub mod atomic_file;
+pub mod backup;
 pub mod cli;
 pub mod commands;
 pub mod engine;
@@ -8,6 +9,7 @@ pub mod filter;
 pub mod fleet;
 pub mod inventory;
 pub mod plan;
+pub mod policy;
 pub mod reference;
 pub mod report;
 pub mod request;

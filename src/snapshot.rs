@@ -29,6 +29,9 @@ pub struct ImageRecord {
     pub repo_digests: Vec<String>,
     /// Creation time, unix seconds.
     pub created: i64,
+    /// Nanoseconds past `created` (from inspect's `Created`), so that time filters compare as
+    /// precisely as the engine does; 0 when unknown.
+    pub created_nanos: u32,
     pub labels: BTreeMap<String, String>,
     /// Chain IDs of the image's layers, oldest first.
     pub layers: Vec<String>,

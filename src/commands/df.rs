@@ -11,6 +11,7 @@ use super::observed_output::print_observed;
 
 pub(crate) async fn run(global: &GlobalArgs) -> Result<i32, InputError> {
     let fleet = select_fleet(global)?;
+    fleet.print_warnings();
     let progress = super::progress_for(global, fleet.hosts.len());
     let started = Instant::now();
     let hosts = run_on_hosts(

@@ -2,6 +2,7 @@
 //! rollout, progress and events, then the report, the retry file and the metrics.
 
 use std::future::Future;
+use std::io::Write;
 use std::time::Instant;
 
 use crate::atomic_file::write_atomically;
@@ -26,6 +27,27 @@ pub(crate) struct FleetRun<'a> {
 impl FleetRun<'_> {
     /// Runs `job` on `hosts` and renders everything; returns the exit code.
     pub async fn execute<Job, Fut>(&self, hosts: &[HostTarget], forks: usize, job: Job) -> i32
+    where
+        Job: Fn(HostTarget, HostProgress, RunControl) -> Fut,
+        Fut: Future<Output = HostReport>,
+    {
+        self.execute_with(
+            hosts,
+            forks,
+            |report| (render_table(report), error_lines(report)),
+            job,
+        )
+        .await
+    }
+
+    /// The same, with a command's own table and error lines (`restore`, `builder prune`).
+    pub async fn execute_with<Job, Fut>(
+        &self,
+        hosts: &[HostTarget],
+        forks: usize,
+        table: impl Fn(&FleetReport) -> (String, Vec<String>),
+        job: Job,
+    ) -> i32
     where
         Job: Fn(HostTarget, HostProgress, RunControl) -> Fut,
         Fut: Future<Output = HostReport>,
@@ -81,7 +103,7 @@ impl FleetRun<'_> {
                 other => other.describe(),
             });
         let code = report.exit_code();
-        self.render(&report, &progress, code);
+        self.render(&report, &progress, code, table);
         code
     }
 
@@ -90,17 +112,23 @@ impl FleetRun<'_> {
         report: &FleetReport,
         progress: &crate::fleet::progress::FleetProgress,
         code: i32,
+        table: impl Fn(&FleetReport) -> (String, Vec<String>),
     ) {
+        let (text, lines) = table(report);
+        // A reader that stops early (`| head`) is not worth a panic.
+        let print = |text: &str| {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        };
         match self.global.output {
-            OutputFormat::Table => println!("{}", render_table(report)),
-            OutputFormat::Json => println!("{}", render_json(report)),
+            OutputFormat::Table => print(&text),
+            OutputFormat::Json => print(&render_json(report)),
             OutputFormat::Ndjson => {
                 if let Some(events) = progress.events() {
                     events.run_end(report, code);
                 }
             }
         }
-        for line in error_lines(report) {
+        for line in lines {
             eprintln!("{line}");
         }
         if let Some(path) = &self.global.retry_file

@@ -16,6 +16,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: ImagesArgs) -> Result<i32, In
         filters.add_reference(reference)?;
     }
     let fleet = select_fleet(global)?;
+    fleet.print_warnings();
     let request = ImagesRequest {
         filters: filters.to_engine(),
         all: args.all,

@@ -1,10 +1,17 @@
 //! One module per subcommand: each turns its checked arguments into a fleet run and a report.
 
+mod apply;
+mod ask_once;
+mod builder;
+mod confirm;
 mod df;
 mod fleet_run;
 mod images;
+mod inventory;
 mod observed_output;
 mod ping;
+mod prune;
+mod restore;
 mod rmi;
 
 use std::io::IsTerminal;
@@ -20,6 +27,11 @@ pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
         Command::Ping => ping::run(&cli.global).await,
         Command::Images(args) => images::run(&cli.global, args).await,
         Command::Df => df::run(&cli.global).await,
+        Command::Restore(args) => restore::run(&cli.global, args).await,
+        Command::Builder(args) => builder::run(&cli.global, args).await,
+        Command::Prune(args) => prune::run(&cli.global, args).await,
+        Command::Apply(args) => apply::run(&cli.global, args).await,
+        Command::Inventory(args) => inventory::run(&cli.global, &args),
     }
 }
 

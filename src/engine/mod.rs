@@ -1,15 +1,22 @@
 //! The Docker Engine API of one host, spoken over its SSH connection with bollard.
 
 mod api_version;
+mod build_cache;
+mod containers;
 mod daemon;
 mod dial_stdio;
 mod disk_usage;
 mod error;
+mod export;
+mod image_refs;
 mod images;
+mod load;
+mod prune;
 mod raw_get;
 mod removal;
 mod removal_snapshot;
 mod snapshot;
+mod transfer;
 mod transport;
 
 use std::sync::Arc;
@@ -21,6 +28,14 @@ pub use daemon::DaemonVersion;
 pub use disk_usage::{DiskUsage, UsageCounts};
 pub use error::EngineError;
 pub use images::ListedImage;
+pub use prune::PruneAnswer;
+
+pub use build_cache::{
+    BuildCachePruned, BuildCacheSupport, BuildPruneOptions, build_cache_support, unsupported_answer,
+};
+pub use export::SavedArchive;
+pub use load::LoadAnswer;
+pub use transfer::{QuietWatch, TransferError, TransferWatch};
 
 use crate::ssh::SshSession;
 use raw_get::RawApi;

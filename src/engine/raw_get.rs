@@ -55,7 +55,6 @@ impl RawApi {
         action: &'static str,
         path: &str,
     ) -> Result<T, EngineError> {
-        self.calls.fetch_add(1, Ordering::Relaxed);
         let (status, body) = match tokio::time::timeout(self.timeout, self.get(action, path)).await
         {
             Ok(result) => result?,
@@ -78,9 +77,67 @@ impl RawApi {
     }
 
     async fn get(&self, action: &'static str, path: &str) -> Result<(u16, Bytes), EngineError> {
-        let path = format!("/v{}{path}", self.api_version);
-        let (status, _, body) = get_once(&self.session, &self.route, action, &path).await?;
+        let unreachable = |cause: String| EngineError::Unreachable { action, cause };
+        let mut sender = self.connect::<Empty<Bytes>>(action).await?;
+        let request = hyper::Request::get(self.versioned(path))
+            // dockerd answers 400 to a request without a Host header.
+            .header(hyper::header::HOST, "docker")
+            .body(Empty::<Bytes>::new())
+            .map_err(|error| EngineError::Protocol(format!("cannot {action}: {error}")))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|error| unreachable(error.to_string()))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| unreachable(error.to_string()))?
+            .to_bytes();
         Ok((status, body))
+    }
+
+    /// `/v<version><path>`: a path at the negotiated API version.
+    pub(crate) fn versioned(&self, path: &str) -> String {
+        format!("/v{}{path}", self.api_version)
+    }
+
+    /// The limit for one call, and for a pause in a streamed one.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// One HTTP/1.1 connection on a fresh channel of the host's SSH connection, for one request
+    /// with a body of type `B` (counted as one API call).
+    pub(crate) async fn connect<B>(
+        &self,
+        action: &'static str,
+    ) -> Result<hyper::client::conn::http1::SendRequest<B>, EngineError>
+    where
+        B: hyper::body::Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let unreachable = |cause: String| EngineError::Unreachable { action, cause };
+        let stream = match &self.route {
+            Route::Socket(path) => self.session.open_socket(path).await,
+            Route::Exec(command) => self
+                .session
+                .open_exec(command)
+                .await
+                .map(russh::Channel::into_stream),
+        }
+        .map_err(|error| unreachable(error.to_string()))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|error| unreachable(error.to_string()))?;
+        // The connection task ends when the sender is dropped after the one request.
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(sender)
     }
 }
 
@@ -182,7 +239,7 @@ async fn get_once(
 }
 
 /// The engine's `{"message": "…"}`, or the body itself when it is something else.
-fn error_message(body: &[u8]) -> String {
+pub(crate) fn error_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct ErrorBody {
         message: String,

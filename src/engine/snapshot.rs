@@ -20,17 +20,23 @@ impl Engine {
             .iter()
             .map(|image| image.id.clone())
             .collect();
-        let chains: Vec<(Vec<String>, Vec<u64>)> = futures::stream::iter(ids.iter())
+        let chains: Vec<LayerChain> = futures::stream::iter(ids.iter())
             .map(|id| self.layer_chain(id))
             .buffered(self.calls_in_flight)
             .try_collect()
             .await?;
-        for (image, (layers, sizes)) in snapshot.images.iter_mut().zip(chains) {
+        for (image, chain) in snapshot.images.iter_mut().zip(chains) {
+            let LayerChain {
+                layers,
+                sizes,
+                created_nanos,
+            } = chain;
             for (layer, size) in layers.iter().zip(&sizes) {
                 snapshot.layer_sizes.insert(layer.clone(), *size);
             }
             image.size = sizes.iter().sum();
             image.layers = layers;
+            image.created_nanos = created_nanos;
         }
         Ok(snapshot)
     }
@@ -66,6 +72,8 @@ impl Engine {
                 repo_tags: real_references(summary.repo_tags),
                 repo_digests: real_references(summary.repo_digests),
                 created: summary.created,
+                // Known only from an inspect; a removal's plan never reads it.
+                created_nanos: 0,
                 labels: summary.labels.into_iter().collect::<BTreeMap<_, _>>(),
                 size: u64::try_from(summary.size).unwrap_or(0),
                 layers: Vec::new(),
@@ -89,11 +97,29 @@ impl Engine {
         Ok(snapshot)
     }
 
-    /// Chain IDs of an image's layers, oldest first, with each layer's `DiffSize`.
-    async fn layer_chain(&self, image_id: &str) -> Result<(Vec<String>, Vec<u64>), EngineError> {
-        let layers = self.image_chain(image_id).await?;
-        let sizes = self.image_layer_sizes(image_id, layers.len()).await?;
-        Ok((layers, sizes))
+    /// Chain IDs of an image's layers, oldest first, with each layer's `DiffSize`, and the
+    /// sub-second part of the image's creation time.
+    async fn layer_chain(&self, image_id: &str) -> Result<LayerChain, EngineError> {
+        let inspect = self
+            .docker
+            .inspect_image(image_id)
+            .await
+            .map_err(|error| EngineError::from_bollard("inspect an image", error))?;
+        let history = self
+            .docker
+            .image_history(image_id)
+            .await
+            .map_err(|error| EngineError::from_bollard("read an image's history", error))?;
+        let diff_ids = inspect
+            .root_fs
+            .and_then(|root_fs| root_fs.layers)
+            .unwrap_or_default();
+        let sizes = layer_sizes(&history, diff_ids.len());
+        Ok(LayerChain {
+            layers: chain_ids(&diff_ids),
+            sizes,
+            created_nanos: inspect.created.as_deref().map(subsec_nanos).unwrap_or(0),
+        })
     }
 
     /// Chain IDs of an image's layers, oldest first (one inspect).
@@ -123,6 +149,22 @@ impl Engine {
             .map_err(|error| EngineError::from_bollard("read an image's history", error))?;
         Ok(layer_sizes(&history, layer_count))
     }
+}
+
+/// What the per-image calls add to the image list's entry.
+struct LayerChain {
+    layers: Vec<String>,
+    sizes: Vec<u64>,
+    created_nanos: u32,
+}
+
+/// The nanoseconds of an RFC 3339 time (`2026-05-01T10:20:30.123456789Z`); 0 when unreadable.
+fn subsec_nanos(rfc3339: &str) -> u32 {
+    humantime::parse_rfc3339_weak(rfc3339)
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|since| since.subsec_nanos())
+        .unwrap_or(0)
 }
 
 /// `<none>:<none>` and `<none>@<none>` are how API 1.41 writes "no reference".
@@ -181,6 +223,13 @@ mod tests {
             size,
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn creation_nanoseconds_come_from_the_inspect_time() {
+        assert_eq!(subsec_nanos("2026-05-01T10:20:30.123456789Z"), 123_456_789);
+        assert_eq!(subsec_nanos("2026-05-01T10:20:30Z"), 0);
+        assert_eq!(subsec_nanos("garbage"), 0);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! fleet; their syntax is checked here so that a typo is bad input (exit 2), not an error from
 //! every host.
 
+pub mod build_cache;
 mod glob;
 
 use std::collections::HashMap;

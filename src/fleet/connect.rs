@@ -17,6 +17,8 @@ pub struct ConnectOptions {
     pub api_timeout_secs: u64,
     /// Reach every host's daemon through `sudo -n docker system dial-stdio` (`--become`).
     pub become_root: bool,
+    /// How many times to try a connection again after a transient failure.
+    pub connect_retries: u32,
 }
 
 /// A reached host: its SSH session and negotiated engine.
@@ -41,14 +43,11 @@ pub async fn connect_host(
     progress: &HostProgress,
 ) -> Option<ConnectedHost> {
     progress.step("connecting");
-    let ssh_target = SshTarget {
-        address: target.address.clone(),
-        port: target.port,
-        user: target.user.clone(),
-        identity_files: target.identity_files.clone(),
-    };
-    let session = match SshSession::connect(&ssh_target, &options.ssh).await {
-        Ok(session) => Arc::new(session),
+    let session = match connect_with_retries(&target.ssh, options, report).await {
+        Ok(session) => {
+            report.warnings.extend(session.take_notes());
+            Arc::new(session)
+        }
         Err(error) => {
             report.fail(ssh_step(&error), error.to_string());
             return None;
@@ -80,12 +79,139 @@ pub async fn connect_host(
     }
 }
 
+/// Connects, trying again after transient failures (refused, reset, closed during the
+/// handshake) with a doubling pause; never after host-key or authentication failures, and
+/// never after a timeout (the host was given its whole `--connect-timeout` already).
+async fn connect_with_retries(
+    target: &SshTarget,
+    options: &ConnectOptions,
+    report: &mut HostReport,
+) -> Result<SshSession, SshError> {
+    let mut pause = CONNECT_RETRY_PAUSE;
+    let mut attempt = 0;
+    loop {
+        match SshSession::connect(target, &options.ssh).await {
+            Ok(session) => {
+                if attempt > 0 {
+                    report.warnings.push(format!(
+                        "connected at attempt {} of {}",
+                        attempt + 1,
+                        options.connect_retries + 1
+                    ));
+                }
+                return Ok(session);
+            }
+            Err(error) if attempt < options.connect_retries && is_transient(&error) => {
+                attempt += 1;
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(error) => return Err(with_attempts(error, attempt + 1)),
+        }
+    }
+}
+
+/// The first pause before a connection is tried again; it doubles each time.
+const CONNECT_RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Says in the cause how many attempts were made, when there were several.
+fn with_attempts(error: SshError, attempts: u32) -> SshError {
+    if attempts < 2 {
+        return error;
+    }
+    match error {
+        SshError::Connect {
+            address,
+            port,
+            cause,
+        } => SshError::Connect {
+            address,
+            port,
+            cause: format!("{cause} ({attempts} attempts)"),
+        },
+        SshError::Handshake {
+            address,
+            port,
+            cause,
+        } => SshError::Handshake {
+            address,
+            port,
+            cause: format!("{cause} ({attempts} attempts)"),
+        },
+        other => other,
+    }
+}
+
+fn is_transient(error: &SshError) -> bool {
+    match error {
+        SshError::Connect { cause, .. } | SshError::Handshake { cause, .. } => {
+            let cause = cause.to_lowercase();
+            ["refused", "reset", "closed", "broken pipe", "disconnected"]
+                .iter()
+                .any(|word| cause.contains(word))
+        }
+        _ => false,
+    }
+}
+
 fn ssh_step(error: &SshError) -> Step {
     match error {
         SshError::UnknownHostKey { .. }
         | SshError::ChangedHostKey { .. }
+        | SshError::RevokedHostKey { .. }
         | SshError::KnownHosts { .. } => Step::HostKey,
         SshError::AuthRefused { .. } => Step::Auth,
         _ => Step::Connect,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect_error(cause: &str) -> SshError {
+        SshError::Connect {
+            address: "10.0.0.1".into(),
+            port: 22,
+            cause: cause.into(),
+        }
+    }
+
+    #[test]
+    fn refused_and_reset_connections_are_tried_again() {
+        assert!(is_transient(&connect_error(
+            "Connection refused (os error 111)"
+        )));
+        assert!(is_transient(&connect_error(
+            "Connection reset by peer (os error 104)"
+        )));
+    }
+
+    #[test]
+    fn auth_host_key_and_unreachable_networks_are_not_retried() {
+        assert!(!is_transient(&connect_error(
+            "No route to host (os error 113)"
+        )));
+        assert!(!is_transient(&SshError::AuthRefused {
+            user: "root".into(),
+            tried: "key".into(),
+            hint: String::new(),
+        }));
+        assert!(!is_transient(&SshError::ConnectTimeout {
+            address: "a".into(),
+            port: 22,
+            seconds: 10,
+        }));
+    }
+
+    #[test]
+    fn the_final_error_counts_the_attempts() {
+        let error = with_attempts(connect_error("Connection refused"), 3);
+        assert!(
+            error
+                .to_string()
+                .contains("Connection refused (3 attempts)"),
+            "{error}"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! The coordinator: reaches hosts in parallel and runs a job on each.
 
+mod backup;
+mod builder;
 mod connect;
 pub mod control;
 mod df;
@@ -9,7 +11,10 @@ mod open_files;
 mod outcome;
 mod ping;
 pub mod progress;
+mod prune;
+mod restore;
 mod rmi;
+mod rmi_safety;
 pub mod rollout;
 mod runner;
 mod target;
@@ -20,6 +25,12 @@ pub use df::df_on_host;
 pub use images::{ImagesRequest, images_on_host};
 pub use outcome::HostOutcome;
 pub use ping::ping_on_host;
+pub use prune::{PRUNE_RESULT, PruneJob, prune_on_host};
 pub use rmi::{HOST_PLACEHOLDER, RmiRequest, rmi_on_host};
+
+pub use backup::{BackupError, BackupRecord, backup_image, host_backup_dir};
+pub use builder::{BuilderPruneRequest, builder_prune_on_host};
+pub use restore::{RestoreRequest, restore_on_host};
+pub use rmi_safety::RmiSafety;
 pub use runner::{RunSettings, run_fleet, run_on_hosts};
 pub use target::HostTarget;

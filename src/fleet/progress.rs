@@ -179,6 +179,9 @@ impl Bars {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         overall.enable_steady_tick(Duration::from_millis(120));
+        // A passphrase prompt must not be drawn over: the bars step aside while it is asked.
+        let suspend = multi.clone();
+        crate::ssh::set_prompt_suspender(move |prompt| suspend.suspend(prompt));
         Bars {
             multi,
             overall,

@@ -1,8 +1,10 @@
 //! `rmi` on one host: snapshot, plan, then (unless a dry run) the engine's own removal of each
 //! image in order, checked against the plan, and the bytes those removals gave back.
 
+use std::collections::{BTreeSet, HashMap};
+
 use crate::engine::EngineError;
-use crate::plan::{RemovalPlan, RemovalRequest, plan_removal};
+use crate::plan::{ContainerPolicy, PreparedRemoval, RemovalRequest};
 use crate::report::{HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
 use crate::ssh::filesystem_space;
@@ -11,6 +13,7 @@ use super::HostTarget;
 use super::connect::{ConnectOptions, ConnectedHost, connect_host};
 use super::control::RunControl;
 use super::progress::HostProgress;
+use super::rmi_safety::{RmiSafety, StepsDone, planned_steps, prepare, run_steps};
 
 /// What the user asked `rmi` to do on every host.
 #[derive(Debug, Clone)]
@@ -22,6 +25,8 @@ pub struct RmiRequest {
     pub dry_run: bool,
     /// "No such image" is reported as already absent, not as an error.
     pub ignore_missing: bool,
+    /// Backups and container steps before each removal.
+    pub safety: RmiSafety,
 }
 
 /// In an IMAGE argument, stands for the host's inventory name (`ci/cache:{host}`), so that each
@@ -84,10 +89,13 @@ async fn run_connected(
         no_prune: request.no_prune,
     };
     // A dry run reads every image's chain (it is also what checks the lighter read in the
-    // tests); a real run reads only the chains its removals can touch. Sizes and layers in
-    // containerd's image store follow other rules, so such engines get the full read too.
+    // tests); a plain real run reads only the chains its removals can touch. Sizes and layers
+    // in containerd's image store follow other rules, and backups and container steps can
+    // change what a removal deletes (they are planned again), so those get the full read too.
+    let plain =
+        request.safety.backup_dir.is_none() && request.safety.containers == ContainerPolicy::Leave;
     let read_snapshot = async {
-        if request.dry_run || host.engine.info.containerd_store {
+        if request.dry_run || host.engine.info.containerd_store || !plain {
             host.engine.snapshot().await
         } else {
             host.engine.snapshot_for_removal(&removal).await
@@ -108,10 +116,29 @@ async fn run_connected(
         Ok(snapshot) => snapshot,
         Err(error) => return report.fail(Step::Snapshot, error.to_string()),
     };
-    let plan = plan_removal(&snapshot, &removal);
-    report.predicted_bytes = Some(plan.predicted_bytes);
+    // Container names only matter to reports that may list containers.
+    let names = if request.safety.containers == ContainerPolicy::Leave {
+        HashMap::new()
+    } else {
+        match host.engine.container_names().await {
+            Ok(names) => names,
+            Err(error) => return report.fail(Step::Snapshot, error.to_string()),
+        }
+    };
+    let host_name = report.host.clone();
+    let replan = |images: &[String]| {
+        prepare(
+            &snapshot,
+            images,
+            request.force,
+            request.no_prune,
+            &request.safety,
+        )
+    };
+    let mut prepared = replan(&request.images);
+    report.predicted_bytes = Some(prepared.plan.predicted_bytes);
     if request.dry_run {
-        report.results = planned_results(&plan, &snapshot, request.ignore_missing);
+        report.results = planned_results(&host_name, &prepared, &snapshot, request, &names);
         for result in &report.results {
             progress.result(result);
         }
@@ -120,6 +147,10 @@ async fn run_connected(
 
     report.space_before = space_before;
     report.warnings.extend(space_warnings);
+    // Arguments sent to the engine so far; after a removal is refused by its safety steps the
+    // rest is planned again on what those left, so later comparisons stay true.
+    let mut attempted: Vec<String> = Vec::new();
+    let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, image) in request.images.iter().enumerate() {
         if control.interrupted() {
             let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();
@@ -129,6 +160,59 @@ async fn run_connected(
             );
             break;
         }
+        let position = attempted.len();
+        let planned = prepared.plan.removals.get(position).cloned();
+        let steps = prepared
+            .container_steps
+            .get(position)
+            .cloned()
+            .unwrap_or_default();
+        let done = match &planned {
+            Some(planned) => {
+                run_steps(
+                    host,
+                    &host_name,
+                    &snapshot,
+                    planned,
+                    &steps,
+                    &gone_tags,
+                    &request.safety,
+                    &names,
+                    progress,
+                    control,
+                )
+                .await
+            }
+            None => StepsDone::default(),
+        };
+        if done.interrupted {
+            let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();
+            report.fail(
+                Step::Interrupt,
+                format!(
+                    "interrupted while backing up {image}; not attempted: {}",
+                    left.join(" ")
+                ),
+            );
+            break;
+        }
+        if let Some(refusal) = done.refusal {
+            let result = ImageResult {
+                image: image.clone(),
+                error: Some(refusal),
+                backup: done.backup,
+                containers: done.containers,
+                ..ImageResult::default()
+            };
+            progress.result(&result);
+            report.results.push(result);
+            let mut rest = attempted.clone();
+            rest.extend(request.images[index + 1..].iter().cloned());
+            prepared = replan(&rest);
+            report.predicted_bytes = Some(prepared.plan.predicted_bytes);
+            continue;
+        }
+
         progress.step(&format!("removing {image}"));
         let answer = host
             .engine
@@ -150,7 +234,11 @@ async fn run_connected(
                 break;
             }
         };
-        if let Some(planned) = plan.removals.get(index) {
+        attempted.push(image.clone());
+        result.backup = done.backup;
+        result.containers = done.containers;
+        gone_tags.extend(result.untagged.iter().cloned());
+        if let Some(planned) = &planned {
             let expected = ImageResult::from_records(
                 image,
                 &planned.records,
@@ -168,32 +256,51 @@ async fn run_connected(
         report.reclaimed_bytes += result.reclaimed_bytes;
         report.results.push(result);
     }
-    if report.failure.is_none() && report.reclaimed_bytes != plan.predicted_bytes {
+    if report.failure.is_none() && report.reclaimed_bytes != prepared.plan.predicted_bytes {
         report.warnings.push(format!(
             "the plan predicted {} bytes freed, the engine's deletions add up to {}",
-            plan.predicted_bytes, report.reclaimed_bytes
+            prepared.plan.predicted_bytes, report.reclaimed_bytes
         ));
     }
     progress.step("free space");
     report.space_after = read_space(host, &docker_root, &mut report.warnings).await;
 }
 
-/// The dry run's results: what the engine would answer for each argument.
+/// The dry run's results: what the engine would answer for each argument, with the archives
+/// that would be written and the containers that would be stopped first.
 fn planned_results(
-    plan: &RemovalPlan,
+    host: &str,
+    prepared: &PreparedRemoval,
     snapshot: &Snapshot,
-    ignore_missing: bool,
+    request: &RmiRequest,
+    names: &HashMap<String, String>,
 ) -> Vec<ImageResult> {
-    plan.removals
+    let mut gone_tags: BTreeSet<String> = BTreeSet::new();
+    prepared
+        .plan
+        .removals
         .iter()
-        .map(|planned| {
+        .zip(&prepared.container_steps)
+        .map(|(planned, steps)| {
             let mut result = ImageResult::from_records(
                 &planned.image,
                 &planned.records,
                 planned.error.clone().map(|e| (e.status, e.message)),
                 &snapshot.layer_sizes,
             );
-            if ignore_missing {
+            let done = planned_steps(
+                host,
+                snapshot,
+                planned,
+                steps,
+                &gone_tags,
+                &request.safety,
+                names,
+            );
+            result.backup = done.backup;
+            result.containers = done.containers;
+            gone_tags.extend(result.untagged.iter().cloned());
+            if request.ignore_missing {
                 result.mark_absent_if_missing();
             }
             result
@@ -202,7 +309,7 @@ fn planned_results(
 }
 
 /// A warning when the engine did something other than the plan said, `None` when they agree.
-fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
+pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
     if planned.records() == actual.records() && planned.error == actual.error {
         return None;
     }
@@ -226,7 +333,7 @@ fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<St
 }
 
 /// Free space around the Docker root; a failure here is a warning, never a failed run.
-async fn read_space(
+pub(super) async fn read_space(
     host: &ConnectedHost,
     docker_root: &str,
     warnings: &mut Vec<String>,
@@ -266,6 +373,7 @@ mod tests {
             no_prune: false,
             dry_run: false,
             ignore_missing: false,
+            safety: RmiSafety::default(),
         };
         assert!(request.is_per_host());
         assert_eq!(request.for_host("web01").images, ["cache:web01", "app:1"]);

@@ -1,15 +1,15 @@
 //! A host as the fleet runner needs it: how to reach it and where its Docker socket is.
 
-use std::path::PathBuf;
+use crate::ssh::SshTarget;
 
 #[derive(Debug, Clone)]
 pub struct HostTarget {
     /// The inventory name, used in every message and report.
     pub name: String,
+    /// The address connected to (after ssh_config's HostName), for reports.
     pub address: String,
-    pub port: u16,
-    pub user: String,
-    pub identity_files: Vec<PathBuf>,
+    /// Everything the SSH connection needs, resolved (jump hosts included).
+    pub ssh: SshTarget,
     pub docker_socket: String,
     /// Reach the daemon through `sudo -n` (inventory `become: true`).
     pub become_root: bool,

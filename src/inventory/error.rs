@@ -30,7 +30,13 @@ impl SourceLocation {
         }))
     }
 
-    /// The inventory file, as it was named to `Inventory::load` or `Inventory::parse`.
+    /// A place on the command line rather than in a file, e.g. `-e ansible_port=22`.
+    pub(crate) fn argument(text: &str) -> SourceLocation {
+        SourceLocation::new(Path::new(text), 0, 0, String::new())
+    }
+
+    /// The inventory file, as it was named to `Inventory::load` or `Inventory::parse` (or the
+    /// command-line argument, for a place on the command line).
     pub fn file(&self) -> &Path {
         &self.0.file
     }
@@ -113,6 +119,26 @@ pub enum InventoryError {
     #[error("{at}: `{key}` cannot be at the top level, where every key is a group name")]
     MisplacedKey { at: SourceLocation, key: String },
 
+    /// A key under `hosts:` whose range or port cannot be read.
+    #[error("{at}: host key {key:?} {reason}")]
+    InvalidHostKey {
+        at: SourceLocation,
+        key: String,
+        reason: String,
+        hint: Option<String>,
+    },
+
+    /// The file configures one of Ansible's inventory plugins (`plugin: aws_ec2`) rather than
+    /// listing hosts.
+    #[error(
+        "{at}: this file configures Ansible's `{plugin}` inventory plugin; it is not a YAML inventory"
+    )]
+    PluginConfiguration { at: SourceLocation, plugin: String },
+
+    /// An inventory directory holds no file fleetrmi can read.
+    #[error("{}: the directory holds no YAML inventory file", path.display())]
+    EmptyDirectory { path: PathBuf },
+
     /// A host or group name that fleetrmi cannot use.
     #[error("{at}: {kind} name {name:?} {reason}")]
     InvalidName {
@@ -155,16 +181,35 @@ pub enum InventoryError {
     },
 
     /// The inventory defines no host at all.
-    #[error("{}: the inventory defines no hosts", file.display())]
-    NoHosts { file: PathBuf },
+    #[error("{}: the inventory defines no hosts", display_paths(sources))]
+    NoHosts { sources: Vec<PathBuf> },
+
+    /// An `-e/--extra-vars` argument that is not `KEY=VALUE`.
+    #[error("-e {argument:?}: {reason}")]
+    InvalidExtraVar {
+        argument: String,
+        reason: &'static str,
+        hint: Option<String>,
+    },
+
+    /// A host or group asked for by name (`inventory --host NAME`, `--graph GROUP`) that the
+    /// inventory does not have.
+    #[error("the inventory has no {kind} named {name:?}")]
+    UnknownName {
+        kind: &'static str,
+        name: String,
+        hint: Option<String>,
+    },
 
     /// A `--limit` name matches neither a host nor a group.
     #[error(
-        "--limit: no host or group is named {name:?} (known: {}{})",
+        "{origin}: no host or group is named {name:?} (known: {}{})",
         known.join(", "),
         if *more > 0 { format!(" and {more} more") } else { String::new() }
     )]
     UnknownLimitName {
+        /// `--limit`, or `--limit @FILE:LINE` for a pattern read from a file.
+        origin: String,
         name: String,
         /// A few known names, the closest to `name` first.
         known: Vec<String>,
@@ -173,9 +218,47 @@ pub enum InventoryError {
         hint: Option<String>,
     },
 
-    /// A `--limit` that names only empty groups, or no names at all.
+    /// A `--limit` pattern (a glob, a regex, a slice) that selects no host.
+    #[error("{origin}: {pattern:?} {reason}")]
+    PatternMatchesNothing {
+        origin: String,
+        /// The sub-pattern as written, with its `&` or `!`.
+        pattern: String,
+        reason: String,
+    },
+
+    /// A `--limit` pattern that cannot be read: a bad regex, a malformed slice.
+    #[error("{origin}: {pattern:?} {reason}")]
+    InvalidPattern {
+        origin: String,
+        pattern: String,
+        reason: String,
+        hint: Option<String>,
+    },
+
+    /// A `--limit @FILE` that cannot be read.
+    #[error("--limit @{}: cannot read the file: {source}", path.display())]
+    LimitFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A `--limit` whose patterns together select no host, or that has no pattern at all.
     #[error("--limit {limit:?} selects no hosts")]
     NothingSelected { limit: String, hint: Option<String> },
+}
+
+/// The hint for every "selects nothing" error.
+pub(crate) const ALLOW_EMPTY_HINT: &str =
+    "check the names, or pass --allow-empty to accept patterns that select no host";
+
+fn display_paths(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    shown.join(", ")
 }
 
 impl InventoryError {
@@ -183,6 +266,10 @@ impl InventoryError {
     pub fn hint(&self) -> Option<&str> {
         match self {
             InventoryError::MalformedYaml { hint, .. }
+            | InventoryError::InvalidHostKey { hint, .. }
+            | InventoryError::InvalidExtraVar { hint, .. }
+            | InventoryError::InvalidPattern { hint, .. }
+            | InventoryError::UnknownName { hint, .. }
             | InventoryError::WrongShape { hint, .. }
             | InventoryError::UnknownGroupKey { hint, .. }
             | InventoryError::InvalidName { hint, .. }
@@ -202,7 +289,15 @@ impl InventoryError {
             InventoryError::NoHosts { .. } => {
                 Some("list hosts under a group's `hosts:`, e.g. `all:` / `  hosts:` / `    h1:`")
             }
-            InventoryError::Unreadable { .. } => None,
+            InventoryError::PluginConfiguration { .. } => Some(
+                "fleetrmi reads static inventories: save what the plugin finds with \
+                 `ansible-inventory -i FILE --list --yaml > static.yaml` and pass that file",
+            ),
+            InventoryError::EmptyDirectory { .. } => {
+                Some("put the inventory in files ending in .yaml, .yml or .json")
+            }
+            InventoryError::PatternMatchesNothing { .. } => Some(ALLOW_EMPTY_HINT),
+            InventoryError::Unreadable { .. } | InventoryError::LimitFile { .. } => None,
         }
     }
 
@@ -215,12 +310,20 @@ impl InventoryError {
             | InventoryError::UnknownGroupKey { at, .. }
             | InventoryError::MisplacedKey { at, .. }
             | InventoryError::InvalidName { at, .. }
+            | InventoryError::InvalidHostKey { at, .. }
+            | InventoryError::PluginConfiguration { at, .. }
             | InventoryError::InvalidVariable { at, .. }
             | InventoryError::ConflictingAlias { at, .. }
             | InventoryError::GroupCycle { at, .. } => Some(at),
             InventoryError::Unreadable { .. }
+            | InventoryError::EmptyDirectory { .. }
             | InventoryError::NoHosts { .. }
+            | InventoryError::InvalidExtraVar { .. }
+            | InventoryError::UnknownName { .. }
             | InventoryError::UnknownLimitName { .. }
+            | InventoryError::PatternMatchesNothing { .. }
+            | InventoryError::InvalidPattern { .. }
+            | InventoryError::LimitFile { .. }
             | InventoryError::NothingSelected { .. } => None,
         }
     }
@@ -255,6 +358,7 @@ mod tests {
     #[test]
     fn unknown_limit_name_says_how_many_names_it_left_out() {
         let err = InventoryError::UnknownLimitName {
+            origin: "--limit".into(),
             name: "web9".into(),
             known: vec!["web1".into(), "web2".into()],
             more: 3,

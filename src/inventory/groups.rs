@@ -1,28 +1,32 @@
 //! The group tree of an Ansible YAML inventory, flattened: each group and each host once, with the
-//! links between them and their own variables, in order of first appearance.
+//! links between them and their own variables, in order of first appearance, over every file of
+//! every inventory source.
 //!
-//! Ansible's rules are followed: top-level keys are groups, `all` is the parent of every other
-//! top-level group, a group written in several places is one group whose hosts, children and
-//! vars add up (a later definition of a variable wins), and a host written under several groups
-//! is one host whose variables add up the same way. Hosts that belong to no group but `all` are
-//! also in the implicit group `ungrouped`.
+//! Ansible's YAML inventory plugin is followed: top-level keys are groups; a group written in
+//! several places (or files) is one group whose hosts, children and vars add up (a later
+//! definition of a variable wins), and so is a host written under several groups; a key under
+//! `hosts:` may name many hosts (`web[01:20]`) and a port (`web1:2222`); a string where `hosts:`
+//! or `children:` expects a mapping names one host or group. When every file is read, Ansible's
+//! reconciliation runs: each group without a parent becomes a child of `all` (after `ungrouped`,
+//! in order of first appearance), and `ungrouped` holds exactly the hosts in no other group.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use serde_saphyr::Spanned;
 
-use super::connection::Setting;
+use super::connection::{Setting, SettingValue};
 use super::document::{Node, Source, YamlPath};
 use super::error::{InventoryError, SourceLocation};
-use super::names::{check_host_name, check_name};
+use super::host_pattern::read_host_key;
+use super::names::check_name;
 use super::suggest::closest;
-use super::vars::VarLayer;
+use super::vars::{Var, VarLayer, VarScope, VarSource};
 
 /// The index of `all` in [`GroupTree::groups`].
 pub(crate) const ALL: usize = 0;
 
-/// The implicit group of hosts that belong to no group but `all`.
-const UNGROUPED: &str = "ungrouped";
+/// The index of `ungrouped`, which Ansible creates right after `all`.
+pub(crate) const UNGROUPED: usize = 1;
 
 /// Ansible's default `ansible_group_priority`.
 const DEFAULT_PRIORITY: i64 = 1;
@@ -31,9 +35,15 @@ const DEFAULT_PRIORITY: i64 = 1;
 pub(crate) struct Group {
     pub(crate) name: String,
     pub(crate) parents: Vec<usize>,
+    /// In the order they were linked, as Ansible lists them.
     pub(crate) children: Vec<usize>,
-    /// The group's own variables (not its parents').
+    /// The hosts listed directly under the group, in order of first listing.
+    pub(crate) hosts: Vec<usize>,
+    /// The group's own variables from the inventory files (not its parents').
     pub(crate) vars: VarLayer,
+    /// The group's variables from `group_vars/` files: one layer per inventory source, in the
+    /// order of the sources (filled in after the tree is read).
+    pub(crate) file_vars: Vec<VarLayer>,
     /// `ansible_group_priority`: among groups at the same depth, a higher one wins.
     pub(crate) priority: i64,
     /// The length of the longest chain of parents up to `all` (`all` is 0, a top-level group 1).
@@ -45,26 +55,33 @@ pub(crate) struct HostDef {
     pub(crate) name: String,
     /// The host's own variables, from all the places it is written.
     pub(crate) vars: VarLayer,
+    /// The host's variables from `host_vars/` files, one layer per inventory source.
+    pub(crate) file_vars: Vec<VarLayer>,
     /// The groups the host is listed under directly.
     pub(crate) groups: Vec<usize>,
+    /// The port of the key it was first listed under (`web1:2222`), which Ansible keeps.
+    key_port: Option<u16>,
 }
 
 #[derive(Debug)]
 pub(crate) struct GroupTree {
-    /// `all` first, then the others in order of first appearance.
+    /// `all`, `ungrouped`, then the others in order of first appearance.
     pub(crate) groups: Vec<Group>,
     /// In order of first appearance.
     pub(crate) hosts: Vec<HostDef>,
+    /// Things Ansible accepts but that are probably mistakes, one line each.
+    pub(crate) warnings: Vec<String>,
 }
 
 impl GroupTree {
-    /// Reads the document into groups and hosts, checking its structure and its variables.
+    /// Reads one document into a tree of its own, for tests and single-file inventories.
+    #[cfg(test)]
     pub(crate) fn read(
         root: &Spanned<Node>,
         source: &Source<'_>,
     ) -> Result<GroupTree, InventoryError> {
-        let mut builder = TreeBuilder::new(source);
-        builder.read_root(root)?;
+        let mut builder = TreeBuilder::new();
+        builder.read(root, source)?;
         Ok(builder.finish())
     }
 
@@ -81,25 +98,29 @@ impl GroupTree {
     }
 }
 
-struct TreeBuilder<'s> {
-    source: &'s Source<'s>,
+/// Reads documents one after the other into one tree.
+pub(crate) struct TreeBuilder {
     groups: Vec<Group>,
     hosts: Vec<HostDef>,
     group_ids: HashMap<String, usize>,
     host_ids: HashMap<String, usize>,
+    warnings: Vec<String>,
 }
 
-impl<'s> TreeBuilder<'s> {
-    fn new(source: &'s Source<'s>) -> TreeBuilder<'s> {
+impl TreeBuilder {
+    pub(crate) fn new() -> TreeBuilder {
         let mut builder = TreeBuilder {
-            source,
             groups: Vec::new(),
             hosts: Vec::new(),
             group_ids: HashMap::new(),
             host_ids: HashMap::new(),
+            warnings: Vec::new(),
         };
         let all = builder.group_id("all");
-        debug_assert_eq!(all, ALL);
+        let ungrouped = builder.group_id("ungrouped");
+        debug_assert_eq!((all, ungrouped), (ALL, UNGROUPED));
+        builder.groups[ALL].children.push(UNGROUPED);
+        builder.groups[UNGROUPED].parents.push(ALL);
         builder
     }
 
@@ -112,7 +133,9 @@ impl<'s> TreeBuilder<'s> {
             name: name.to_owned(),
             parents: Vec::new(),
             children: Vec::new(),
+            hosts: Vec::new(),
             vars: VarLayer::default(),
+            file_vars: Vec::new(),
             priority: DEFAULT_PRIORITY,
             depth: 0,
         });
@@ -120,28 +143,65 @@ impl<'s> TreeBuilder<'s> {
         id
     }
 
-    fn host_id(&mut self, name: &str) -> usize {
+    /// The host's index, creating it if new. A new host listed with a port gets `ansible_port`
+    /// as its first variable, as Ansible's `Host(name, port)` does.
+    fn host_id(&mut self, name: &str, port: Option<(u16, &str, &SourceLocation)>) -> usize {
         if let Some(&id) = self.host_ids.get(name) {
+            if let Some((port, key, at)) = port {
+                let host = &self.hosts[id];
+                if host.key_port != Some(port) {
+                    let kept = match host.key_port {
+                        Some(first) => format!("the port of its first listing ({first})"),
+                        None => {
+                            "no port from its key, as it was first listed without one".to_owned()
+                        }
+                    };
+                    self.warnings.push(format!(
+                        "{at}: host `{name}` is listed again as `{key}`, whose port Ansible ignores: it keeps {kept}; set `ansible_port` under the host instead"
+                    ));
+                }
+            }
             return id;
         }
         let id = self.hosts.len();
+        let mut vars = VarLayer::default();
+        if let Some((port, key, at)) = port {
+            vars.insert(
+                Setting::Port.canonical(),
+                Var {
+                    value: serde_json::Value::from(port),
+                    setting: Some(SettingValue::Port(port)),
+                    source: VarSource {
+                        scope: VarScope::HostKey(key.to_owned()),
+                        at: at.clone(),
+                    },
+                },
+            );
+        }
         self.hosts.push(HostDef {
             name: name.to_owned(),
-            vars: VarLayer::default(),
+            vars,
+            file_vars: Vec::new(),
             groups: Vec::new(),
+            key_port: port.map(|(port, _, _)| port),
         });
         self.host_ids.insert(name.to_owned(), id);
         id
     }
 
-    fn read_root(&mut self, root: &Spanned<Node>) -> Result<(), InventoryError> {
+    /// Reads one inventory document into the tree.
+    pub(crate) fn read(
+        &mut self,
+        root: &Spanned<Node>,
+        source: &Source<'_>,
+    ) -> Result<(), InventoryError> {
         let path = YamlPath::default();
         let entries = match &root.value {
             Node::Null => return Ok(()),
             Node::Mapping(entries) => entries,
             other => {
                 return Err(InventoryError::WrongShape {
-                    at: self.source.at(root.defined, &path),
+                    at: source.at(root.defined, &path),
                     what: "the inventory".to_owned(),
                     expected: "a mapping of group names, usually starting with `all:`",
                     found: other.kind(),
@@ -150,15 +210,23 @@ impl<'s> TreeBuilder<'s> {
             }
         };
         for (key, node) in entries {
+            if let (Node::String(plugin), "plugin") = (&node.value, key.value.as_str()) {
+                return Err(InventoryError::PluginConfiguration {
+                    at: source.at(key.referenced, &path.child("plugin")),
+                    plugin: plugin.clone(),
+                });
+            }
+        }
+        for (key, node) in entries {
             let name = key.value.as_str();
             if matches!(name, "hosts" | "children" | "vars") {
                 return Err(InventoryError::MisplacedKey {
-                    at: self.source.at(key.referenced, &path.child(name)),
+                    at: source.at(key.referenced, &path.child(name)),
                     key: name.to_owned(),
                 });
             }
-            let parent = (name != "all").then_some(ALL);
-            self.read_group(key, node, parent, &path)?;
+            // Top-level groups are linked to `all` at the end, and only if they have no parent.
+            self.read_group(key, node, None, &path, source)?;
         }
         Ok(())
     }
@@ -169,10 +237,11 @@ impl<'s> TreeBuilder<'s> {
         node: &Spanned<Node>,
         parent: Option<usize>,
         parent_path: &YamlPath,
+        source: &Source<'_>,
     ) -> Result<(), InventoryError> {
         let name = key.value.as_str();
         let path = parent_path.child(name);
-        let key_at = self.source.at(key.referenced, &path);
+        let key_at = source.at(key.referenced, &path);
         check_name("group", name, &key_at)?;
         let id = self.group_id(name);
         if let Some(parent) = parent {
@@ -183,7 +252,7 @@ impl<'s> TreeBuilder<'s> {
             Node::Mapping(entries) => entries,
             other => {
                 return Err(InventoryError::WrongShape {
-                    at: self.source.at(node.defined, &path),
+                    at: source.at(node.defined, &path),
                     what: format!("group `{name}`"),
                     expected: "a mapping with `hosts`, `children` or `vars`",
                     found: other.kind(),
@@ -197,12 +266,12 @@ impl<'s> TreeBuilder<'s> {
         for (section, value) in entries {
             let section_path = path.child(&section.value);
             match section.value.as_str() {
-                "hosts" => self.read_hosts(id, value, &section_path)?,
-                "children" => self.read_children(id, value, &section_path)?,
-                "vars" => self.read_group_vars(id, value, &section_path)?,
+                "hosts" => self.read_hosts(id, value, &section_path, source)?,
+                "children" => self.read_children(id, value, &section_path, source)?,
+                "vars" => self.read_group_vars(id, value, &section_path, source)?,
                 unknown => {
                     return Err(InventoryError::UnknownGroupKey {
-                        at: self.source.at(section.referenced, &section_path),
+                        at: source.at(section.referenced, &section_path),
                         group: name.to_owned(),
                         key: unknown.to_owned(),
                         hint: Some(unknown_key_hint(unknown)),
@@ -218,13 +287,20 @@ impl<'s> TreeBuilder<'s> {
         group: usize,
         node: &Spanned<Node>,
         path: &YamlPath,
+        source: &Source<'_>,
     ) -> Result<(), InventoryError> {
+        let single;
         let entries = match &node.value {
             Node::Null => return Ok(()),
-            Node::Mapping(entries) => entries,
+            Node::Mapping(entries) => entries.as_slice(),
+            // Ansible reads `hosts: web1` as one host without variables.
+            Node::String(name) => {
+                single = [one_entry(name, node)];
+                single.as_slice()
+            }
             other => {
                 return Err(InventoryError::WrongShape {
-                    at: self.source.at(node.defined, path),
+                    at: source.at(node.defined, path),
                     what: format!("`hosts` of group `{}`", self.groups[group].name),
                     expected: "a mapping from host name to variables",
                     found: other.kind(),
@@ -236,32 +312,44 @@ impl<'s> TreeBuilder<'s> {
             }
         };
         for (key, value) in entries {
-            let name = key.value.as_str();
-            let host_path = path.child(name);
-            check_host_name(name, &self.source.at(key.referenced, &host_path))?;
+            let written = key.value.as_str();
+            let host_path = path.child(written);
+            let key_at = source.at(key.referenced, &host_path);
+            let host_key =
+                read_host_key(written).map_err(|err| InventoryError::InvalidHostKey {
+                    at: key_at.clone(),
+                    key: written.to_owned(),
+                    reason: err.reason,
+                    hint: err.hint,
+                })?;
+            let scope = VarScope::Host(written.to_owned());
             let vars = match &value.value {
                 Node::Null => VarLayer::default(),
-                Node::Mapping(vars) => VarLayer::read(vars, &host_path, self.source)?,
+                Node::Mapping(vars) => VarLayer::read(vars, &host_path, source, &scope)?,
                 other => {
                     return Err(InventoryError::WrongShape {
-                        at: self.source.at(value.defined, &host_path),
-                        what: format!("host `{name}`"),
+                        at: source.at(value.defined, &host_path),
+                        what: format!("host `{written}`"),
                         expected: "a mapping of variables, or nothing",
                         found: other.kind(),
                         hint: match other {
                             Node::String(address) => Some(format!(
-                                "to give its address, write `ansible_host: {address}` on the next line, indented under `{name}:`"
+                                "to give its address, write `ansible_host: {address}` on the next line, indented under `{written}:`"
                             )),
                             _ => None,
                         },
                     });
                 }
             };
-            let id = self.host_id(name);
-            let host = &mut self.hosts[id];
-            host.vars.overlay(&vars);
-            if !host.groups.contains(&group) {
-                host.groups.push(group);
+            for name in &host_key.names {
+                check_name("host", name, &key_at)?;
+                let port = host_key.port.map(|port| (port, written, &key_at));
+                let id = self.host_id(name, port);
+                self.hosts[id].vars.overlay(&vars);
+                if !self.hosts[id].groups.contains(&group) {
+                    self.hosts[id].groups.push(group);
+                    self.groups[group].hosts.push(id);
+                }
             }
         }
         Ok(())
@@ -272,26 +360,34 @@ impl<'s> TreeBuilder<'s> {
         group: usize,
         node: &Spanned<Node>,
         path: &YamlPath,
+        source: &Source<'_>,
     ) -> Result<(), InventoryError> {
-        match &node.value {
-            Node::Null => Ok(()),
-            Node::Mapping(entries) => {
-                for (key, child) in entries {
-                    self.read_group(key, child, Some(group), path)?;
-                }
-                Ok(())
+        let single;
+        let entries = match &node.value {
+            Node::Null => return Ok(()),
+            Node::Mapping(entries) => entries.as_slice(),
+            // Ansible reads `children: web` as one child group.
+            Node::String(name) => {
+                single = [one_entry(name, node)];
+                single.as_slice()
             }
-            other => Err(InventoryError::WrongShape {
-                at: self.source.at(node.defined, path),
-                what: format!("`children` of group `{}`", self.groups[group].name),
-                expected: "a mapping of group names",
-                found: other.kind(),
-                hint: matches!(other, Node::Sequence(_)).then(|| {
-                    "write each child group as a key followed by `:` on its own line, not as a `- ` list item"
-                        .to_owned()
-                }),
-            }),
+            other => {
+                return Err(InventoryError::WrongShape {
+                    at: source.at(node.defined, path),
+                    what: format!("`children` of group `{}`", self.groups[group].name),
+                    expected: "a mapping of group names",
+                    found: other.kind(),
+                    hint: matches!(other, Node::Sequence(_)).then(|| {
+                        "write each child group as a key followed by `:` on its own line, not as a `- ` list item"
+                            .to_owned()
+                    }),
+                });
+            }
+        };
+        for (key, child) in entries {
+            self.read_group(key, child, Some(group), path, source)?;
         }
+        Ok(())
     }
 
     fn read_group_vars(
@@ -299,13 +395,14 @@ impl<'s> TreeBuilder<'s> {
         group: usize,
         node: &Spanned<Node>,
         path: &YamlPath,
+        source: &Source<'_>,
     ) -> Result<(), InventoryError> {
         let entries = match &node.value {
             Node::Null => return Ok(()),
             Node::Mapping(entries) => entries,
             other => {
                 return Err(InventoryError::WrongShape {
-                    at: self.source.at(node.defined, path),
+                    at: source.at(node.defined, path),
                     what: format!("`vars` of group `{}`", self.groups[group].name),
                     expected: "a mapping of variable names to values",
                     found: other.kind(),
@@ -313,12 +410,13 @@ impl<'s> TreeBuilder<'s> {
                 });
             }
         };
-        let mut vars = VarLayer::read(entries, path, self.source)?;
+        let scope = VarScope::Group(self.groups[group].name.clone());
+        let mut vars = VarLayer::read(entries, path, source, &scope)?;
         // Like Ansible, the priority configures the group and is not a variable of its hosts.
         if let Some(priority) = vars.take("ansible_group_priority") {
             self.groups[group].priority =
                 group_priority(&priority.value).ok_or_else(|| InventoryError::InvalidVariable {
-                    at: priority.at.clone(),
+                    at: priority.source.at.clone(),
                     name: "ansible_group_priority".to_owned(),
                     expected: "an integer",
                     found: super::connection::describe(&priority.value),
@@ -384,34 +482,56 @@ impl<'s> TreeBuilder<'s> {
         None
     }
 
-    fn finish(mut self) -> GroupTree {
-        let ungrouped = self.group_id(UNGROUPED);
-        if !self.groups[ALL].children.contains(&ungrouped) {
-            self.groups[ALL].children.push(ungrouped);
-            self.groups[ungrouped].parents.push(ALL);
+    /// Ansible's reconciliation, once every document is read.
+    pub(crate) fn finish(mut self) -> GroupTree {
+        for group in 0..self.groups.len() {
+            if group != ALL && self.groups[group].parents.is_empty() {
+                self.groups[ALL].children.push(group);
+                self.groups[group].parents.push(ALL);
+            }
         }
-        // Ansible's reconciliation: `ungrouped` holds exactly the hosts in no other group.
-        for host in &mut self.hosts {
+        let mut leaving = vec![false; self.hosts.len()];
+        for (index, host) in self.hosts.iter_mut().enumerate() {
             let elsewhere = host
                 .groups
                 .iter()
-                .any(|&group| group != ALL && group != ungrouped);
+                .any(|&group| group != ALL && group != UNGROUPED);
             if elsewhere {
-                host.groups.retain(|&group| group != ungrouped);
-            } else if !host.groups.contains(&ungrouped) {
-                host.groups.push(ungrouped);
+                leaving[index] = host.groups.contains(&UNGROUPED);
+                host.groups.retain(|&group| group != UNGROUPED);
+            } else if !host.groups.contains(&UNGROUPED) {
+                host.groups.push(UNGROUPED);
+                self.groups[UNGROUPED].hosts.push(index);
             }
         }
+        self.groups[UNGROUPED].hosts.retain(|&host| !leaving[host]);
         let mut depths = vec![None; self.groups.len()];
         for group in 0..self.groups.len() {
             let depth = depth_of(&self.groups, group, &mut depths);
             self.groups[group].depth = depth;
         }
+        for host in &self.hosts {
+            if self.group_ids.contains_key(&host.name) {
+                self.warnings.push(format!(
+                    "`{}` is both a host and a group: `--limit {}` selects only the host, as in Ansible",
+                    host.name, host.name
+                ));
+            }
+        }
         GroupTree {
             groups: self.groups,
             hosts: self.hosts,
+            warnings: self.warnings,
         }
     }
+}
+
+/// A string given where a mapping of names was expected, as a mapping with that one name.
+fn one_entry(name: &str, node: &Spanned<Node>) -> (Spanned<String>, Spanned<Node>) {
+    (
+        Spanned::new(name.to_owned(), node.referenced, node.defined),
+        Spanned::new(Node::Null, node.referenced, node.defined),
+    )
 }
 
 /// The longest chain of parents up to `all`; the tree has no loops (see `link`).
@@ -489,7 +609,7 @@ mod tests {
         )
         .expect("valid");
         let groups: Vec<_> = tree.groups.iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(groups, ["all", "web", "db", "ungrouped"]);
+        assert_eq!(groups, ["all", "ungrouped", "web", "db"]);
         let hosts: Vec<_> = tree.hosts.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(hosts, ["w2", "w1", "d1"]);
         assert_eq!(names(&tree, tree.hosts[0].groups.clone()), ["web", "db"]);
@@ -498,9 +618,90 @@ mod tests {
     #[test]
     fn top_level_groups_are_children_of_all() {
         let tree = tree("web:\n  hosts:\n    w1:\n").expect("valid");
-        assert_eq!(tree.groups[1].name, "web");
-        assert_eq!(tree.groups[1].parents, [ALL]);
-        assert_eq!(tree.groups[1].depth, 1);
+        assert_eq!(tree.groups[2].name, "web");
+        assert_eq!(tree.groups[2].parents, [ALL]);
+        assert_eq!(tree.groups[2].depth, 1);
+        assert_eq!(
+            names(&tree, tree.groups[ALL].children.clone()),
+            ["ungrouped", "web"]
+        );
+    }
+
+    #[test]
+    fn top_level_group_that_is_also_a_child_is_not_a_child_of_all() {
+        // As in Ansible, only groups without a parent are linked to `all`, after the explicit
+        // children of `all`.
+        let tree = tree(
+            "web:\n  hosts: {w1: }\nprod:\n  children:\n    web:\nall:\n  children:\n    db:\n      hosts: {d1: }\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            names(&tree, tree.groups[ALL].children.clone()),
+            ["ungrouped", "db", "prod"]
+        );
+        let web = tree.groups.iter().find(|g| g.name == "web").expect("web");
+        assert_eq!(names(&tree, web.parents.clone()), ["prod"]);
+        assert_eq!(web.depth, 2);
+    }
+
+    #[test]
+    fn groups_list_their_direct_hosts_in_order() {
+        let tree = tree(
+            "all:\n  hosts: {lone: }\n  children:\n    web:\n      hosts: {w2: , w1: }\n      children:\n        canary:\n          hosts: {w3: , w1: }\n",
+        )
+        .expect("valid");
+        let hosts_of = |name: &str| {
+            let group = tree.groups.iter().find(|g| g.name == name).expect("group");
+            group
+                .hosts
+                .iter()
+                .map(|&h| tree.hosts[h].name.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hosts_of("web"), ["w2", "w1"]);
+        assert_eq!(hosts_of("canary"), ["w3", "w1"]);
+        assert_eq!(hosts_of("ungrouped"), ["lone"]);
+        assert_eq!(hosts_of("all"), ["lone"]);
+    }
+
+    #[test]
+    fn host_listed_under_ungrouped_and_another_group_leaves_ungrouped() {
+        let tree = tree("ungrouped:\n  hosts: {a: , b: }\nweb:\n  hosts: {b: }\n").expect("valid");
+        let ungrouped: Vec<_> = tree.groups[UNGROUPED]
+            .hosts
+            .iter()
+            .map(|&h| tree.hosts[h].name.as_str())
+            .collect();
+        assert_eq!(ungrouped, ["a"]);
+        assert_eq!(names(&tree, tree.hosts[1].groups.clone()), ["web"]);
+    }
+
+    #[test]
+    fn hosts_and_children_given_as_a_string_name_one_entry() {
+        let tree = tree("web:\n  hosts: w1\nprod:\n  children: web\n").expect("valid");
+        assert_eq!(tree.hosts[0].name, "w1");
+        let prod = tree.groups.iter().find(|g| g.name == "prod").expect("prod");
+        assert_eq!(names(&tree, prod.children.clone()), ["web"]);
+    }
+
+    #[test]
+    fn plugin_configuration_is_rejected_with_a_hint() {
+        let err = tree("plugin: amazon.aws.aws_ec2\nregions: [eu-west-1]\n").expect_err("plugin");
+        assert_eq!(
+            err.to_string(),
+            "inv.yaml:1:1: this file configures Ansible's `amazon.aws.aws_ec2` inventory plugin; it is not a YAML inventory"
+        );
+        assert!(
+            err.hint()
+                .is_some_and(|hint| hint.contains("ansible-inventory"))
+        );
+    }
+
+    #[test]
+    fn name_that_is_a_host_and_a_group_is_warned_about() {
+        let tree = tree("db:\n  hosts: {db: }\n").expect("valid");
+        assert_eq!(tree.warnings.len(), 1);
+        assert!(tree.warnings[0].starts_with("`db` is both a host and a group"));
     }
 
     #[test]
@@ -531,6 +732,7 @@ mod tests {
         assert_eq!(depth("a"), Some(1));
         assert_eq!(depth("c"), Some(3));
         assert_eq!(depth("ungrouped"), Some(1));
+        assert_eq!(depth("b"), Some(2));
     }
 
     #[test]
@@ -555,9 +757,9 @@ mod tests {
     #[test]
     fn group_priority_is_taken_out_of_vars() {
         let tree = tree("a:\n  vars:\n    ansible_group_priority: 10\n    x: 1\n").expect("valid");
-        assert_eq!(tree.groups[1].priority, 10);
+        assert_eq!(tree.groups[2].priority, 10);
         assert!(
-            !tree.groups[1]
+            !tree.groups[2]
                 .vars
                 .values()
                 .contains_key("ansible_group_priority")
@@ -694,20 +896,58 @@ mod tests {
     }
 
     #[test]
-    fn host_range_is_not_supported() {
-        let err = tree("all:\n  hosts:\n    web[01:10]:\n").expect_err("range");
+    fn host_range_names_every_host_with_the_same_vars() {
+        let tree = tree("web:\n  hosts:\n    web[01:03].example.com:\n      tier: front\n")
+            .expect("range");
+        let hosts: Vec<_> = tree.hosts.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(
-            err.to_string(),
-            r#"inv.yaml:3:5: host name "web[01:10]" is a host range, which fleetrmi does not expand yet"#
+            hosts,
+            [
+                "web01.example.com",
+                "web02.example.com",
+                "web03.example.com"
+            ]
+        );
+        assert!(
+            tree.hosts
+                .iter()
+                .all(|h| h.vars.values()["tier"] == "front")
         );
     }
 
     #[test]
-    fn host_with_port_suffix_is_rejected_with_a_hint() {
-        let err = tree("all:\n  hosts:\n    web1:2222:\n").expect_err("host:port");
+    fn invalid_range_is_reported_at_the_key() {
+        let err = tree("all:\n  hosts:\n    web[01:100]:\n").expect_err("range");
         assert_eq!(
-            err.hint(),
-            Some("write `web1:` and set `ansible_port: 2222` under it")
+            err.to_string(),
+            r#"inv.yaml:3:5: host key "web[01:100]" has a range [01:100] whose begin and end have different widths"#
+        );
+        assert!(err.hint().is_some());
+    }
+
+    #[test]
+    fn port_in_the_key_sets_ansible_port_before_the_host_vars() {
+        let tree = tree("all:\n  hosts:\n    web1:2222:\n    web2:2222:\n      ansible_port: 22\n")
+            .expect("host:port");
+        let vars: Vec<_> = tree.hosts.iter().map(|h| h.vars.values()).collect();
+        assert_eq!(vars[0]["ansible_port"], 2222);
+        assert_eq!(vars[1]["ansible_port"], 22);
+        let source = &tree.hosts[0].vars.sources()["ansible_port"];
+        assert_eq!(source.to_string(), "host key `web1:2222`, inv.yaml:3:5");
+    }
+
+    #[test]
+    fn port_of_a_later_listing_is_ignored_with_a_warning() {
+        let tree = tree("a:\n  hosts:\n    web1:2222:\nb:\n  hosts:\n    web1:2200:\n    web1:\n")
+            .expect("valid");
+        assert_eq!(tree.hosts.len(), 1);
+        assert_eq!(tree.hosts[0].vars.values()["ansible_port"], 2222);
+        assert_eq!(tree.warnings.len(), 1);
+        assert!(
+            tree.warnings[0]
+                .starts_with("inv.yaml:6:5: host `web1` is listed again as `web1:2200`"),
+            "{}",
+            tree.warnings[0]
         );
     }
 

@@ -1,10 +1,20 @@
 //! A host as the rest of fleetrmi sees it: where to connect and how, after the variables of all its
 //! groups and its own are applied in order of precedence.
 //!
-//! Precedence follows Ansible: the host's own variables win over those of any group; among
-//! groups, a deeper group (a longer chain of parents up to `all`) wins over a shallower one, so a
-//! child beats its parent and every group beats `all`. Groups at the same depth are ordered by
-//! `ansible_group_priority` (default 1, higher wins), then by name: the one that sorts last wins.
+//! Precedence follows Ansible's (its `VariableManager`), from lowest to highest:
+//! 1. the inventory files' group variables: `all`, then the host's other groups ordered by depth
+//!    (a longer chain of parents up to `all` wins, so a child beats its parent), then by
+//!    `ansible_group_priority` (default 1, higher wins), then by name (the one that sorts last
+//!    wins);
+//! 2. `group_vars/all` beside each inventory source, in the order of the sources;
+//! 3. `group_vars/<group>` beside each source: source by source, and within a source the groups
+//!    in the order of step 1;
+//! 4. the host's own variables in the inventory files (a port in its key first);
+//! 5. `host_vars/<host>` beside each source, in the order of the sources;
+//! 6. `-e/--extra-vars`.
+//!
+//! Note what this means: a `group_vars/` file beats the inventory file's variables of any group,
+//! even a deeper one, exactly as in Ansible.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,8 +22,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 use super::connection::{Setting, SettingValue};
-use super::groups::{Group, GroupTree, HostDef};
-use super::vars::VarLayer;
+use super::groups::{ALL, Group, GroupTree, HostDef};
+use super::vars::{VarLayer, VarSource};
 
 /// The default SSH port.
 pub(crate) const DEFAULT_PORT: u16 = 22;
@@ -41,17 +51,56 @@ pub struct HostEntry {
     /// The effective variables, all levels merged. Connection variables appear under their
     /// Ansible names (`ansible_port`) even where the file used an alias (`port`).
     pub vars: BTreeMap<String, Value>,
+    /// Where each effective variable comes from (same keys as `vars`). A connection setting
+    /// missing here is at its default (`ansible_port` 22, `ansible_host` the name, …), so the
+    /// SSH layer may still take it from elsewhere (e.g. `~/.ssh/config`).
+    #[serde(skip)]
+    pub var_sources: BTreeMap<String, VarSource>,
 }
 
-/// Resolves every host of the tree, in the tree's order.
-pub(crate) fn resolve_hosts(tree: &GroupTree) -> Vec<HostEntry> {
+/// One connection setting of a host, as `fleetrmi inventory --host` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveSetting<'a> {
+    /// The Ansible variable name, e.g. `ansible_port`.
+    pub name: &'static str,
+    /// The value fleetrmi uses; `None` when unset and without a default (the SSH layer decides).
+    pub value: Option<String>,
+    /// Where it was set; `None` for a default or an unset value.
+    pub source: Option<&'a VarSource>,
+}
+
+impl HostEntry {
+    /// The connection settings, in a fixed order, with their values and where they were set.
+    pub fn connection_settings(&self) -> Vec<EffectiveSetting<'_>> {
+        let setting = |setting: Setting, value: Option<String>| EffectiveSetting {
+            name: setting.canonical(),
+            value,
+            source: self.var_sources.get(setting.canonical()),
+        };
+        vec![
+            setting(Setting::Address, Some(self.address.clone())),
+            setting(Setting::Port, Some(self.port.to_string())),
+            setting(Setting::User, self.user.clone()),
+            setting(
+                Setting::IdentityFile,
+                self.identity_file
+                    .as_ref()
+                    .map(|path| path.display().to_string()),
+            ),
+            setting(Setting::DockerSocket, Some(self.docker_socket.clone())),
+        ]
+    }
+}
+
+/// Resolves every host of the tree, in the tree's order; `extra` (`-e`) wins over everything.
+pub(crate) fn resolve_hosts(tree: &GroupTree, extra: &VarLayer) -> Vec<HostEntry> {
     tree.hosts
         .iter()
-        .map(|host| resolve_host(tree, host))
+        .map(|host| resolve_host(tree, host, extra))
         .collect()
 }
 
-fn resolve_host(tree: &GroupTree, host: &HostDef) -> HostEntry {
+fn resolve_host(tree: &GroupTree, host: &HostDef, extra: &VarLayer) -> HostEntry {
     let mut groups: Vec<&Group> = tree
         .memberships(host)
         .into_iter()
@@ -62,7 +111,22 @@ fn resolve_host(tree: &GroupTree, host: &HostDef) -> HostEntry {
     for group in &groups {
         effective.overlay(&group.vars);
     }
+    for layer in &tree.groups[ALL].file_vars {
+        effective.overlay(layer);
+    }
+    let sources = tree.groups[ALL].file_vars.len();
+    for source in 0..sources {
+        for group in groups.iter().filter(|group| group.name != "all") {
+            if let Some(layer) = group.file_vars.get(source) {
+                effective.overlay(layer);
+            }
+        }
+    }
     effective.overlay(&host.vars);
+    for layer in &host.file_vars {
+        effective.overlay(layer);
+    }
+    effective.overlay(extra);
 
     let mut group_names: Vec<String> = groups.iter().map(|group| group.name.clone()).collect();
     group_names.sort();
@@ -90,10 +154,12 @@ fn resolve_host(tree: &GroupTree, host: &HostDef) -> HostEntry {
         },
         groups: group_names,
         vars: effective.values(),
+        var_sources: effective.sources(),
     }
 }
 
-/// Groups are applied in ascending order of this key, so the last one applied wins.
+/// Groups are applied in ascending order of this key, so the last one applied wins (Ansible's
+/// `sort_groups`).
 fn precedence_key(group: &Group) -> (usize, i64, &str) {
     (group.depth, group.priority, &group.name)
 }
@@ -269,6 +335,53 @@ mod tests {
         let h2 = host(&inventory, "h2");
         assert_eq!(h2.user.as_deref(), Some("ci"));
         assert_eq!(h2.port, 2201);
+    }
+
+    #[test]
+    fn every_effective_variable_has_its_source() {
+        let inventory = parse(
+            "all:\n  vars:\n    ansible_user: ci\n  children:\n    lab:\n      vars:\n        ansible_port: 2200\n      hosts:\n        h1:\n          port: 2222\n",
+        )
+        .expect("valid");
+        let h1 = host(&inventory, "h1");
+        let shown = |name: &str| h1.var_sources[name].to_string();
+        assert_eq!(shown("ansible_user"), "group all, inv.yaml:3:19");
+        assert_eq!(shown("ansible_port"), "host h1, inv.yaml:10:17");
+        assert_eq!(
+            h1.var_sources.keys().collect::<Vec<_>>(),
+            h1.vars.keys().collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn connection_settings_show_values_and_sources() {
+        let inventory =
+            parse("all:\n  hosts:\n    h1:\n      ansible_port: 2222\n").expect("valid");
+        let settings = host(&inventory, "h1").connection_settings();
+        let shown: Vec<(&str, Option<&str>, Option<String>)> = settings
+            .iter()
+            .map(|s| {
+                (
+                    s.name,
+                    s.value.as_deref(),
+                    s.source.map(|at| at.to_string()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("ansible_host", Some("h1"), None),
+                (
+                    "ansible_port",
+                    Some("2222"),
+                    Some("host h1, inv.yaml:4:21".to_owned())
+                ),
+                ("ansible_user", None, None),
+                ("ansible_ssh_private_key_file", None, None),
+                ("docker_socket", Some("/var/run/docker.sock"), None),
+            ]
+        );
     }
 
     #[test]

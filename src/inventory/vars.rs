@@ -2,6 +2,7 @@
 //! by canonical names, so that levels can be laid over each other by precedence.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde_json::Value;
 use serde_saphyr::Spanned;
@@ -10,13 +11,45 @@ use super::connection::{Setting, SettingValue, check_setting};
 use super::document::{Node, Source, YamlPath};
 use super::error::{InventoryError, SourceLocation};
 
+/// The level of the inventory that set a variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarScope {
+    /// A group's `vars`, or a file under `group_vars/`.
+    Group(String),
+    /// A host's own variables, or a file under `host_vars/`.
+    Host(String),
+    /// The port written in a host key, e.g. `web1:2222`.
+    HostKey(String),
+    /// `-e/--extra-vars` on the command line.
+    ExtraVars,
+}
+
+/// Where a variable's effective value comes from: the level that set it and the place it is
+/// written, e.g. `group lab, inventories/x.yaml:7:9`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VarSource {
+    pub scope: VarScope,
+    pub at: SourceLocation,
+}
+
+impl fmt::Display for VarSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.scope {
+            VarScope::Group(group) => write!(f, "group {group}, {}", self.at),
+            VarScope::Host(host) => write!(f, "host {host}, {}", self.at),
+            VarScope::HostKey(key) => write!(f, "host key `{key}`, {}", self.at),
+            VarScope::ExtraVars => write!(f, "{}", self.at),
+        }
+    }
+}
+
 /// One variable: its value as written, the checked setting when it is a connection variable, and
 /// where it was set (for messages about it later).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Var {
     pub(crate) value: Value,
     pub(crate) setting: Option<SettingValue>,
-    pub(crate) at: SourceLocation,
+    pub(crate) source: VarSource,
 }
 
 /// The variables of one level. Connection variables are stored under their Ansible name even
@@ -33,6 +66,7 @@ impl VarLayer {
         entries: &[(Spanned<String>, Spanned<Node>)],
         path: &YamlPath,
         source: &Source<'_>,
+        scope: &VarScope,
     ) -> Result<VarLayer, InventoryError> {
         let mut layer = VarLayer::default();
         // Which name set each connection setting in this mapping, and on which line.
@@ -61,9 +95,31 @@ impl VarLayer {
                     (canonical.to_owned(), Some(checked))
                 }
             };
-            layer.vars.insert(stored_name, Var { value, setting, at });
+            let source = VarSource {
+                scope: scope.clone(),
+                at,
+            };
+            layer.vars.insert(
+                stored_name,
+                Var {
+                    value,
+                    setting,
+                    source,
+                },
+            );
         }
         Ok(layer)
+    }
+
+    /// Sets one variable, replacing any earlier value.
+    pub(crate) fn insert(&mut self, name: &str, var: Var) {
+        self.vars.insert(name.to_owned(), var);
+    }
+
+    /// Whether no variable is set.
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.vars.is_empty()
     }
 
     /// Lays `upper` over this level: where both set a variable, `upper` wins. Values are replaced
@@ -91,6 +147,14 @@ impl VarLayer {
             .map(|(name, var)| (name.clone(), var.value.clone()))
             .collect()
     }
+
+    /// Where each value comes from, by name.
+    pub(crate) fn sources(&self) -> BTreeMap<String, VarSource> {
+        self.vars
+            .iter()
+            .map(|(name, var)| (name.clone(), var.source.clone()))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -111,7 +175,12 @@ mod tests {
             file: Path::new("inv.yaml"),
             home: Some(Path::new("/home/ci")),
         };
-        VarLayer::read(entries, &YamlPath::default().child("vars"), &source)
+        VarLayer::read(
+            entries,
+            &YamlPath::default().child("vars"),
+            &source,
+            &VarScope::Group("all".to_owned()),
+        )
     }
 
     #[test]
@@ -182,9 +251,21 @@ mod tests {
             file: Path::new("inv.yaml"),
             home: None,
         };
-        let err = VarLayer::read(vars, &YamlPath::default(), &source).expect_err("port 0");
+        let err = VarLayer::read(vars, &YamlPath::default(), &source, &VarScope::ExtraVars)
+            .expect_err("port 0");
         let at = err.location().expect("located");
         assert_eq!((at.line(), at.column()), (Some(1), Some(9)));
+    }
+
+    #[test]
+    fn each_variable_remembers_its_level_and_place() {
+        let vars = layer("team: infra\nport: 2222\n").expect("valid vars");
+        let sources = vars.sources();
+        assert_eq!(
+            sources["ansible_port"].to_string(),
+            "group all, inv.yaml:2:7"
+        );
+        assert_eq!(sources["team"].scope, VarScope::Group("all".to_owned()));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! reclaim (bytes freed on disk, and the fall of `LayersSize`).
 
 mod conflict;
+mod containers_first;
 mod delete;
 mod engine_error;
 mod layer_scope;
@@ -23,10 +24,13 @@ mod store;
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 #[cfg(test)]
 mod transcripts;
 
+pub use containers_first::{
+    ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_with_containers,
+};
 pub use engine_error::EngineError;
 pub use layer_scope::{LayerNeed, LayerScope};
 pub use record::DeleteRecord;

@@ -40,18 +40,25 @@ impl EventWriter {
     }
 
     pub fn host_end(&self, report: &HostReport) {
-        self.emit(
-            "host_end",
-            json!({
-                "host": report.host,
-                "status": report.status,
-                "failure": report.failure,
-                "reclaimed_bytes": report.reclaimed_bytes,
-                "predicted_bytes": report.predicted_bytes,
-                "warnings": report.warnings,
-                "duration_ms": report.duration.as_millis() as u64,
-            }),
-        );
+        let mut fields = json!({
+            "host": report.host,
+            "status": report.status,
+            "failure": report.failure,
+            "reclaimed_bytes": report.reclaimed_bytes,
+            "predicted_bytes": report.predicted_bytes,
+            "warnings": report.warnings,
+            "duration_ms": report.duration.as_millis() as u64,
+        });
+        // `restore` and `builder prune` report per host, not per removal.
+        if let Some(object) = fields.as_object_mut() {
+            if !report.restored.is_empty() {
+                object.insert("restored".to_string(), json!(report.restored));
+            }
+            if let Some(build_cache) = &report.build_cache {
+                object.insert("build_cache".to_string(), json!(build_cache));
+            }
+        }
+        self.emit("host_end", fields);
     }
 
     pub fn run_end(&self, report: &FleetReport, exit_code: i32) {

@@ -4,7 +4,8 @@
 pub const SUCCESS: i32 = 0;
 /// The engine refused some removal (conflict, no such image) on a reachable host.
 pub const REMOVAL_FAILED: i32 = 1;
-/// Bad input: arguments, inventory, image references. No host was contacted.
+/// Bad input: arguments, inventory, image references, policy file, or a removal that needs a
+/// confirmation no one can give. No host was contacted.
 pub const BAD_INPUT: i32 = 2;
 /// A host was reached but its run broke at a step (connection lost, unexpected API error).
 pub const HOST_FAILED: i32 = 3;

@@ -4,8 +4,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::backup_outcome::BackupOutcome;
+use super::build_cache::BuildCacheOutcome;
+use super::container_outcome::ContainerOutcome;
+use super::restore::RestoredArchive;
 use crate::engine::EngineInfo;
 use crate::plan::DeleteRecord;
+use crate::policy::{Decision, PruneMode};
 use crate::ssh::FilesystemSpace;
 
 /// How a host's run ended.
@@ -40,10 +45,16 @@ pub enum Step {
     Timeout,
     /// Ctrl-C or SIGTERM.
     Interrupt,
+    /// Loading saved archives back (`fleetrmi restore`).
+    Restore,
+    /// Pruning the build cache (`fleetrmi builder prune`).
+    BuildCache,
     /// Listing images (`fleetrmi images`).
     Images,
     /// Reading disk usage (`fleetrmi df`).
     DiskUsage,
+    /// The engine's own prune (`fleetrmi prune` without rules).
+    Prune,
 }
 
 impl Step {
@@ -57,8 +68,11 @@ impl Step {
             Step::Remove => "remove",
             Step::Timeout => "timeout",
             Step::Interrupt => "interrupt",
+            Step::Restore => "restore",
+            Step::BuildCache => "build-cache",
             Step::Images => "images",
             Step::DiskUsage => "disk-usage",
+            Step::Prune => "prune",
         }
     }
 
@@ -97,6 +111,12 @@ pub struct ImageResult {
     /// Σ DiffSize of the layers the engine reported deleted for this argument
     /// (in a dry run: of the layers the plan says it would delete).
     pub reclaimed_bytes: u64,
+    /// `--backup`: the archive of the images this removal deletes, saved before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup: Option<BackupOutcome>,
+    /// `--stop-containers`: containers stopped (or removed) before this removal.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<ContainerOutcome>,
 }
 
 impl ImageResult {
@@ -152,13 +172,29 @@ impl ImageResult {
 
 impl ImageResult {
     /// An error that makes `docker rmi` exit non-zero: with `-f`, "no such image" does not.
+    /// A removal not attempted because its backup or its containers failed is an error too.
     pub fn is_fatal_error(&self, force: bool) -> bool {
         match self.error_status {
-            None => false,
+            None => self.error.is_some(),
             Some(404) if force => false,
             Some(_) => true,
         }
     }
+}
+
+/// How a host was pruned: by the engine or by rules, under which policy, and the bytes of image
+/// layers on disk before and (as planned) after.
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneSummary {
+    pub mode: PruneMode,
+    /// The policy of the policy file the host took (`apply` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    pub usage_before_bytes: u64,
+    pub predicted_usage_after_bytes: u64,
+    /// Images the plan removes (pruned parents included) and keeps.
+    pub remove: usize,
+    pub keep: usize,
 }
 
 /// Everything the run did and learnt on one host.
@@ -188,10 +224,22 @@ pub struct HostReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub space_after: Option<FilesystemSpace>,
     pub warnings: Vec<String>,
+    /// `prune` and `apply`: how the host was pruned and the image usage around it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prune: Option<PruneSummary>,
+    /// `prune` and `apply`: the plan's decision on every image, with its reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
     #[serde(serialize_with = "as_millis", rename = "duration_ms")]
     pub duration: Duration,
     /// Docker API calls made on this host (ping and negotiation included).
     pub api_calls: u64,
+    /// `restore`: every archive of the host's backup, and what came back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub restored: Vec<RestoredArchive>,
+    /// `builder prune`: what the engine pruned, or why it has no build cache API.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build_cache: Option<BuildCacheOutcome>,
 }
 
 impl HostReport {
@@ -209,8 +257,12 @@ impl HostReport {
             space_before: None,
             space_after: None,
             warnings: Vec::new(),
+            prune: None,
+            decisions: Vec::new(),
             duration: Duration::ZERO,
             api_calls: 0,
+            restored: Vec::new(),
+            build_cache: None,
         }
     }
 

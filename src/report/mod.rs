@@ -1,6 +1,10 @@
 //! Reports: per-host outcomes, fleet totals, the table and JSON renderings, and exit codes.
 
 mod age;
+mod backup_outcome;
+mod build_cache;
+mod container_outcome;
+mod decisions;
 mod df;
 mod events;
 pub mod exit_code;
@@ -11,13 +15,15 @@ mod images;
 mod metrics;
 mod observed_host;
 mod ping;
+mod restore;
 mod retry_file;
+mod safety_lines;
 mod table;
 
 pub use events::{EventWriter, timestamp};
 pub use fleet_report::{FleetReport, Totals};
 pub use format::{bytes as format_bytes, duration as format_duration};
-pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, Step};
+pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, PruneSummary, Step};
 pub use metrics::render_metrics;
 pub use retry_file::render_retry_file;
 pub use table::{error_lines, render_table};
@@ -26,6 +32,11 @@ pub use df::{DfHost, DfReport};
 pub use images::{ImageLayout, ImagesHost, ImagesReport};
 pub use observed_host::{ObservedHost, StatusCounts, observed_error_lines};
 pub use ping::{PingHost, PingReport};
+
+pub use backup_outcome::BackupOutcome;
+pub use build_cache::{BuildCacheOutcome, render_build_cache_table};
+pub use container_outcome::ContainerOutcome;
+pub use restore::{RestoreStatus, RestoredArchive, render_restore_table, restore_error_lines};
 
 /// The JSON document of `--output json` (schema in the README).
 pub fn render_json(report: &FleetReport) -> String {

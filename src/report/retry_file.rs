@@ -4,21 +4,30 @@ use super::{FleetReport, HostStatus};
 
 /// Hosts that did not finish: failed, unreachable, interrupted, or never started. Hosts where
 /// the engine refused a removal (partial) are left out: running them again changes nothing.
+/// Each kind is under a `#` comment line, so unreachable and failed hosts stay apart.
 pub fn render_retry_file(report: &FleetReport) -> String {
-    report
-        .hosts
-        .iter()
-        .filter(|host| {
-            matches!(
-                host.status,
-                HostStatus::Failed
-                    | HostStatus::Unreachable
-                    | HostStatus::Interrupted
-                    | HostStatus::Skipped
-            )
-        })
-        .map(|host| format!("{}\n", host.host))
-        .collect()
+    let mut text = String::from("# fleetrmi retry file: rerun these hosts with -l @FILE\n");
+    for (status, heading) in [
+        (HostStatus::Unreachable, "unreachable"),
+        (HostStatus::Failed, "failed"),
+        (HostStatus::Interrupted, "interrupted"),
+        (HostStatus::Skipped, "not started"),
+    ] {
+        let hosts: Vec<&str> = report
+            .hosts
+            .iter()
+            .filter(|host| host.status == status)
+            .map(|host| host.host.as_str())
+            .collect();
+        if !hosts.is_empty() {
+            text.push_str(&format!("# {heading}\n"));
+            for host in hosts {
+                text.push_str(host);
+                text.push('\n');
+            }
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -35,6 +44,10 @@ mod tests {
         let mut partial = HostReport::new("partial1", "d");
         partial.status = HostStatus::Partial;
         let report = FleetReport::new(vec![ok, down, skipped, partial], Default::default());
-        assert_eq!(render_retry_file(&report), "down1\nlater1\n");
+        assert_eq!(
+            render_retry_file(&report),
+            "# fleetrmi retry file: rerun these hosts with -l @FILE\n\
+             # unreachable\ndown1\n# not started\nlater1\n"
+        );
     }
 }

@@ -63,6 +63,16 @@ pub fn render_table(report: &FleetReport) -> String {
     if let Some(reason) = &report.stopped_because {
         text.push_str(&format!("\nstopped starting hosts: {reason}"));
     }
+    if report.dry_run
+        && let Some(decisions) = super::decisions::render_decisions(report)
+    {
+        text.push('\n');
+        text.push_str(&decisions);
+    }
+    for line in super::safety_lines::safety_lines(report) {
+        text.push('\n');
+        text.push_str(&line);
+    }
     if report.dry_run {
         text.push_str("\ndry run: nothing was changed; the figures are what the engine would do");
     }

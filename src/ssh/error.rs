@@ -20,13 +20,15 @@ pub enum SshError {
     },
 
     #[error(
-        "host key for {host_id} is not in {known_hosts} ({fingerprint}); \
-         hint: check the fingerprint out of band, then add the key (ssh-keyscan -p PORT ADDRESS >> known_hosts)"
+        "host key for {host_id} is not in {known_hosts} ({fingerprint}){detail}; \
+         hint: check the fingerprint out of band, then add the key \
+         (ssh-keyscan -p PORT ADDRESS >> known_hosts), or run once with --host-key-checking accept-new"
     )]
     UnknownHostKey {
         host_id: String,
         fingerprint: String,
-        known_hosts: PathBuf,
+        known_hosts: String,
+        detail: String,
     },
 
     #[error(
@@ -35,6 +37,17 @@ pub enum SshError {
          hint: if the change is expected, remove the old line and add the new key"
     )]
     ChangedHostKey {
+        host_id: String,
+        fingerprint: String,
+        known_hosts: PathBuf,
+        line: usize,
+    },
+
+    #[error(
+        "host key for {host_id} ({fingerprint}) is REVOKED by {known_hosts} line {line}; \
+         hint: the host must get a new key (or certificate) before it can be reached"
+    )]
+    RevokedHostKey {
         host_id: String,
         fingerprint: String,
         known_hosts: PathBuf,
@@ -55,7 +68,21 @@ pub enum SshError {
     AuthRefused {
         user: String,
         tried: String,
-        hint: &'static str,
+        hint: String,
+    },
+
+    #[error("via jump host {jump}: {cause}")]
+    Jump { jump: String, cause: String },
+
+    #[error(
+        "jump host {jump} could not open a connection to {address}:{port}: {cause}; \
+         hint: the jump host must reach {address}:{port} itself and allow TCP forwarding (AllowTcpForwarding)"
+    )]
+    JumpForward {
+        jump: String,
+        address: String,
+        port: u16,
+        cause: String,
     },
 
     #[error("the SSH server refused to forward to the socket {path}: {cause}")]

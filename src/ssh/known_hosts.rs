@@ -1,33 +1,34 @@
-//! Host key verification against an OpenSSH `known_hosts` file, as `StrictHostKeyChecking yes` does it.
+//! OpenSSH `known_hosts` files: plain and hashed (`|1|salt|hash`) host fields, several hosts per
+//! line, wildcard and negated patterns, `[host]:port` entries, comments, and the `@revoked` and
+//! `@cert-authority` markers, read and matched as OpenSSH's hostfile.c does.
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use russh::keys::{HashAlg, PublicKey};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{KeyInit, Mac};
+use russh::keys::ssh_key::public::KeyData;
+use russh::keys::{Algorithm, HashAlg, PublicKey};
 
 use super::SshError;
+use super::pattern::{ListMatch, match_host_list};
 
-/// What a `known_hosts` file says about the key a server offered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum HostKeyVerdict {
-    /// A line for this host holds exactly this key.
-    Trusted,
-    /// No line for this host holds a key of this algorithm.
-    Unknown,
-    /// A line for this host holds a different key of the same algorithm.
-    Changed { line: usize },
-}
+type HmacSha1 = hmac::Hmac<sha1::Sha1>;
 
-/// The name OpenSSH looks up in `known_hosts`: `address`, or `[address]:port` off port 22.
-pub(crate) fn host_id(address: &str, port: u16) -> String {
+/// The name OpenSSH looks up in `known_hosts`: `host`, or `[host]:port` off port 22, lowercased.
+pub(crate) fn host_id(host: &str, port: u16) -> String {
+    let host = host.to_lowercase();
     if port == 22 {
-        address.to_string()
+        host
     } else {
-        format!("[{address}]:{port}")
+        format!("[{host}]:{port}")
     }
 }
 
-/// SHA256 fingerprint in OpenSSH's notation, e.g. `SHA256:Zb3…`, with the key type.
-pub(crate) fn fingerprint(key: &PublicKey) -> String {
+/// SHA256 fingerprint in OpenSSH's notation with the key type, e.g. `ssh-ed25519 key SHA256:Zb3…`.
+pub(crate) fn fingerprint(key: &KeyData) -> String {
     format!(
         "{} key {}",
         key.algorithm(),
@@ -35,87 +36,679 @@ pub(crate) fn fingerprint(key: &PublicKey) -> String {
     )
 }
 
-/// Looks the offered key up; plain and hashed (`|1|…`) host entries both match.
-pub(crate) fn check_host_key(
-    known_hosts: &Path,
-    address: &str,
-    port: u16,
-    offered: &PublicKey,
-) -> Result<HostKeyVerdict, SshError> {
-    if !known_hosts.exists() {
-        return Ok(HostKeyVerdict::Unknown);
-    }
-    let recorded = russh::keys::known_hosts::known_host_keys_path(address, port, known_hosts)
-        .map_err(|error| SshError::KnownHosts {
-            path: known_hosts.to_path_buf(),
-            cause: error.to_string(),
-        })?;
-    let mut changed_line = None;
-    for (line, key) in recorded {
-        if key.key_data() == offered.key_data() {
-            return Ok(HostKeyVerdict::Trusted);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    None,
+    CertAuthority,
+    Revoked,
+}
+
+#[derive(Debug, Clone)]
+enum HostField {
+    /// `|1|base64(salt)|base64(HMAC-SHA1(salt, host_id))`.
+    Hashed { salt: Vec<u8>, hash: Vec<u8> },
+    /// Comma-separated names or patterns, `!` negating.
+    Patterns(Vec<String>),
+}
+
+impl HostField {
+    fn parse(field: &str) -> HostField {
+        if let Some(rest) = field.strip_prefix("|1|")
+            && let Some((salt, hash)) = rest.split_once('|')
+            && let (Ok(salt), Ok(hash)) = (BASE64.decode(salt), BASE64.decode(hash))
+        {
+            return HostField::Hashed { salt, hash };
         }
-        if key.algorithm() == offered.algorithm() {
-            changed_line.get_or_insert(line);
+        HostField::Patterns(field.split(',').map(str::to_string).collect())
+    }
+
+    fn matches(&self, host_id: &str) -> bool {
+        match self {
+            HostField::Hashed { salt, hash } => {
+                let Ok(mac) = HmacSha1::new_from_slice(salt) else {
+                    return false;
+                };
+                mac.chain_update(host_id.as_bytes())
+                    .verify_slice(hash)
+                    .is_ok()
+            }
+            HostField::Patterns(patterns) => {
+                match_host_list(host_id, patterns.iter().map(String::as_str)) == ListMatch::Matched
+            }
         }
     }
-    Ok(match changed_line {
-        Some(line) => HostKeyVerdict::Changed { line },
-        None => HostKeyVerdict::Unknown,
-    })
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    line: usize,
+    marker: Marker,
+    hosts: HostField,
+    key: KeyData,
+}
+
+/// Where a decisive line is: file and 1-based line number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LineRef {
+    pub path: PathBuf,
+    pub line: usize,
+}
+
+/// What the files say about a plain host key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum HostKeyVerdict {
+    /// A line for this host holds exactly this key.
+    Trusted(LineRef),
+    /// An `@revoked` line holds this key: never accept it.
+    Revoked(LineRef),
+    /// A line for this host holds a different key of the same type.
+    Changed(LineRef),
+    /// No line for this host holds a key of this type; `other_types` lists the types it is
+    /// known with, if any.
+    Unknown { other_types: Vec<String> },
+}
+
+/// What the files say about a host certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CertVerdict {
+    /// Signed by a CA an `@cert-authority` line trusts for this host, valid now, for this host.
+    Trusted(LineRef),
+    /// The certificate's key or its CA is `@revoked`.
+    Revoked(LineRef),
+    /// No trusted CA, or the certificate is not valid for this host now; the reason says which.
+    NotTrusted(String),
+}
+
+/// Every known_hosts file that applies to a host, read once.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KnownHosts {
+    files: Vec<(PathBuf, Vec<Entry>)>,
+}
+
+impl KnownHosts {
+    /// Reads the files in order; a missing file is empty, an unreadable one an error.
+    pub(crate) fn load(paths: &[PathBuf]) -> Result<KnownHosts, SshError> {
+        let mut files = Vec::new();
+        for path in paths {
+            let text = match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
+                Err(error) => {
+                    return Err(SshError::KnownHosts {
+                        path: path.clone(),
+                        cause: error.to_string(),
+                    });
+                }
+            };
+            files.push((path.clone(), parse(&text)));
+        }
+        Ok(KnownHosts { files })
+    }
+
+    fn entries_for<'a>(
+        &'a self,
+        host_id: &'a str,
+    ) -> impl Iterator<Item = (&'a Path, &'a Entry)> + 'a {
+        self.files.iter().flat_map(move |(path, entries)| {
+            entries
+                .iter()
+                .filter(move |entry| entry.hosts.matches(host_id))
+                .map(move |entry| (path.as_path(), entry))
+        })
+    }
+
+    fn revoked(&self, host_id: &str, key: &KeyData) -> Option<LineRef> {
+        self.entries_for(host_id)
+            .find(|(_, entry)| entry.marker == Marker::Revoked && &entry.key == key)
+            .map(|(path, entry)| line_ref(path, entry))
+    }
+
+    /// Looks a plain host key up for `host_id` (see [`host_id`]).
+    pub(crate) fn check(&self, host_id: &str, offered: &KeyData) -> HostKeyVerdict {
+        if let Some(line) = self.revoked(host_id, offered) {
+            return HostKeyVerdict::Revoked(line);
+        }
+        let mut changed = None;
+        let mut other_types = Vec::new();
+        for (path, entry) in self.entries_for(host_id) {
+            if entry.marker != Marker::None {
+                continue;
+            }
+            if &entry.key == offered {
+                return HostKeyVerdict::Trusted(line_ref(path, entry));
+            }
+            if same_type(&entry.key, offered) {
+                changed.get_or_insert_with(|| line_ref(path, entry));
+            } else {
+                let name = entry.key.algorithm().to_string();
+                if !other_types.contains(&name) {
+                    other_types.push(name);
+                }
+            }
+        }
+        match changed {
+            Some(line) => HostKeyVerdict::Changed(line),
+            None => HostKeyVerdict::Unknown { other_types },
+        }
+    }
+
+    /// Whether some `@cert-authority` line applies to `host_id`: only then does fleetrmi ask
+    /// servers for host certificates, as OpenSSH does.
+    pub(crate) fn has_cert_authority(&self, host_id: &str) -> bool {
+        self.entries_for(host_id)
+            .any(|(_, entry)| entry.marker == Marker::CertAuthority)
+    }
+
+    /// Key types recorded for `host_id`, in file order, for ordering the host key algorithms
+    /// so that a server proves itself with a key already known (OpenSSH's `order_hostkeyalgs`).
+    pub(crate) fn known_algorithms(&self, host_id: &str) -> Vec<Algorithm> {
+        let mut algorithms = Vec::new();
+        for (_, entry) in self.entries_for(host_id) {
+            if entry.marker == Marker::None {
+                let algorithm = entry.key.algorithm();
+                if !algorithms.contains(&algorithm) {
+                    algorithms.push(algorithm);
+                }
+            }
+        }
+        algorithms
+    }
+
+    /// Checks a host certificate: a trusted CA for `host_id`, neither it nor the key revoked,
+    /// a host (not user) certificate, valid at `now` (Unix seconds), naming `hostname` among its
+    /// principals (wildcards allowed) or naming none.
+    pub(crate) fn check_certificate(
+        &self,
+        host_id: &str,
+        hostname: &str,
+        certificate: &russh::keys::Certificate,
+        now: u64,
+    ) -> CertVerdict {
+        if let Some(line) = self.revoked(host_id, certificate.public_key()) {
+            return CertVerdict::Revoked(line);
+        }
+        if let Some(line) = self.revoked(host_id, certificate.signature_key()) {
+            return CertVerdict::Revoked(line);
+        }
+        let Some((path, ca)) = self.entries_for(host_id).find(|(_, entry)| {
+            entry.marker == Marker::CertAuthority && &entry.key == certificate.signature_key()
+        }) else {
+            return CertVerdict::NotTrusted(format!(
+                "its CA ({}) is not trusted for {host_id} by any @cert-authority line",
+                fingerprint(certificate.signature_key())
+            ));
+        };
+        if certificate.cert_type() != russh::keys::ssh_key::certificate::CertType::Host {
+            return CertVerdict::NotTrusted("it is a user certificate".to_string());
+        }
+        let ca_fingerprint = ca.key.fingerprint(HashAlg::Sha256);
+        if certificate.validate_at(now, [&ca_fingerprint]).is_err() {
+            return CertVerdict::NotTrusted(
+                "its signature does not verify or it is not valid now".to_string(),
+            );
+        }
+        let principals = certificate.valid_principals();
+        let hostname = hostname.to_lowercase();
+        if !principals.is_empty()
+            && !principals
+                .iter()
+                .any(|p| super::pattern::wildcard_match(&hostname, &p.to_lowercase()))
+        {
+            return CertVerdict::NotTrusted(format!(
+                "it names {} but not {hostname}",
+                principals.join(", ")
+            ));
+        }
+        if !certificate.critical_options().is_empty() {
+            return CertVerdict::NotTrusted(
+                "it carries critical options, which host certificates must not".to_string(),
+            );
+        }
+        CertVerdict::Trusted(line_ref(path, ca))
+    }
+}
+
+fn line_ref(path: &Path, entry: &Entry) -> LineRef {
+    LineRef {
+        path: path.to_path_buf(),
+        line: entry.line,
+    }
+}
+
+/// Two keys of one type: RSA keys are one type whatever hash they sign with.
+fn same_type(a: &KeyData, b: &KeyData) -> bool {
+    match (a.algorithm(), b.algorithm()) {
+        (Algorithm::Rsa { .. }, Algorithm::Rsa { .. }) => true,
+        (x, y) => x == y,
+    }
+}
+
+/// Parses every line it can; lines it cannot read are skipped, as OpenSSH skips them.
+fn parse(text: &str) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut fields = line.split_whitespace();
+        let Some(mut first) = fields.next() else {
+            continue;
+        };
+        let marker = match first {
+            "@cert-authority" => Marker::CertAuthority,
+            "@revoked" => Marker::Revoked,
+            other if other.starts_with('@') => continue,
+            _ => Marker::None,
+        };
+        if marker != Marker::None {
+            match fields.next() {
+                Some(hosts) => first = hosts,
+                None => continue,
+            }
+        }
+        let (Some(key_type), Some(key_base64)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Ok(key) = PublicKey::from_openssh(&format!("{key_type} {key_base64}")) else {
+            continue;
+        };
+        entries.push(Entry {
+            line: index + 1,
+            marker,
+            hosts: HostField::parse(first),
+            key: key.key_data().clone(),
+        });
+    }
+    entries
+}
+
+/// One append at a time within the process, so that concurrent hosts do not interleave lines.
+static APPEND_LOCK: Mutex<()> = Mutex::new(());
+
+/// Appends `host_id key` to `path` (creating it, and its directory with mode 0700, if needed),
+/// hashing the host name when `hash` is set (`HashKnownHosts yes`).
+pub(crate) fn append(
+    path: &Path,
+    host_id: &str,
+    key: &KeyData,
+    hash: bool,
+) -> Result<(), SshError> {
+    let failed = |cause: String| SshError::KnownHosts {
+        path: path.to_path_buf(),
+        cause,
+    };
+    let key_text = PublicKey::new(key.clone(), "")
+        .to_openssh()
+        .map_err(|error| failed(error.to_string()))?;
+    let host_field = if hash {
+        hashed_host(host_id, &salt_for(host_id))
+    } else {
+        host_id.to_string()
+    };
+    let _guard = APPEND_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+        && !parent.exists()
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .map_err(|error| failed(error.to_string()))?;
+    }
+    let needs_newline = std::fs::read(path)
+        .map(|bytes| bytes.last().is_some_and(|&b| b != b'\n'))
+        .unwrap_or(false);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|error| failed(error.to_string()))?;
+    let text = format!(
+        "{}{host_field} {}\n",
+        if needs_newline { "\n" } else { "" },
+        key_text.trim()
+    );
+    file.write_all(text.as_bytes())
+        .map_err(|error| failed(error.to_string()))
+}
+
+/// `|1|salt|hash` for a host, as `ssh-keygen -H` writes it.
+fn hashed_host(host_id: &str, salt: &[u8]) -> String {
+    let hash = match HmacSha1::new_from_slice(salt) {
+        Ok(mac) => mac.chain_update(host_id.as_bytes()).finalize().into_bytes(),
+        // HMAC takes keys of any length; this cannot happen, but never write a wrong line.
+        Err(_) => return host_id.to_string(),
+    };
+    format!("|1|{}|{}", BASE64.encode(salt), BASE64.encode(hash))
+}
+
+/// A 20-byte salt that differs per call: it only has to keep equal names from hashing alike,
+/// so the process's random hasher keys, a counter and the time are enough.
+fn salt_for(host_id: &str) -> Vec<u8> {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let mut salt = Vec::with_capacity(24);
+    for round in 0..3u64 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write(host_id.as_bytes());
+        hasher.write_u128(nanos);
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        hasher.write_u64(round);
+        salt.extend_from_slice(&hasher.finish().to_le_bytes());
+    }
+    salt.truncate(20);
+    salt
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     const KEY_A: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICjmfPGPb0tob6cEulfaYNbn8zcB8Ki+to7ZgYBMTSVK";
     const KEY_B: &str =
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINCeD5mcOH1kaHpqdZ8EBEq5WKtLonarfoH0tdlB5mIp";
+    const ECDSA: &str = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBMfXoix6qPhP9souxdDapELjEJAFCbkXVyMKFInjE+kzhrqGVBqWPGCagEx8ZIJm6Bxujr6IuXoSUgiFY6JAmnw=";
 
-    fn key(text: &str) -> PublicKey {
-        PublicKey::from_openssh(text).expect("test key parses")
+    fn key(text: &str) -> KeyData {
+        PublicKey::from_openssh(text)
+            .expect("test key parses")
+            .key_data()
+            .clone()
     }
 
-    fn file_with(lines: &str) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(lines.as_bytes()).expect("write");
-        file
+    fn known(text: &str) -> KnownHosts {
+        KnownHosts {
+            files: vec![(PathBuf::from("/kh"), parse(text))],
+        }
+    }
+
+    fn at(line: usize) -> LineRef {
+        LineRef {
+            path: PathBuf::from("/kh"),
+            line,
+        }
     }
 
     #[test]
-    fn host_id_brackets_non_default_ports() {
+    fn host_id_brackets_non_default_ports_and_lowercases() {
         assert_eq!(host_id("10.0.0.1", 22), "10.0.0.1");
-        assert_eq!(host_id("127.0.1.1", 2222), "[127.0.1.1]:2222");
+        assert_eq!(host_id("Web01", 2222), "[web01]:2222");
     }
 
     #[test]
-    fn recorded_key_is_trusted() {
-        let file = file_with(&format!("[127.0.1.1]:2222 {KEY_A}\n"));
-        let verdict = check_host_key(file.path(), "127.0.1.1", 2222, &key(KEY_A)).expect("check");
-        assert_eq!(verdict, HostKeyVerdict::Trusted);
+    fn recorded_key_is_trusted_with_its_line() {
+        let kh = known(&format!("# comment\n\n[127.0.1.1]:2222 {KEY_A} h1\n"));
+        assert_eq!(
+            kh.check("[127.0.1.1]:2222", &key(KEY_A)),
+            HostKeyVerdict::Trusted(at(3))
+        );
     }
 
     #[test]
-    fn other_key_of_same_type_is_a_change() {
-        let file = file_with(&format!("# comment\n[127.0.1.1]:2222 {KEY_A}\n"));
-        let verdict = check_host_key(file.path(), "127.0.1.1", 2222, &key(KEY_B)).expect("check");
-        assert_eq!(verdict, HostKeyVerdict::Changed { line: 1 });
+    fn other_key_of_the_same_type_is_a_change() {
+        let kh = known(&format!("[127.0.1.1]:2222 {KEY_A}\n"));
+        assert_eq!(
+            kh.check("[127.0.1.1]:2222", &key(KEY_B)),
+            HostKeyVerdict::Changed(at(1))
+        );
+    }
+
+    #[test]
+    fn key_of_another_type_is_unknown_and_says_what_is_known() {
+        let kh = known(&format!("web {ECDSA}\n"));
+        assert_eq!(
+            kh.check("web", &key(KEY_A)),
+            HostKeyVerdict::Unknown {
+                other_types: vec!["ecdsa-sha2-nistp256".to_string()]
+            }
+        );
     }
 
     #[test]
     fn key_for_another_port_is_unknown() {
-        let file = file_with(&format!("[127.0.1.1]:2200 {KEY_A}\n"));
-        let verdict = check_host_key(file.path(), "127.0.1.1", 2222, &key(KEY_A)).expect("check");
-        assert_eq!(verdict, HostKeyVerdict::Unknown);
+        let kh = known(&format!("[127.0.1.1]:2200 {KEY_A}\n127.0.1.1 {KEY_A}\n"));
+        assert_eq!(
+            kh.check("[127.0.1.1]:2222", &key(KEY_A)),
+            HostKeyVerdict::Unknown {
+                other_types: vec![]
+            }
+        );
     }
 
     #[test]
-    fn missing_file_means_unknown() {
-        let verdict = check_host_key(Path::new("/nonexistent/known_hosts"), "h", 22, &key(KEY_A))
-            .expect("check");
-        assert_eq!(verdict, HostKeyVerdict::Unknown);
+    fn several_hosts_on_one_line() {
+        let kh = known(&format!("web01,web02,10.0.0.5 {KEY_A}\n"));
+        for host in ["web01", "web02", "10.0.0.5"] {
+            assert_eq!(kh.check(host, &key(KEY_A)), HostKeyVerdict::Trusted(at(1)));
+        }
+    }
+
+    #[test]
+    fn wildcards_and_negation_as_openssh() {
+        let kh = known(&format!("*.prod,!db.prod {KEY_A}\n[10.0.*]:2222 {KEY_B}\n"));
+        assert_eq!(
+            kh.check("web.prod", &key(KEY_A)),
+            HostKeyVerdict::Trusted(at(1))
+        );
+        assert_eq!(
+            kh.check("db.prod", &key(KEY_A)),
+            HostKeyVerdict::Unknown {
+                other_types: vec![]
+            }
+        );
+        assert_eq!(
+            kh.check("[10.0.3.4]:2222", &key(KEY_B)),
+            HostKeyVerdict::Trusted(at(2))
+        );
+    }
+
+    #[test]
+    fn hashed_entries_match_only_their_host_and_port() {
+        // Written by `ssh-keygen -H` for "[127.0.1.1]:2222".
+        let salt = b"0123456789abcdefghij";
+        let line = format!("{} {KEY_A}\n", hashed_host("[127.0.1.1]:2222", salt));
+        assert!(line.starts_with("|1|MDEyMzQ1Njc4OWFiY2RlZmdoaWo=|"));
+        let kh = known(&line);
+        assert_eq!(
+            kh.check("[127.0.1.1]:2222", &key(KEY_A)),
+            HostKeyVerdict::Trusted(at(1))
+        );
+        assert_eq!(
+            kh.check("[127.0.1.1]:2222", &key(KEY_B)),
+            HostKeyVerdict::Changed(at(1))
+        );
+        assert!(matches!(
+            kh.check("127.0.1.1", &key(KEY_A)),
+            HostKeyVerdict::Unknown { .. }
+        ));
+    }
+
+    #[test]
+    fn hashed_entries_written_by_ssh_keygen_match() {
+        // `ssh-keygen -H` (OpenSSH 9.2) output for "localhost" and "[127.0.1.1]:2222".
+        let kh = known(&format!(
+            "|1|wopFRtH6YmsnvxdQFq8KLvLabTg=|znWfTRwRmyNOMl9YQPSpnU4ZVzQ= {KEY_A}\n\
+             |1|kt5wRAaM97jIXC5bKHqnYf3/YQE=|/XuNn7QlByj2Gv2jt9yFpkf2WLs= {KEY_A}\n"
+        ));
+        assert_eq!(
+            kh.check("localhost", &key(KEY_A)),
+            HostKeyVerdict::Trusted(at(1))
+        );
+        assert_eq!(
+            kh.check("[127.0.1.1]:2222", &key(KEY_A)),
+            HostKeyVerdict::Trusted(at(2))
+        );
+        assert!(matches!(
+            kh.check("127.0.1.1", &key(KEY_A)),
+            HostKeyVerdict::Unknown { .. }
+        ));
+    }
+
+    #[test]
+    fn revoked_key_is_refused_even_when_also_listed() {
+        let kh = known(&format!("web {KEY_A}\n@revoked * {KEY_A}\n"));
+        assert_eq!(kh.check("web", &key(KEY_A)), HostKeyVerdict::Revoked(at(2)));
+        assert_eq!(
+            kh.check("other", &key(KEY_B)),
+            HostKeyVerdict::Unknown {
+                other_types: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn cert_authority_lines_are_not_host_keys() {
+        let kh = known(&format!("@cert-authority *.prod {KEY_A}\n"));
+        assert!(kh.has_cert_authority("web.prod"));
+        assert!(!kh.has_cert_authority("web.dev"));
+        assert_eq!(
+            kh.check("web.prod", &key(KEY_A)),
+            HostKeyVerdict::Unknown {
+                other_types: vec![]
+            }
+        );
+    }
+
+    // Made with ssh-keygen: a CA, a host certificate for `web.prod,*.lab` valid forever, one
+    // for `web.prod` that expired in 2000, and a user certificate, all signed by the CA.
+    const CA: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEj/qQpKV0XcL01m1EWF4Brl6WILaS3/FHF6zKrjL6G/";
+    const HOST_CERT: &str = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIC86yhSoIZCAfxknigLIpivPxH7vAfUq6EBFVBCD+v0LAAAAIDt6Uqpgy+JzFAf6wjvouAw+7WpPPKou0sw60R4NL7TeAAAAAAAAAAAAAAACAAAAA3dlYgAAABUAAAAId2ViLnByb2QAAAAFKi5sYWIAAAAAAAAAAP//////////AAAAAAAAAAAAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACBI/6kKSldF3C9NZtRFheAa5eliC2kt/xRxesyq4y+hvwAAAFMAAAALc3NoLWVkMjU1MTkAAABAw0MtZJcDTVhmEbujeiFTyGxQ5RxwC3Z7KWbhSV4u4QZnVuMhFoz06ssCHUWqT7oCdUTAk/6QEgDU6lpbKZ4UAA==";
+    const HOST_KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDt6Uqpgy+JzFAf6wjvouAw+7WpPPKou0sw60R4NL7Te";
+    const EXPIRED_CERT: &str = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAICY7+u78qCoHHqCYB7T/m7DtJKPRE2FQD7/tp8KpmruTAAAAIDt6Uqpgy+JzFAf6wjvouAw+7WpPPKou0sw60R4NL7TeAAAAAAAAAAAAAAACAAAAA2V4cAAAAAwAAAAId2ViLnByb2QAAAAAOG1DgAAAAAA4bpUAAAAAAAAAAAAAAAAAAAAAMwAAAAtzc2gtZWQyNTUxOQAAACBI/6kKSldF3C9NZtRFheAa5eliC2kt/xRxesyq4y+hvwAAAFMAAAALc3NoLWVkMjU1MTkAAABABpNgiccW7Ti1RxjYNFcKeLkupcw0+wIAAugUx+a1a6YIQR6F2aPZ0pOYzkO9cUz0Jc/b18XRfJoGtytLVnAtCA==";
+    const USER_CERT: &str = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAILpFCDpFJSmXpxbIFs2GEoVkIgyQQrnohWCW2bWqEXA8AAAAIPWnWxEB9Y1tNxB/7VGXoGVPd+rYXQQ6/B6TXS0EJcSJAAAAAAAAAAAAAAABAAAABHVzZXIAAAAMAAAACHdlYi5wcm9kAAAAAAAAAAD//////////wAAAAAAAACCAAAAFXBlcm1pdC1YMTEtZm9yd2FyZGluZwAAAAAAAAAXcGVybWl0LWFnZW50LWZvcndhcmRpbmcAAAAAAAAAFnBlcm1pdC1wb3J0LWZvcndhcmRpbmcAAAAAAAAACnBlcm1pdC1wdHkAAAAAAAAADnBlcm1pdC11c2VyLXJjAAAAAAAAAAAAAAAzAAAAC3NzaC1lZDI1NTE5AAAAIEj/qQpKV0XcL01m1EWF4Brl6WILaS3/FHF6zKrjL6G/AAAAUwAAAAtzc2gtZWQyNTUxOQAAAECZUrPlzke2eH9RWVyxyCXjwv804JiRMyRbk8A9YLunVBvWGIJzWmG7c4zBKaHPvLmqaCjV5oyMM7MvFn2T2ZUB";
+    const NOW: u64 = 1_750_000_000;
+
+    fn cert(text: &str) -> russh::keys::Certificate {
+        russh::keys::Certificate::from_openssh(text).expect("test certificate parses")
+    }
+
+    #[test]
+    fn host_certificate_signed_by_a_trusted_ca_is_trusted() {
+        let kh = known(&format!("@cert-authority *.prod,[*.lab]:* {CA}\n"));
+        assert_eq!(
+            kh.check_certificate("web.prod", "web.prod", &cert(HOST_CERT), NOW),
+            CertVerdict::Trusted(at(1))
+        );
+        assert_eq!(
+            kh.check_certificate("[h1.lab]:2222", "h1.lab", &cert(HOST_CERT), NOW),
+            CertVerdict::Trusted(at(1))
+        );
+    }
+
+    #[test]
+    fn host_certificate_for_another_name_is_not_trusted() {
+        let kh = known(&format!("@cert-authority * {CA}\n"));
+        let verdict = kh.check_certificate("db.prod", "db.prod", &cert(HOST_CERT), NOW);
+        assert!(
+            matches!(&verdict, CertVerdict::NotTrusted(why) if why.contains("not db.prod")),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn host_certificate_without_a_ca_line_for_the_host_is_not_trusted() {
+        let kh = known(&format!("@cert-authority *.lab {CA}\nweb.prod {CA}\n"));
+        assert!(matches!(
+            kh.check_certificate("web.prod", "web.prod", &cert(HOST_CERT), NOW),
+            CertVerdict::NotTrusted(_)
+        ));
+    }
+
+    #[test]
+    fn expired_and_user_certificates_are_not_trusted() {
+        let kh = known(&format!("@cert-authority * {CA}\n"));
+        assert!(matches!(
+            kh.check_certificate("web.prod", "web.prod", &cert(EXPIRED_CERT), NOW),
+            CertVerdict::NotTrusted(_)
+        ));
+        let verdict = kh.check_certificate("web.prod", "web.prod", &cert(USER_CERT), NOW);
+        assert_eq!(
+            verdict,
+            CertVerdict::NotTrusted("it is a user certificate".to_string())
+        );
+    }
+
+    #[test]
+    fn revoked_ca_or_revoked_certified_key_refuses_the_certificate() {
+        let kh = known(&format!("@cert-authority * {CA}\n@revoked * {CA}\n"));
+        assert_eq!(
+            kh.check_certificate("web.prod", "web.prod", &cert(HOST_CERT), NOW),
+            CertVerdict::Revoked(at(2))
+        );
+        let kh = known(&format!(
+            "@cert-authority * {CA}\n@revoked web.prod {HOST_KEY}\n"
+        ));
+        assert_eq!(
+            kh.check_certificate("web.prod", "web.prod", &cert(HOST_CERT), NOW),
+            CertVerdict::Revoked(at(2))
+        );
+    }
+
+    #[test]
+    fn broken_and_unknown_marker_lines_are_skipped() {
+        let kh = known(&format!(
+            "garbage\nweb ssh-ed25519 notbase64\n@future web {KEY_B}\nweb {KEY_A}\n"
+        ));
+        assert_eq!(kh.check("web", &key(KEY_A)), HostKeyVerdict::Trusted(at(4)));
+    }
+
+    #[test]
+    fn known_algorithms_in_file_order() {
+        let kh = known(&format!("web {ECDSA}\nweb {KEY_A}\n"));
+        let names: Vec<String> = kh
+            .known_algorithms("web")
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(names, ["ecdsa-sha2-nistp256", "ssh-ed25519"]);
+    }
+
+    #[test]
+    fn missing_file_is_empty() {
+        let kh = KnownHosts::load(&[PathBuf::from("/nonexistent/known_hosts")]).expect("loads");
+        assert!(matches!(
+            kh.check("h", &key(KEY_A)),
+            HostKeyVerdict::Unknown { .. }
+        ));
+    }
+
+    #[test]
+    fn append_then_check_plain_and_hashed() {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("sub").join("known_hosts");
+        append(&path, "[127.0.1.1]:2222", &key(KEY_A), false).expect("append");
+        append(&path, "[127.0.1.2]:2222", &key(KEY_B), true).expect("append");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with(&format!("[127.0.1.1]:2222 {KEY_A}\n|1|")));
+        let kh = KnownHosts::load(std::slice::from_ref(&path)).expect("loads");
+        assert!(matches!(
+            kh.check("[127.0.1.1]:2222", &key(KEY_A)),
+            HostKeyVerdict::Trusted(_)
+        ));
+        assert!(matches!(
+            kh.check("[127.0.1.2]:2222", &key(KEY_B)),
+            HostKeyVerdict::Trusted(_)
+        ));
+    }
+
+    #[test]
+    fn append_adds_a_newline_to_a_file_that_lacks_one() {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("known_hosts");
+        std::fs::write(&path, format!("web {KEY_A}")).expect("write");
+        append(&path, "db", &key(KEY_B), false).expect("append");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text, format!("web {KEY_A}\ndb {KEY_B}\n"));
     }
 }

@@ -1,12 +1,33 @@
-//! SSH: one russh connection per host, host-key checking, authentication, and the channels
-//! that carry Docker API traffic.
+//! SSH: one russh connection per host (directly or through shared jump host connections),
+//! ssh_config, known_hosts and host-key policy, authentication, and the channels that carry
+//! Docker API traffic.
 
+mod args;
 mod auth;
+mod config;
 mod error;
+mod host_key;
+mod jump;
 mod known_hosts;
+mod passphrase;
+mod pattern;
 mod session;
+mod settings;
 mod statvfs;
 
+pub use args::{JumpSpec, parse_jump_chain};
+pub use auth::{AgentSocket, AuthSettings};
+pub use config::{
+    ConfigOrigin, ConfigScope, ConfigValue, HostConfig, SYSTEM_CONFIG, SshConfig, SshConfigError,
+    StrictHostKeyChecking,
+};
 pub use error::SshError;
+pub use host_key::{HostKeyPolicy, HostKeySettings};
+pub use jump::JumpPool;
+pub use passphrase::{PASSPHRASE_ENV, set_prompt_suspender};
 pub use session::{SshOptions, SshSession, SshTarget, connections_opened};
+pub use settings::{
+    CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, Sourced,
+    SshSettingsError, resolve_ssh_settings,
+};
 pub use statvfs::{FilesystemSpace, filesystem_space};

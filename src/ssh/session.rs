@@ -1,82 +1,61 @@
-//! One authenticated SSH connection to one host, and the channels the run opens on it.
+//! One authenticated SSH connection to one host, made directly or through jump hosts, and the
+//! channels the run opens on it.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use russh::client::{self, Handle};
-use russh::keys::PublicKeyOrCertificate;
 use russh::{ChannelStream, Disconnect};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::SshError;
-use super::auth::authenticate;
-use super::known_hosts::{HostKeyVerdict, check_host_key, fingerprint, host_id};
+use super::auth::{AuthSettings, authenticate};
+use super::host_key::{HostKeyChecker, HostKeySettings};
+use super::jump::JumpPool;
 
-/// Where and as whom to connect.
-#[derive(Debug, Clone)]
+/// Where and as whom to connect, and how to check the host: everything resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshTarget {
+    /// The host name or address to connect to (for a host behind jump hosts, as the last jump
+    /// host resolves it).
     pub address: String,
     pub port: u16,
-    pub user: String,
-    /// Key files to try after the agent, in order.
-    pub identity_files: Vec<PathBuf>,
+    pub auth: AuthSettings,
+    pub host_keys: HostKeySettings,
+    /// Covers TCP connect (or the jump host's channel), key exchange and authentication.
+    pub connect_timeout: Duration,
+    /// Jump hosts in order, the first reached directly; empty for a direct connection.
+    pub jumps: Vec<SshTarget>,
+}
+
+impl SshTarget {
+    /// `user@address:port`, the name used in messages and to share jump host connections.
+    pub fn label(&self) -> String {
+        if self.address.contains(':') {
+            format!("{}@[{}]:{}", self.auth.user, self.address, self.port)
+        } else {
+            format!("{}@{}:{}", self.auth.user, self.address, self.port)
+        }
+    }
 }
 
 /// Settings shared by every connection of a run.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct SshOptions {
-    pub known_hosts: PathBuf,
-    /// Covers TCP connect, key exchange and authentication.
-    pub connect_timeout: Duration,
-}
-
-/// Checks the server's key against known_hosts and remembers the verdict, so that a refused
-/// key can be explained after russh has ended the handshake.
-struct HostKeyChecker {
-    known_hosts: PathBuf,
-    address: String,
-    port: u16,
-    rejection: Arc<Mutex<Option<SshError>>>,
-}
-
-impl client::Handler for HostKeyChecker {
-    type Error = russh::Error;
-
-    async fn check_server_key(
-        &mut self,
-        offered: &PublicKeyOrCertificate,
-    ) -> Result<bool, Self::Error> {
-        // A host certificate is checked by the key it certifies, as a plain known_hosts line would.
-        let offered = &offered.public_key();
-        let verdict = check_host_key(&self.known_hosts, &self.address, self.port, offered);
-        let rejection = match verdict {
-            Ok(HostKeyVerdict::Trusted) => return Ok(true),
-            Ok(HostKeyVerdict::Unknown) => SshError::UnknownHostKey {
-                host_id: host_id(&self.address, self.port),
-                fingerprint: fingerprint(offered),
-                known_hosts: self.known_hosts.clone(),
-            },
-            Ok(HostKeyVerdict::Changed { line }) => SshError::ChangedHostKey {
-                host_id: host_id(&self.address, self.port),
-                fingerprint: fingerprint(offered),
-                known_hosts: self.known_hosts.clone(),
-                line,
-            },
-            Err(error) => error,
-        };
-        if let Ok(mut slot) = self.rejection.lock() {
-            *slot = Some(rejection);
-        }
-        Ok(false)
-    }
+    /// Jump host connections, shared by all the hosts behind them.
+    pub jump_pool: Arc<JumpPool>,
 }
 
 /// An authenticated connection. Dropping it without [`SshSession::close`] also ends it.
 pub struct SshSession {
     handle: Handle<HostKeyChecker>,
-    /// How the user was authenticated, e.g. `publickey (agent)` or `publickey (/root/.ssh/id_ed25519)`.
+    /// How the user was authenticated, e.g. `publickey (agent key …)` or `publickey (/root/.ssh/id_ed25519)`.
     pub auth_method: String,
+    /// What the user should hear about this connection (e.g. a host key learnt by accept-new).
+    notes: Mutex<Vec<String>>,
+    /// `user@address:port`, for messages about hosts reached through this one.
+    label: String,
 }
 
 /// TCP connections this process has opened to SSH servers.
@@ -88,10 +67,74 @@ pub fn connections_opened() -> u64 {
 }
 
 impl SshSession {
-    /// Connects, checks the host key, and authenticates, all within `options.connect_timeout`.
+    /// Connects (through the target's jump hosts, if any), checks the host key, and
+    /// authenticates; each hop within its own connect timeout.
     pub async fn connect(target: &SshTarget, options: &SshOptions) -> Result<SshSession, SshError> {
-        let timeout = options.connect_timeout;
-        match tokio::time::timeout(timeout, Self::connect_unbounded(target, options)).await {
+        if target.jumps.is_empty() {
+            return Self::connect_direct(target).await;
+        }
+        let (jump, jump_notes) = options.jump_pool.session(&target.jumps).await?;
+        let session = Self::connect_via(&jump, target).await?;
+        if let Ok(mut notes) = session.notes.lock() {
+            notes.splice(0..0, jump_notes);
+        }
+        Ok(session)
+    }
+
+    /// Connects over TCP.
+    pub(crate) async fn connect_direct(target: &SshTarget) -> Result<SshSession, SshError> {
+        let connect = async {
+            let socket = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
+                .await
+                .map_err(|error| SshError::Connect {
+                    address: target.address.clone(),
+                    port: target.port,
+                    cause: error.to_string(),
+                })?;
+            // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
+            let _ = socket.set_nodelay(true);
+            Self::handshake(socket, target).await
+        };
+        Self::bounded(target, connect).await
+    }
+
+    /// Connects over a `direct-tcpip` channel of `jump`, as `ssh -J` does.
+    pub(crate) async fn connect_via(
+        jump: &SshSession,
+        target: &SshTarget,
+    ) -> Result<SshSession, SshError> {
+        let connect = async {
+            let channel = jump
+                .handle
+                .channel_open_direct_tcpip(
+                    target.address.as_str(),
+                    u32::from(target.port),
+                    "127.0.0.1",
+                    0,
+                )
+                .await
+                .map_err(|error| SshError::JumpForward {
+                    jump: jump.label.clone(),
+                    address: target.address.clone(),
+                    port: target.port,
+                    cause: match error {
+                        russh::Error::ChannelOpenFailure(reason) => {
+                            describe_tcp_open_failure(&reason)
+                        }
+                        other => other.to_string(),
+                    },
+                })?;
+            Self::handshake(channel.into_stream(), target).await
+        };
+        Self::bounded(target, connect).await
+    }
+
+    async fn bounded(
+        target: &SshTarget,
+        connect: impl Future<Output = Result<SshSession, SshError>>,
+    ) -> Result<SshSession, SshError> {
+        let timeout = target.connect_timeout;
+        match tokio::time::timeout(timeout, connect).await {
             Ok(result) => result,
             Err(_) => Err(SshError::ConnectTimeout {
                 address: target.address.clone(),
@@ -101,37 +144,27 @@ impl SshSession {
         }
     }
 
-    async fn connect_unbounded(
-        target: &SshTarget,
-        options: &SshOptions,
-    ) -> Result<SshSession, SshError> {
-        let socket = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
-            .await
-            .map_err(|error| SshError::Connect {
-                address: target.address.clone(),
-                port: target.port,
-                cause: error.to_string(),
-            })?;
+    async fn handshake<S>(stream: S, target: &SshTarget) -> Result<SshSession, SshError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         CONNECTIONS_OPENED.fetch_add(1, Ordering::Relaxed);
-        // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
-        let _ = socket.set_nodelay(true);
+        let (checker, outcome) =
+            HostKeyChecker::new(&target.address, target.port, &target.host_keys)?;
         let config = Arc::new(client::Config {
             nodelay: true,
             keepalive_interval: Some(Duration::from_secs(15)),
             keepalive_max: 4,
+            preferred: checker.preferred(&russh::Preferred::DEFAULT),
             ..client::Config::default()
         });
-        let rejection = Arc::new(Mutex::new(None));
-        let checker = HostKeyChecker {
-            known_hosts: options.known_hosts.clone(),
-            address: target.address.clone(),
-            port: target.port,
-            rejection: Arc::clone(&rejection),
-        };
-        let mut handle = match client::connect_stream(config, socket, checker).await {
+        let mut handle = match client::connect_stream(config, stream, checker).await {
             Ok(handle) => handle,
             Err(error) => {
-                let explained = rejection.lock().ok().and_then(|mut slot| slot.take());
+                let explained = outcome
+                    .lock()
+                    .ok()
+                    .and_then(|mut outcome| outcome.rejection.take());
                 return Err(explained.unwrap_or_else(|| SshError::Handshake {
                     address: target.address.clone(),
                     port: target.port,
@@ -139,11 +172,25 @@ impl SshSession {
                 }));
             }
         };
-        let auth_method = authenticate(&mut handle, target).await?;
+        let auth_method = authenticate(&mut handle, &target.auth).await?;
+        let notes = outcome
+            .lock()
+            .map(|mut outcome| std::mem::take(&mut outcome.notes))
+            .unwrap_or_default();
         Ok(SshSession {
             handle,
             auth_method,
+            notes: Mutex::new(notes),
+            label: target.label(),
         })
+    }
+
+    /// Takes what the user should hear about this connection; later calls get nothing.
+    pub fn take_notes(&self) -> Vec<String> {
+        self.notes
+            .lock()
+            .map(|mut notes| std::mem::take(&mut *notes))
+            .unwrap_or_default()
     }
 
     /// Opens a `direct-streamlocal@openssh.com` channel to a unix socket on the host.
@@ -197,6 +244,19 @@ impl SshSession {
             .handle
             .disconnect(Disconnect::ByApplication, "", "en")
             .await;
+    }
+}
+
+fn describe_tcp_open_failure(reason: &russh::ChannelOpenFailure) -> String {
+    match reason {
+        russh::ChannelOpenFailure::AdministrativelyProhibited => {
+            "administratively prohibited (the jump host's sshd_config forbids TCP forwarding)"
+                .to_string()
+        }
+        russh::ChannelOpenFailure::ConnectFailed => {
+            "connect failed (nothing listens there, or the jump host cannot reach it)".to_string()
+        }
+        other => format!("{other:?}"),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::harness::lab;
+use crate::harness::{InventoryHost, Run, lab};
 
 #[test]
 fn down_sshd_wrong_host_key_and_stopped_dockerd_fail_alone() {
@@ -77,4 +77,178 @@ fn down_sshd_wrong_host_key_and_stopped_dockerd_fail_alone() {
             .flatten()
             .any(|tag| tag == "purge:1")
     );
+}
+
+/// Resumes a frozen dockerd even when the test fails.
+struct Thaw<'a>(&'a crate::harness::Hosts, usize);
+
+impl Drop for Thaw<'_> {
+    fn drop(&mut self) {
+        self.0.signal_dockerd(self.1, "CONT");
+    }
+}
+
+fn lab_host(hosts: &crate::harness::Hosts, position: usize) -> InventoryHost {
+    let host = hosts.host(position);
+    InventoryHost {
+        name: host.name.clone(),
+        address: host.address.clone(),
+        port: host.port,
+        socket: Some(host.socket.clone()),
+        ..InventoryHost::default()
+    }
+}
+
+#[test]
+fn silent_host_and_refused_login_fail_alone_with_their_step() {
+    let hosts = lab().take(2);
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let directory = tempfile::tempdir().expect("temp dir");
+    let stranger_key = directory.path().join("stranger");
+    let keygen = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&stranger_key)
+        .status()
+        .expect("ssh-keygen");
+    assert!(keygen.success());
+    let mut refused = lab_host(&hosts, 1);
+    refused.name = "stranger".into();
+    refused.vars.push((
+        "ansible_ssh_private_key_file",
+        stranger_key.display().to_string(),
+    ));
+    let inventory = hosts.inventory_of(&[
+        lab_host(&hosts, 0),
+        InventoryHost {
+            name: "silent".into(),
+            address: "127.0.0.1".into(),
+            port: silent.local_addr().expect("address").port(),
+            ..InventoryHost::default()
+        },
+        refused,
+    ]);
+    let run = Run::from(
+        hosts
+            .command(
+                inventory.path(),
+                &[
+                    "--connect-timeout",
+                    "2s",
+                    "--output",
+                    "json",
+                    "rmi",
+                    "purge:1",
+                ],
+            )
+            .output()
+            .expect("runs"),
+    );
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["hosts"][0]["status"], "ok");
+    assert_eq!(json["hosts"][1]["failure"]["step"], "connect");
+    assert!(
+        run.stderr
+            .contains("error: silent: connect: no answer from 127.0.0.1:"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(json["hosts"][2]["failure"]["step"], "auth");
+    assert!(
+        run.stderr
+            .contains("error: stranger: auth: authentication as root refused"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("stranger (refused)"), "{}", run.stderr);
+    assert!(
+        hosts
+            .images(1)
+            .values()
+            .flatten()
+            .any(|tag| tag == "purge:1")
+    );
+}
+
+#[test]
+fn frozen_dockerd_times_out_at_its_step_and_others_finish() {
+    let hosts = lab().take(2);
+    hosts.signal_dockerd(1, "STOP");
+    let _thaw = Thaw(&hosts, 1);
+    let started = std::time::Instant::now();
+    let run = hosts.fleetrmi(&["--api-timeout", "2s", "--output", "json", "rmi", "purge:1"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["hosts"][0]["status"], "ok");
+    assert_eq!(json["hosts"][1]["failure"]["step"], "docker");
+    let message = json["hosts"][1]["failure"]["message"]
+        .as_str()
+        .expect("message");
+    assert!(message.contains("timeout"), "{message}");
+}
+
+#[test]
+fn connection_killed_mid_run_is_reported_and_claims_nothing() {
+    let hosts = lab().take(2);
+    let mut child = hosts
+        .command(
+            &lab().inventory(),
+            &[
+                "-l",
+                &hosts.limit(),
+                "--output",
+                "json",
+                "rmi",
+                "purge:1",
+                "app:1",
+            ],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Freeze host 1's engine once the run is under way, so its connection is busy in a call.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    hosts.signal_dockerd(1, "STOP");
+    let thaw = Thaw(&hosts, 1);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = hosts.kill_ssh_sessions(1);
+    let status = child.wait().expect("wait");
+    drop(thaw);
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut stdout)
+        .expect("read");
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    assert!(killed > 0, "no SSH session to kill");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_ne!(status.code(), Some(0), "{stderr}");
+    assert_eq!(json["hosts"][0]["status"], "ok");
+    let broken = &json["hosts"][1];
+    assert!(
+        broken["status"] == "failed" || broken["status"] == "unreachable",
+        "{broken}"
+    );
+    assert!(broken["failure"]["step"].is_string(), "{broken}");
+    // Every deletion reported for the broken host really happened on its engine.
+    let images = hosts.images(1);
+    for result in broken["results"].as_array().expect("results") {
+        for id in result["deleted"].as_array().expect("deleted") {
+            assert!(
+                !images.contains_key(id.as_str().expect("id")),
+                "{id} reported but present"
+            );
+        }
+    }
 }

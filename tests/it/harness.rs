@@ -226,6 +226,55 @@ impl Hosts {
             .push((command, index));
     }
 
+    /// The lab directory of lent host `position` (pidfiles, sockets, logs).
+    pub fn host_dir(&self, position: usize) -> PathBuf {
+        self.lab.dir.join(&self.hosts[position].name)
+    }
+
+    /// Sends `signal` (e.g. `STOP`, `CONT`) to the dockerd of lent host `position`.
+    pub fn signal_dockerd(&self, position: usize, signal: &str) {
+        let pid = std::fs::read_to_string(self.host_dir(position).join("d.pid")).expect("d.pid");
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), pid.trim()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} dockerd failed");
+    }
+
+    /// Kills the per-connection sshd processes (children of the listener) of host `position`.
+    pub fn kill_ssh_sessions(&self, position: usize) -> usize {
+        let pid = std::fs::read_to_string(self.host_dir(position).join("sshd.pid")).expect("pid");
+        let children = Command::new("pgrep")
+            .args(["-P", pid.trim()])
+            .output()
+            .expect("pgrep runs");
+        let children = String::from_utf8_lossy(&children.stdout).to_string();
+        let mut killed = 0;
+        for child in children.split_whitespace() {
+            if Command::new("kill")
+                .arg(child)
+                .status()
+                .is_ok_and(|s| s.success())
+            {
+                killed += 1;
+            }
+        }
+        killed
+    }
+
+    /// Starts again what [`Hosts::stop`] stopped on lent host `position`.
+    pub fn start(&self, what: &str, position: usize) {
+        let index = self.hosts[position].index;
+        let dir = self.lab.dir.to_string_lossy().to_string();
+        let command = format!("start-{what}");
+        self.lab
+            .script(&[command.as_str(), dir.as_str(), &index.to_string()]);
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|(stopped, i)| !(stopped == &format!("stop-{what}") && *i == index));
+    }
+
     /// Runs fleetrmi on every lent host with the lab's inventory and known_hosts.
     pub fn fleetrmi(&self, args: &[&str]) -> Run {
         self.fleetrmi_with_limit(&self.limit(), args)
@@ -240,7 +289,9 @@ impl Hosts {
         self.fleetrmi_with_limit(&limit.join(","), args)
     }
 
-    fn fleetrmi_with_limit(&self, limit: &str, args: &[&str]) -> Run {
+    /// Runs fleetrmi with the lab's inventory and known_hosts and this `--limit` (which should
+    /// select only lent hosts).
+    pub fn fleetrmi_with_limit(&self, limit: &str, args: &[&str]) -> Run {
         let mut command = self.command(&self.lab.inventory(), args);
         command.arg("-l").arg(limit);
         Run::from(command.output().expect("fleetrmi runs"))
@@ -254,6 +305,8 @@ impl Hosts {
             .arg(inventory)
             .arg("--known-hosts")
             .arg(self.lab.known_hosts())
+            // The lab's inventory says everything; the machine's own ~/.ssh/config must not.
+            .arg("--no-ssh-config")
             .args(args)
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("FLEETRMI_INVENTORY");
@@ -275,13 +328,14 @@ impl Hosts {
                 address: host.address.clone(),
                 port: host.port,
                 socket: Some(host.socket.clone()),
+                vars: Vec::new(),
             })
             .collect();
         let extra = extra.iter().map(|(name, address, port)| InventoryHost {
             name: name.to_string(),
             address: address.to_string(),
             port: *port,
-            socket: None,
+            ..InventoryHost::default()
         });
         let at = insert_at.min(entries.len());
         entries.splice(at..at, extra);
@@ -302,6 +356,9 @@ impl Hosts {
             ));
             if let Some(socket) = &host.socket {
                 text.push_str(&format!("      docker_socket: {}\n", socket.display()));
+            }
+            for (key, value) in &host.vars {
+                text.push_str(&format!("      {key}: {value}\n"));
             }
         }
         let mut file = tempfile::Builder::new()
@@ -380,11 +437,14 @@ impl Hosts {
 }
 
 /// One host of a test's own inventory.
+#[derive(Default)]
 pub struct InventoryHost {
     pub name: String,
     pub address: String,
     pub port: u16,
     pub socket: Option<PathBuf>,
+    /// More host vars, written as given (e.g. `("ansible_user", "nobody")`).
+    pub vars: Vec<(&'static str, String)>,
 }
 
 /// A second sshd for a lab host, with changed settings, on its own address; stopped on drop.
@@ -499,5 +559,33 @@ impl Run {
                 self.stdout, self.stderr
             )
         })
+    }
+}
+
+/// Makes sure a local user `name` exists (the lab's sshd lets every user log in with the lab
+/// key), outside the docker group; with `sudo_docker`, allowed `sudo -n docker` without a
+/// password. Idempotent; shared by every test run on this machine.
+pub fn ensure_local_user(name: &str, sudo_docker: bool) {
+    static SETUP: Mutex<()> = Mutex::new(());
+    let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    let exists = Command::new("id")
+        .arg(name)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !exists {
+        let status = Command::new("useradd")
+            .args(["--create-home", "--shell", "/bin/sh", name])
+            .status()
+            .expect("useradd runs");
+        assert!(status.success(), "useradd {name} failed");
+    }
+    // useradd locks the password with "!", and sshd without PAM refuses locked accounts even
+    // for key logins; "*" means "no password" without the lock.
+    let _ = Command::new("usermod").args(["-p", "*", name]).status();
+    if sudo_docker {
+        let rule = format!("{name} ALL=(root) NOPASSWD: /usr/bin/docker, /usr/local/bin/docker\n");
+        let path = format!("/etc/sudoers.d/fleetrmi-test-{name}");
+        std::fs::write(&path, rule).expect("write sudoers rule");
+        let _ = Command::new("chmod").args(["0440", &path]).status();
     }
 }

@@ -215,9 +215,13 @@ fn retry_file_metrics_and_idempotent_rerun() {
         "purge:1",
     ]);
     assert_eq!(run.code, 4, "{}", run.stderr);
+    let retry_text = std::fs::read_to_string(&retry).expect("retry file");
     assert_eq!(
-        std::fs::read_to_string(&retry).expect("retry file"),
-        format!("{}\n", hosts.host(1).name)
+        retry_text,
+        format!(
+            "# fleetrmi retry file: rerun these hosts with -l @FILE\n# unreachable\n{}\n",
+            hosts.host(1).name
+        )
     );
     let text = std::fs::read_to_string(&metrics).expect("metrics");
     let sample = |name: &str| -> f64 {
@@ -235,6 +239,19 @@ fn retry_file_metrics_and_idempotent_rerun() {
     assert_eq!(sample("fleetrmi_images_deleted{command=\"rmi\"}"), 1.0);
     assert!(sample("fleetrmi_reclaimed_bytes{command=\"rmi\"}") > 0.0);
     assert_eq!(sample("fleetrmi_exit_code{command=\"rmi\"}"), 4.0);
+
+    // The rerun takes exactly the hosts of the retry file.
+    hosts.start("sshd", 1);
+    let retry_limit = format!("@{retry_arg}");
+    let rerun = hosts.fleetrmi_with_limit(
+        &retry_limit,
+        &["--output", "json", "rmi", "--ignore-missing", "purge:1"],
+    );
+    assert_eq!(rerun.code, 0, "{}", rerun.stderr);
+    let rerun_json = rerun.json();
+    assert_eq!(rerun_json["hosts"].as_array().expect("hosts").len(), 1);
+    assert_eq!(rerun_json["hosts"][0]["host"], hosts.host(1).name);
+    assert!(!has_tag(&hosts, 1, "purge:1"));
 
     // A rerun on the host that was done already: nothing left to do, and that is not an error.
     let run = hosts.fleetrmi_on(

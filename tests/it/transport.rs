@@ -14,6 +14,7 @@ fn refused_socket_forwarding_falls_back_to_dial_stdio() {
         address: hardened.address.clone(),
         port: hardened.port,
         socket: Some(hosts.host(0).socket.clone()),
+        ..InventoryHost::default()
     }]);
     let mut command = hosts.command(inventory.path(), &["--output", "json", "rmi", "purge:1"]);
     command
@@ -51,6 +52,7 @@ fn missing_socket_names_the_socket_and_what_to_check() {
         address: host.address.clone(),
         port: host.port,
         socket: Some("/run/nothing-here/docker.sock".into()),
+        ..InventoryHost::default()
     }]);
     let run = Run::from(
         hosts
@@ -70,4 +72,71 @@ fn missing_socket_names_the_socket_and_what_to_check() {
         run.stderr
     );
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+}
+
+/// Runs `rmi purge:1` on host 0 as local user `user`, through an sshd of its own whose
+/// authorized keys file the user may read (the lab's sits in a root-only directory).
+fn as_user(hosts: &crate::harness::Hosts, user: &str, vars: &[(&'static str, &str)]) -> Run {
+    use std::os::unix::fs::PermissionsExt;
+    let keys = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(keys.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let authorized = keys.path().join("authorized_keys");
+    std::fs::copy(lab().dir.join("id_ed25519.pub"), &authorized).expect("copy key");
+    std::fs::set_permissions(&authorized, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let setting = format!("AuthorizedKeysFile {}", authorized.display());
+    let sshd = hosts.extra_sshd(0, &[setting.as_str()]);
+    let mut entry = InventoryHost {
+        name: format!("as-{user}"),
+        address: sshd.address.clone(),
+        port: sshd.port,
+        socket: Some(hosts.host(0).socket.clone()),
+        ..InventoryHost::default()
+    };
+    entry.vars.push(("ansible_user", user.to_string()));
+    for (key, value) in vars {
+        entry.vars.push((key, value.to_string()));
+    }
+    let inventory = hosts.inventory_of(&[entry]);
+    let mut command = hosts.command(inventory.path(), &["--output", "json", "rmi", "purge:1"]);
+    command.arg("--known-hosts").arg(sshd.known_hosts.path());
+    Run::from(command.output().expect("runs"))
+}
+
+#[test]
+fn user_outside_the_docker_group_is_told_how_to_fix_it() {
+    let hosts = lab().take(1);
+    crate::harness::ensure_local_user("frl-plain", false);
+    let run = as_user(&hosts, "frl-plain", &[]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let failure = &run.json()["hosts"][0]["failure"];
+    assert_eq!(failure["step"], "docker");
+    let message = failure["message"].as_str().expect("message");
+    assert!(message.contains("permission denied"), "{message}");
+    assert!(message.contains("`docker` group"), "{message}");
+    assert!(message.contains("become"), "{message}");
+    assert!(
+        hosts
+            .images(0)
+            .values()
+            .flatten()
+            .any(|tag| tag == "purge:1")
+    );
+}
+
+#[test]
+fn become_reaches_docker_through_sudo() {
+    let hosts = lab().take(1);
+    crate::harness::ensure_local_user("frl-sudo", true);
+    let run = as_user(&hosts, "frl-sudo", &[("become", "true")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = &run.json()["hosts"][0];
+    assert_eq!(report["engine"]["transport"], "sudo dial-stdio");
+    assert_eq!(report["results"][0]["untagged"][0], "purge:1");
+    assert!(
+        !hosts
+            .images(0)
+            .values()
+            .flatten()
+            .any(|tag| tag == "purge:1")
+    );
 }

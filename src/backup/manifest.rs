@@ -1,0 +1,194 @@
+//! `DIR/<host>/manifest.json`: what a host's backup directory holds — each archive, its size
+//! and SHA-256, and the images in it with the tags they had — so `restore` knows what to load
+//! and can check each file before it does.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::atomic_file::write_atomically;
+
+/// The manifest's name in a host's backup directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The current manifest format.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+/// One host's backups.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupManifest {
+    pub format: u32,
+    /// The inventory name of the host the images came from.
+    pub host: String,
+    /// Oldest first; a later backup of the same file replaces the earlier entry.
+    pub archives: Vec<ArchiveEntry>,
+}
+
+/// One archive: a `docker save` of the images one removal deletes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveEntry {
+    /// File name in the host's backup directory: `<image hex>.tar`.
+    pub file: String,
+    pub bytes: u64,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
+    /// RFC 3339 UTC.
+    pub saved_at: String,
+    /// What removed the images (`rmi app:1`).
+    pub reason: String,
+    /// The engine's version on the host.
+    pub engine_version: String,
+    /// The images the removal deletes, children before parents.
+    pub images: Vec<SavedImage>,
+    /// Images kept on the host that are in the archive only so `docker load` restores the
+    /// `Parent` link of a saved image (by ID, without tags).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents_kept: Vec<String>,
+}
+
+/// One saved image, with the references it had before the removal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedImage {
+    /// `sha256:<hex>`.
+    pub id: String,
+    /// Every tag it had; `restore` sets each again.
+    pub tags: Vec<String>,
+    /// Digest references it had; `docker load` cannot restore these (a pull by digest can).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digests: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+/// Why a manifest could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a fleetrmi backup manifest: {cause}", path.display())]
+    Invalid { path: PathBuf, cause: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl BackupManifest {
+    pub fn new(host: &str) -> BackupManifest {
+        BackupManifest {
+            format: MANIFEST_FORMAT,
+            host: host.to_string(),
+            archives: Vec::new(),
+        }
+    }
+
+    /// Reads `dir/manifest.json`; `Ok(None)` when there is none.
+    pub fn read(dir: &Path) -> Result<Option<BackupManifest>, ManifestError> {
+        let path = dir.join(MANIFEST_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(ManifestError::Read { path, source }),
+        };
+        let manifest: BackupManifest =
+            serde_json::from_str(&text).map_err(|error| ManifestError::Invalid {
+                path: path.clone(),
+                cause: error.to_string(),
+            })?;
+        if manifest.format != MANIFEST_FORMAT {
+            return Err(ManifestError::Invalid {
+                path,
+                cause: format!(
+                    "format {} (this fleetrmi reads format {MANIFEST_FORMAT})",
+                    manifest.format
+                ),
+            });
+        }
+        Ok(Some(manifest))
+    }
+
+    /// Adds `entry`, replacing an earlier entry for the same file.
+    pub fn record(&mut self, entry: ArchiveEntry) {
+        self.archives.retain(|existing| existing.file != entry.file);
+        self.archives.push(entry);
+    }
+
+    /// Writes `dir/manifest.json` atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), ManifestError> {
+        let path = dir.join(MANIFEST_FILE);
+        let mut text =
+            serde_json::to_string_pretty(self).map_err(|error| ManifestError::Write {
+                path: path.clone(),
+                source: std::io::Error::other(error),
+            })?;
+        text.push('\n');
+        write_atomically(&path, &text).map_err(|source| ManifestError::Write { path, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(file: &str, bytes: u64) -> ArchiveEntry {
+        ArchiveEntry {
+            file: file.to_string(),
+            bytes,
+            sha256: "00".repeat(32),
+            saved_at: "2026-01-01T00:00:00Z".to_string(),
+            reason: "rmi app:1".to_string(),
+            engine_version: "20.10.24".to_string(),
+            images: vec![SavedImage {
+                id: "sha256:ab".to_string(),
+                tags: vec!["app:1".to_string()],
+                digests: Vec::new(),
+                parent: None,
+            }],
+            parents_kept: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_later_backup_of_the_same_file_replaces_the_entry() {
+        let mut manifest = BackupManifest::new("h1");
+        manifest.record(entry("a.tar", 1));
+        manifest.record(entry("b.tar", 2));
+        manifest.record(entry("a.tar", 3));
+        let files: Vec<(&str, u64)> = manifest
+            .archives
+            .iter()
+            .map(|archive| (archive.file.as_str(), archive.bytes))
+            .collect();
+        assert_eq!(files, [("b.tar", 2), ("a.tar", 3)]);
+    }
+
+    #[test]
+    fn written_manifest_reads_back_the_same() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let mut manifest = BackupManifest::new("h1");
+        manifest.record(entry("a.tar", 1));
+        manifest.write(directory.path()).expect("write");
+        assert_eq!(
+            BackupManifest::read(directory.path()).expect("read"),
+            Some(manifest)
+        );
+    }
+
+    #[test]
+    fn no_manifest_is_none_and_a_foreign_file_is_an_error() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        assert_eq!(BackupManifest::read(directory.path()).expect("read"), None);
+        std::fs::write(directory.path().join(MANIFEST_FILE), "{\"x\": 1}").expect("write");
+        assert!(matches!(
+            BackupManifest::read(directory.path()),
+            Err(ManifestError::Invalid { .. })
+        ));
+    }
+}

@@ -1,0 +1,66 @@
+//! `builder prune` on one host: the engine's own build cache prune, or a clear word when the
+//! engine has no build cache API.
+
+use crate::engine::{
+    BuildCacheSupport, BuildPruneOptions, build_cache_support, unsupported_answer,
+};
+use crate::report::{BuildCacheOutcome, HostReport, Step};
+
+use super::HostTarget;
+use super::connect::{ConnectOptions, connect_host};
+use super::control::RunControl;
+use super::progress::HostProgress;
+
+/// What the user asked `builder prune` to do on every host.
+#[derive(Debug, Clone, Default)]
+pub struct BuilderPruneRequest {
+    pub options: BuildPruneOptions,
+}
+
+/// Prunes the host's build cache and reports what the engine reclaimed.
+pub async fn builder_prune_on_host(
+    target: HostTarget,
+    request: &BuilderPruneRequest,
+    options: &ConnectOptions,
+    progress: HostProgress,
+    _control: RunControl,
+) -> HostReport {
+    let mut report = HostReport::new(&target.name, &target.address);
+    let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
+        return report;
+    };
+    let unsupported = |report: &mut HostReport, message: String| {
+        report
+            .warnings
+            .push(format!("no build cache pruned: {message}"));
+        report.build_cache = Some(BuildCacheOutcome {
+            supported: false,
+            message: Some(message),
+            ..BuildCacheOutcome::default()
+        });
+    };
+    match build_cache_support(&host.engine.info.api_version) {
+        BuildCacheSupport::Unsupported(message) => unsupported(&mut report, message),
+        BuildCacheSupport::Supported => {
+            progress.step("pruning the build cache");
+            match host.engine.prune_build_cache(&request.options).await {
+                Ok(answer) => {
+                    report.reclaimed_bytes = answer.space_reclaimed;
+                    report.build_cache = Some(BuildCacheOutcome {
+                        supported: true,
+                        caches_deleted: answer.caches_deleted.len(),
+                        reclaimed_bytes: answer.space_reclaimed,
+                        message: None,
+                    });
+                }
+                Err(error) => match unsupported_answer(&error) {
+                    Some(message) => unsupported(&mut report, message),
+                    None => report.fail(Step::BuildCache, error.to_string()),
+                },
+            }
+        }
+    }
+    report.api_calls = host.engine.api_calls();
+    host.close().await;
+    report
+}

@@ -1,0 +1,204 @@
+//! The inventory sources given with `-i`: a file, or a directory whose inventory files are read
+//! in name order, as Ansible reads an inventory directory; each with the directory where its
+//! `group_vars/` and `host_vars/` are looked for.
+
+use std::path::{Path, PathBuf};
+
+use super::error::InventoryError;
+
+/// File name endings Ansible skips in an inventory directory (its `INVENTORY_IGNORE_EXTS`).
+const IGNORED_ENDINGS: [&str; 12] = [
+    ".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".cfg", ".retry",
+];
+
+/// Directory entries Ansible never reads as inventory.
+const IGNORED_NAMES: [&str; 3] = ["group_vars", "host_vars", "vars_plugins"];
+
+/// Extensions of the files fleetrmi reads as YAML inventories (Ansible's YAML plugin's); a file
+/// without an extension is read too.
+const YAML_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+/// One `-i` argument, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InventorySource {
+    /// As given.
+    pub(crate) path: PathBuf,
+    /// Where `group_vars/` and `host_vars/` are: the directory itself, or the file's directory.
+    pub(crate) vars_dir: PathBuf,
+    /// The inventory files, in the order they are read.
+    pub(crate) files: Vec<PathBuf>,
+}
+
+/// Resolves one `-i` argument. Files in a directory that fleetrmi cannot read (INI inventories,
+/// scripts) are skipped with a warning.
+pub(crate) fn discover(
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<InventorySource, InventoryError> {
+    let unreadable = |source| InventoryError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    };
+    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    if !metadata.is_dir() {
+        let vars_dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        return Ok(InventorySource {
+            path: path.to_path_buf(),
+            vars_dir,
+            files: vec![path.to_path_buf()],
+        });
+    }
+    let mut files = Vec::new();
+    walk(path, &mut files, warnings)?;
+    if files.is_empty() {
+        return Err(InventoryError::EmptyDirectory {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(InventorySource {
+        path: path.to_path_buf(),
+        vars_dir: path.to_path_buf(),
+        files,
+    })
+}
+
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    warnings: &mut Vec<String>,
+) -> Result<(), InventoryError> {
+    let unreadable = |source| InventoryError::Unreadable {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        names.push(entry.map_err(unreadable)?.file_name());
+    }
+    names.sort();
+    for name in names {
+        let text = name.to_string_lossy();
+        if text.starts_with('.')
+            || IGNORED_NAMES.contains(&text.as_ref())
+            || IGNORED_ENDINGS.iter().any(|ending| text.ends_with(ending))
+        {
+            continue;
+        }
+        let path = dir.join(&name);
+        let metadata = std::fs::metadata(&path).map_err(|source| InventoryError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
+        if metadata.is_dir() {
+            walk(&path, files, warnings)?;
+        } else if is_yaml_name(&path) {
+            files.push(path);
+        } else {
+            warnings.push(format!(
+                "{}: skipped: fleetrmi reads only YAML inventories (.yaml, .yml, .json or no extension)",
+                path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file name has one of the YAML extensions, or none.
+pub(crate) fn is_yaml_name(path: &Path) -> bool {
+    match path.extension() {
+        None => true,
+        Some(extension) => YAML_EXTENSIONS
+            .iter()
+            .any(|yaml| extension.to_str() == Some(*yaml)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(dir: &Path, name: &str) {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(path, "all: {}\n").expect("write");
+    }
+
+    #[test]
+    fn file_source_reads_the_file_with_vars_beside_it() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        touch(dir.path(), "prod.yaml");
+        let mut warnings = Vec::new();
+        let source = discover(&dir.path().join("prod.yaml"), &mut warnings).expect("file");
+        assert_eq!(source.files, [dir.path().join("prod.yaml")]);
+        assert_eq!(source.vars_dir, dir.path());
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn bare_file_name_has_its_vars_in_the_current_directory() {
+        let mut warnings = Vec::new();
+        let source = discover(Path::new("Cargo.toml"), &mut warnings).expect("file");
+        assert_eq!(source.vars_dir, Path::new("."));
+    }
+
+    #[test]
+    fn directory_source_reads_yaml_files_in_name_order_recursively() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for name in [
+            "20-web.yml",
+            "10-base.yaml",
+            "hosts",
+            "extra.json",
+            "sub/05-db.yaml",
+            "group_vars/all.yml",
+            "host_vars/h1.yml",
+            ".hidden.yaml",
+            "README.md",
+            "old.yaml.bak",
+            "legacy.ini",
+        ] {
+            touch(dir.path(), name);
+        }
+        let mut warnings = Vec::new();
+        let source = discover(dir.path(), &mut warnings).expect("directory");
+        let files: Vec<_> = source
+            .files
+            .iter()
+            .map(|file| file.strip_prefix(dir.path()).expect("inside").to_owned())
+            .collect();
+        assert_eq!(
+            files,
+            [
+                PathBuf::from("10-base.yaml"),
+                PathBuf::from("20-web.yml"),
+                PathBuf::from("extra.json"),
+                PathBuf::from("hosts"),
+                PathBuf::from("sub/05-db.yaml"),
+            ]
+        );
+        assert_eq!(source.vars_dir, dir.path());
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("legacy.ini: skipped"), "{warnings:?}");
+    }
+
+    #[test]
+    fn directory_without_inventory_files_is_an_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        touch(dir.path(), "group_vars/all.yml");
+        let err = discover(dir.path(), &mut Vec::new()).expect_err("empty");
+        assert!(matches!(err, InventoryError::EmptyDirectory { .. }));
+        assert!(err.hint().is_some());
+    }
+
+    #[test]
+    fn missing_source_is_unreadable() {
+        let err =
+            discover(Path::new("/nonexistent/inv.yaml"), &mut Vec::new()).expect_err("missing");
+        assert!(matches!(err, InventoryError::Unreadable { .. }));
+    }
+}

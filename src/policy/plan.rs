@@ -1,0 +1,139 @@
+//! The policy plan for one host: a decision for every image, the engine requests that carry it
+//! out, and the bytes they free.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::plan::{DeleteRecord, EngineError, SimulatedStore};
+use crate::snapshot::Snapshot;
+
+use super::decision::Decision;
+use super::engine_prune::plan_engine_prune;
+use super::rule_walk::plan_rules;
+use super::rules::{PolicyRequest, PruneMode};
+
+/// One `DELETE /images/{name}` the plan makes (with rules), or that the engine's prune makes
+/// internally (without), and the engine's answer as the simulation predicts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRequest {
+    /// The `{name}` sent: a full image ID, or a reference.
+    pub name: String,
+    /// The image the request is for.
+    pub image_id: String,
+    pub force: bool,
+    pub no_prune: bool,
+    pub records: Vec<DeleteRecord>,
+    pub error: Option<EngineError>,
+}
+
+/// What a prune or policy will do on one host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyPlan {
+    pub mode: PruneMode,
+    /// One decision per image of the snapshot, intermediates included, oldest first.
+    pub decisions: Vec<Decision>,
+    /// The removals in order: children before parents. In engine mode the engine's own order is
+    /// random; only the set of records is certain.
+    pub requests: Vec<PlannedRequest>,
+    /// Σ `DiffSize` of the layers freed on disk, each counted once.
+    pub predicted_bytes: u64,
+    /// Bytes of every image layer on disk before, and what is left after.
+    pub usage_before: u64,
+    pub usage_after: u64,
+}
+
+impl PolicyPlan {
+    /// The records of every successful request, in plan order.
+    pub fn records(&self) -> Vec<DeleteRecord> {
+        self.requests
+            .iter()
+            .flat_map(|request| request.records.iter().cloned())
+            .collect()
+    }
+
+    /// How many images the plan removes (pruned parents included).
+    pub fn removed_count(&self) -> usize {
+        self.decisions
+            .iter()
+            .filter(|decision| decision.action == super::decision::Action::Remove)
+            .count()
+    }
+}
+
+/// Plans a prune (no rules: the engine's algorithm) or a rule-based cleanup on a snapshot.
+pub fn plan_policy(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
+    match request.mode() {
+        PruneMode::Engine => plan_engine_prune(snapshot, request),
+        PruneMode::Rules => plan_rules(snapshot, request),
+    }
+}
+
+/// Bytes of every layer on disk in the store (used by an image or held by a container).
+pub(crate) fn usage(store: &SimulatedStore) -> u64 {
+    store.to_snapshot().layer_sizes.values().sum()
+}
+
+/// Bytes freed so far in the store: Σ `DiffSize` of its freed layers.
+pub(crate) fn freed(store: &SimulatedStore) -> u64 {
+    let unique: BTreeSet<&String> = store.freed_layers().iter().collect();
+    unique.iter().map(|layer| store.layer_size(layer)).sum()
+}
+
+/// The bytes each deleted image freed: a `Deleted` image ID starts an image, the layer IDs after
+/// it are the layers its deletion freed.
+pub(crate) fn bytes_by_image(
+    records: &[DeleteRecord],
+    image_ids: &BTreeSet<String>,
+    store: &SimulatedStore,
+) -> BTreeMap<String, u64> {
+    let mut bytes: BTreeMap<String, u64> = BTreeMap::new();
+    let mut current: Option<&String> = None;
+    for record in records {
+        if let DeleteRecord::Deleted(id) = record {
+            if image_ids.contains(id) {
+                current = Some(id);
+                bytes.entry(id.clone()).or_default();
+            } else if let Some(image) = current {
+                *bytes.entry(image.clone()).or_default() += store.layer_size(id);
+            }
+        }
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::test_support::{ImageSpec, SnapshotBuilder, chain_id, image_id};
+
+    #[test]
+    fn freed_layers_are_attributed_to_the_image_deleted_before_them() {
+        let snapshot = SnapshotBuilder::new()
+            .image("p", ImageSpec::new().layers(["base"]))
+            .image(
+                "c",
+                ImageSpec::new()
+                    .tags(["c:1"])
+                    .parent("p")
+                    .layers(["base", "top"]),
+            )
+            .layer_size("base", 300)
+            .layer_size("top", 20)
+            .build();
+        let mut store = SimulatedStore::from_snapshot(&snapshot);
+        let records = store.delete_image("c:1", false, true).expect("deletes");
+        let ids: BTreeSet<String> = store_ids(&snapshot);
+        let bytes = bytes_by_image(&records, &ids, &store);
+        assert_eq!(bytes[&image_id("c")], 20);
+        assert_eq!(bytes[&image_id("p")], 300);
+        assert_eq!(freed(&store), 320);
+        assert!(store.freed_layers().contains(&chain_id(&["base"])));
+    }
+
+    fn store_ids(snapshot: &Snapshot) -> BTreeSet<String> {
+        snapshot
+            .images
+            .iter()
+            .map(|image| image.id.clone())
+            .collect()
+    }
+}

@@ -101,6 +101,13 @@ accepted_counts() {
 # sockets N: the first N hosts' Docker sockets.
 sockets() { head -n "$1" "$LAB/hosts.tsv" | cut -f4; }
 
+# lab_state N: one line per host: a digest of its engine's state, then its tags.
+lab_state() {
+	local socks=()
+	mapfile -t socks < <(sockets "$1")
+	"$PY" "$BENCH/state.py" "${socks[@]}"
+}
+
 # prepare_restore N TAGS: seed the hosts, then save what the job removes (the tags and every
 # image up their Parent chains, by ID, so that a load restores the Parent links too) and the
 # seeded state. Between runs, loading that small archive puts back exactly what a contender
@@ -123,7 +130,7 @@ prepare_restore() {
 	mapfile -t ids < <(printf '%s\n' "${ids[@]}" | sort -u)
 	# shellcheck disable=SC2086 # the tags are words
 	docker -H "unix://$sock" save -o "$OUT/restore.tar" $tags "${ids[@]}"
-	"$PY" "$BENCH/state.py" $(sockets "$n") | cut -d' ' -f1 | sort -u >"$OUT/seeded-state"
+	lab_state "$n" | cut -d' ' -f1 | sort -u >"$OUT/seeded-state"
 	(($(wc -l <"$OUT/seeded-state") == 1)) || die "the hosts differ after seeding"
 }
 
@@ -135,7 +142,7 @@ restore_hosts() {
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p" || die "docker load failed"; done
-	if [[ $("$PY" "$BENCH/state.py" $(sockets "$n") | cut -d' ' -f1 | sort -u) != "$(cat "$OUT/seeded-state")" ]]; then
+	if [[ $(lab_state "$n" | cut -d' ' -f1 | sort -u) != "$(cat "$OUT/seeded-state")" ]]; then
 		log "a host differs from the seeded state after the restore: full reseed"
 		bash "$ROOT/lab/lab.sh" seed "$LAB" $(seq 1 "$n") 2>"$OUT/seed.log" || die "seeding failed"
 	fi
@@ -193,6 +200,7 @@ contender_command() {
 			"$BIN" "$LAB/inventory.yaml" "$LAB/known_hosts" "$n" "$tags"
 		;;
 	docker-seq)
+		# shellcheck disable=SC2016 # $h and $(cat …) are for the sh -c that runs this
 		printf 'for h in $(cat %q); do docker -H ssh://$h rmi %s || exit 1; done' "$OUT/hosts.txt" "$tags"
 		;;
 	docker-xargs)
@@ -203,6 +211,7 @@ contender_command() {
 		;;
 	ansible-adhoc)
 		# The module removes one image per call: one ad-hoc command per tag.
+		# shellcheck disable=SC2016 # $t is for the sh -c that runs this
 		printf 'for t in %s; do %q lab -f %s -o -m community.docker.docker_image_remove -a "name=$t docker_host={{ docker_host }}" || exit 1; done' \
 			"$tags" "$VENV/bin/ansible" "$n"
 		;;
@@ -236,7 +245,7 @@ run_measured() {
 	sleep 0.2 # sshd writes its log line right after the login
 	after=$(accepted_counts "${hosts[@]}")
 	host_cpu_after=$("$PY" "$BENCH/hostcpu.py" "$LAB")
-	state=$("$PY" "$BENCH/state.py" $(sockets "$n"))
+	state=$(lab_state "$n")
 	# Every host ends in one state, the first run's (any contender), with the tags gone.
 	state_ok=true
 	if [[ $(cut -d' ' -f1 <<<"$state" | sort -u | wc -l) != 1 ]]; then state_ok=false; fi

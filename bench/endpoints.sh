@@ -50,7 +50,7 @@ endpoint_pid() { # endpoint_pid DIR: the live sshd of an endpoint directory
 cmd_up() {
 	local lab=$1 m=$2 daemons=${3:-} ep i addr dir sock t0
 	[[ -r $lab/hosts.tsv ]] || die "$lab: not a lab directory"
-	[[ $m =~ ^[0-9]+$ ]] && ((m >= 1 && m <= 2500)) || die "M must be 1..2500"
+	if ! [[ $m =~ ^[0-9]+$ ]] || ((m < 1 || m > 2500)); then die "M must be 1..2500"; fi
 	daemons=${daemons:-$(wc -l <"$lab/hosts.tsv")}
 	(($(wc -l <"$lab/hosts.tsv") >= daemons)) || die "$lab has fewer than $daemons hosts"
 	ep=$lab/ep
@@ -120,8 +120,15 @@ cmd_down() {
 	log "stopped ${#pids[@]} endpoints"
 }
 
+readonly USAGE="usage: endpoints.sh up LAB_DIR M [DAEMONS] | down LAB_DIR"
 case ${1:-} in
-up) (($# >= 3)) && cmd_up "$2" "$3" "${4:-}" || die "usage: endpoints.sh up LAB_DIR M [DAEMONS]" ;;
-down) (($# == 2)) && cmd_down "$2" || die "usage: endpoints.sh down LAB_DIR" ;;
-*) die "usage: endpoints.sh up LAB_DIR M [DAEMONS] | down LAB_DIR" ;;
+up)
+	(($# >= 3)) || die "$USAGE"
+	cmd_up "$2" "$3" "${4:-}"
+	;;
+down)
+	(($# == 2)) || die "$USAGE"
+	cmd_down "$2"
+	;;
+*) die "$USAGE" ;;
 esac

@@ -47,7 +47,7 @@ IFS=, read -r -a COUNTS <<<"$counts"
 IFS=, read -r -a FORKS <<<"$forks"
 max=0
 for m in "${COUNTS[@]}"; do
-	[[ $m =~ ^[0-9]+$ ]] && ((m >= 1)) || die "--counts: not a number: $m"
+	if ! [[ $m =~ ^[0-9]+$ ]] || ((m < 1)); then die "--counts: not a number: $m"; fi
 	((m > max)) && max=$m
 done
 

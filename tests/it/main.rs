@@ -14,6 +14,7 @@ mod parity;
 mod ping;
 mod policy;
 mod prune;
+mod prune_backup;
 mod rmi;
 mod rollout;
 mod ssh;

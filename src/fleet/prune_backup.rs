@@ -46,7 +46,9 @@ impl BackupStep {
 }
 
 /// The archive for the images `records` delete (children first, as the engine deletes them),
-/// or `None` when they delete no image. `gone_tags` were removed earlier in the same run.
+/// then the images they only untag (kept, e.g. a parent other images still need: saved too, so
+/// that `restore` sets the tag again), or `None` when they change no image. `gone_tags` were
+/// removed earlier in the same run.
 pub(super) fn unit_for_records(
     snapshot: &Snapshot,
     records: &[DeleteRecord],
@@ -61,6 +63,17 @@ pub(super) fn unit_for_records(
             && !ids.contains(id)
         {
             ids.push(id.clone());
+        }
+    }
+    for record in records {
+        if let DeleteRecord::Untagged(reference) = record
+            && let Some(image) = snapshot
+                .images
+                .iter()
+                .find(|image| image.repo_tags.contains(reference))
+            && !ids.contains(&image.id)
+        {
+            ids.push(image.id.clone());
         }
     }
     (!ids.is_empty()).then(|| BackupUnit::new(snapshot, &ids, gone_tags, reason))
@@ -112,9 +125,9 @@ mod tests {
     }
 
     #[test]
-    fn records_that_delete_no_image_need_no_archive() {
+    fn records_that_change_no_image_need_no_archive() {
         let snapshot = chain();
-        let records = [DeleteRecord::Untagged("app:1".into())];
+        let records = [DeleteRecord::Untagged("gone:1".into())];
         assert_eq!(
             unit_for_records(&snapshot, &records, &BTreeSet::new(), "prune app:1"),
             None
@@ -137,6 +150,21 @@ mod tests {
         assert_eq!(ids, [image_id("app").as_str(), image_id("base").as_str()]);
         assert!(unit.parents_kept.is_empty());
         assert_eq!(unit.names, ["app:1", "base:1"]);
+    }
+
+    #[test]
+    fn an_image_only_untagged_is_saved_so_its_tag_comes_back() {
+        let snapshot = chain();
+        let records = [
+            DeleteRecord::Untagged("app:1".into()),
+            DeleteRecord::Deleted(image_id("app")),
+            DeleteRecord::Untagged("base:1".into()),
+        ];
+        let unit =
+            unit_for_records(&snapshot, &records, &BTreeSet::new(), "prune").expect("a unit");
+        let ids: Vec<&str> = unit.images.iter().map(|image| image.id.as_str()).collect();
+        assert_eq!(ids, [image_id("app").as_str(), image_id("base").as_str()]);
+        assert_eq!(unit.images[1].tags, ["base:1"]);
     }
 
     #[test]

@@ -153,3 +153,44 @@ fn prune_backup_that_fails_removes_nothing_engine_or_rules() {
         );
     }
 }
+
+#[test]
+fn prune_backup_with_apply_saves_under_the_policy_name_and_restore_undoes_it() {
+    let hosts = lab().take(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let backup = dir.path().join("backups").to_string_lossy().to_string();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "policies:\n  - {name: apps, groups: [lab], all: true, match: ['app:*']}\n",
+    )
+    .expect("write policy");
+    let before = hosts.images(0);
+
+    let run = hosts.fleetrmi(&[
+        "--output",
+        "json",
+        "apply",
+        &policy.to_string_lossy(),
+        "--yes",
+        "--backup",
+        &backup,
+    ]);
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    assert_eq!(run.json()["hosts"][0]["status"], "ok");
+    assert_ne!(hosts.images(0), before, "apply removed nothing");
+    let manifest: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(&backup)
+                .join(&hosts.host(0).name)
+                .join("manifest.json"),
+        )
+        .expect("manifest"),
+    )
+    .expect("manifest JSON");
+    let reason = manifest["archives"][0]["reason"].as_str().expect("reason");
+    assert!(reason.starts_with("apply apps: "), "{reason}");
+
+    restore_is_complete(&hosts, &backup);
+    assert_eq!(hosts.images(0), before, "images differ after the restore");
+}

@@ -49,8 +49,24 @@ fn prune_backup_engine_prune_saves_everything_first_and_restore_undoes_it() {
     let backup = dir.path().join("backups").to_string_lossy().to_string();
     let before = hosts.images(0);
 
+    // The dry run names the one archive and writes nothing.
+    let dry = hosts.fleetrmi(&[
+        "--output",
+        "json",
+        "prune",
+        "-a",
+        "--dry-run",
+        "--backup",
+        &backup,
+    ]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(!std::path::Path::new(&backup).exists(), "a dry run wrote");
+    let planned = dry.json()["hosts"][0]["results"][0]["backup"]["file"].clone();
+    assert!(planned.is_string(), "{}", dry.stdout);
+
     let json = prune_with_backup(&hosts, &backup, &["-a"]);
     let result = &json["hosts"][0]["results"][0];
+    assert_eq!(result["backup"]["file"], planned);
     assert_eq!(result["image"], "(prune)");
     let saved = result["backup"]["images"].as_array().expect("saved images");
     assert!(!saved.is_empty(), "{result}");

@@ -1,6 +1,7 @@
 //! Integration tests: the real fleetrmi binary against a lab of real sshd + dockerd hosts.
 
 mod df;
+mod digest;
 mod dry_run;
 mod faults;
 mod harness;

@@ -5,6 +5,7 @@ mod builder;
 mod confirm;
 mod containers;
 mod df;
+mod digest;
 mod dry_run;
 mod faults;
 mod harness;

@@ -130,6 +130,11 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, env = "FLEETRMI_QUIET")]
     pub quiet: bool,
 
+    /// Print, on stderr, each host's steps with their times and its Docker API calls, and the
+    /// run's SSH connections and API calls (lines start with `debug:`).
+    #[arg(short, long, global = true, env = "FLEETRMI_VERBOSE")]
+    pub verbose: bool,
+
     /// Roll through hosts in batches: sizes or percentages, comma-separated; the last repeats
     /// (e.g. `1,10%`). The next batch starts when the previous one has finished.
     #[arg(
@@ -271,7 +276,8 @@ pub enum ImageGrouping {
 #[derive(Debug, Args)]
 pub struct RmiArgs {
     /// Images to remove: full or short ID, repo, repo:tag or repo@sha256:digest. Removed in order;
-    /// one image's failure does not stop the next.
+    /// one image's failure does not stop the next. `{host}` in an IMAGE stands for each host's
+    /// inventory name (e.g. `ci/cache:{host}`).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<String>,
 

@@ -46,4 +46,5 @@ pub(crate) fn progress_for(global: &GlobalArgs, hosts: usize) -> FleetProgress {
         ),
         hosts,
     )
+    .with_debug(global.verbose)
 }

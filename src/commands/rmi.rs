@@ -1,7 +1,7 @@
 //! `fleetrmi rmi`: `docker rmi` on every selected host.
 
 use crate::cli::{GlobalArgs, RmiArgs};
-use crate::fleet::{RmiRequest, RmiSafety, rmi_on_host};
+use crate::fleet::{HOST_PLACEHOLDER, RmiRequest, RmiSafety, rmi_on_host};
 use crate::plan::ContainerPolicy;
 use crate::report::exit_code;
 use crate::request::{InputError, check_images, select_fleet};
@@ -11,9 +11,25 @@ use super::confirm::ask;
 use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, InputError> {
-    check_images(&args.images)?;
+    // `{host}` stands for each host's name: check the arguments as every host will get them.
+    let for_host = |host: &str| -> Vec<String> {
+        args.images
+            .iter()
+            .map(|image| image.replace(HOST_PLACEHOLDER, host))
+            .collect()
+    };
+    check_images(&for_host("host"))?;
     let fleet = select_fleet(global)?;
     fleet.print_warnings();
+    if args
+        .images
+        .iter()
+        .any(|image| image.contains(HOST_PLACEHOLDER))
+    {
+        for host in &fleet.hosts {
+            check_images(&for_host(&host.name))?;
+        }
+    }
     let safety = safety(global, &args)?;
     match forced_rmi_confirmation(
         Terminals::detect(),

@@ -14,6 +14,7 @@ mod load;
 mod prune;
 mod raw_get;
 mod removal;
+mod removal_snapshot;
 mod snapshot;
 mod transfer;
 mod transport;
@@ -155,27 +156,9 @@ impl Engine {
         )
         .map_err(|error| EngineError::from_bollard("open the Docker API", error))?;
 
-        let server = docker
-            .version()
-            .await
-            .map_err(|error| EngineError::from_bollard("reach the Docker daemon", error))?;
-        let server_api = server
-            .api_version
-            .as_deref()
-            .and_then(ApiVersion::parse)
-            .ok_or_else(|| {
-                EngineError::Protocol("the daemon did not report its API version".into())
-            })?;
-        if let Some(minimum) = server
-            .min_api_version
-            .as_deref()
-            .and_then(ApiVersion::parse)
-            && minimum > NEWEST_SUPPORTED_API
-        {
-            return Err(EngineError::Protocol(format!(
-                "the daemon needs API {minimum} or newer; fleetrmi speaks up to {NEWEST_SUPPORTED_API}"
-            )));
-        }
+        let (server_api, server_version) =
+            negotiate(&docker, &session, &route, access.request_timeout_secs).await?;
+        calls.add(u64::from(matches!(route, Route::Socket(_))));
         let negotiated = server_api.min(NEWEST_SUPPORTED_API);
         version.set(&negotiated.to_string());
 
@@ -200,7 +183,7 @@ impl Engine {
             raw,
             info: EngineInfo {
                 api_version: negotiated.to_string(),
-                server_version: server.version.unwrap_or_default(),
+                server_version,
                 docker_root_dir: info.docker_root_dir.unwrap_or_default(),
                 storage_driver: info.driver.unwrap_or_default(),
                 containerd_store,
@@ -213,6 +196,53 @@ impl Engine {
     pub fn api_calls(&self) -> u64 {
         self.calls.get() + self.raw.calls()
     }
+}
+
+/// The daemon's newest API version and its engine version.
+///
+/// Over a socket channel, as the Docker CLI negotiates: the `Api-Version` and `Server` headers
+/// of an unversioned `/_ping`, which costs the daemon nothing (`/version` makes dockerd 20.10
+/// ask containerd and run `runc --version`). A daemon whose oldest API is newer than ours then
+/// refuses the next call with its own "client version … is too old" message. Over dial-stdio,
+/// each channel starts a docker CLI on the host, so `/version` goes on the pooled channel that
+/// `/info` then reuses, and an API range fleetrmi cannot speak is said before any other call.
+async fn negotiate(
+    docker: &Docker,
+    session: &SshSession,
+    route: &Route,
+    timeout_secs: u64,
+) -> Result<(ApiVersion, String), EngineError> {
+    if let Route::Socket(_) = route {
+        let timeout = std::time::Duration::from_secs(timeout_secs);
+        let pinged = raw_get::ping(session, route, timeout).await?;
+        let api = ApiVersion::parse(&pinged.api_version).ok_or_else(|| {
+            EngineError::Protocol(format!(
+                "the daemon reported an API version fleetrmi cannot read: {}",
+                pinged.api_version
+            ))
+        })?;
+        return Ok((api, pinged.server_version.unwrap_or_default()));
+    }
+    let server = docker
+        .version()
+        .await
+        .map_err(|error| EngineError::from_bollard("reach the Docker daemon", error))?;
+    let api = server
+        .api_version
+        .as_deref()
+        .and_then(ApiVersion::parse)
+        .ok_or_else(|| EngineError::Protocol("the daemon did not report its API version".into()))?;
+    if let Some(minimum) = server
+        .min_api_version
+        .as_deref()
+        .and_then(ApiVersion::parse)
+        && minimum > NEWEST_SUPPORTED_API
+    {
+        return Err(EngineError::Protocol(format!(
+            "the daemon needs API {minimum} or newer; fleetrmi speaks up to {NEWEST_SUPPORTED_API}"
+        )));
+    }
+    Ok((api, server.version.unwrap_or_default()))
 }
 
 /// Whether the daemon could not be reached because sshd would not open the socket channel.

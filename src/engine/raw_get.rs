@@ -141,6 +141,103 @@ impl RawApi {
     }
 }
 
+/// What an unversioned `GET /_ping` tells in its headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PingAnswer {
+    /// `Api-Version`: the newest API version the daemon speaks.
+    pub(crate) api_version: String,
+    /// From `Server: Docker/<version> (<os>)`, when the daemon sends it.
+    pub(crate) server_version: Option<String>,
+}
+
+/// `GET /_ping`, unversioned, as the Docker CLI negotiates: the daemon answers with its API
+/// version in a header, at almost no cost (`/version` makes dockerd 20.10 ask containerd and
+/// run `runc --version`).
+pub(crate) async fn ping(
+    session: &SshSession,
+    route: &Route,
+    timeout: Duration,
+) -> Result<PingAnswer, EngineError> {
+    let action = "reach the Docker daemon";
+    let (status, headers, body) =
+        match tokio::time::timeout(timeout, get_once(session, route, action, "/_ping")).await {
+            Ok(answer) => answer?,
+            Err(_) => {
+                return Err(EngineError::Unreachable {
+                    action,
+                    cause: "no answer before the API call timeout".to_string(),
+                });
+            }
+        };
+    if !(200..300).contains(&status) {
+        return Err(EngineError::Api {
+            status,
+            message: error_message(&body),
+        });
+    }
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string)
+    };
+    let api_version = header("api-version")
+        .ok_or_else(|| EngineError::Protocol("the daemon did not report its API version".into()))?;
+    Ok(PingAnswer {
+        api_version,
+        server_version: header("server").as_deref().and_then(server_version),
+    })
+}
+
+/// `Docker/20.10.24+dfsg1 (linux)` → `20.10.24+dfsg1`.
+fn server_version(server: &str) -> Option<String> {
+    let rest = server.strip_prefix("Docker/")?;
+    Some(rest.split_whitespace().next()?.to_string())
+}
+
+/// One request on a channel of its own: status, headers and body.
+async fn get_once(
+    session: &SshSession,
+    route: &Route,
+    action: &'static str,
+    path: &str,
+) -> Result<(u16, hyper::HeaderMap, Bytes), EngineError> {
+    let unreachable = |cause: String| EngineError::Unreachable { action, cause };
+    let stream = match route {
+        Route::Socket(path) => session.open_socket(path).await,
+        Route::Exec(command) => session
+            .open_exec(command)
+            .await
+            .map(russh::Channel::into_stream),
+    }
+    .map_err(|error| unreachable(error.to_string()))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|error| unreachable(error.to_string()))?;
+    // The connection task ends when the sender is dropped after the one request.
+    tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    let request = hyper::Request::get(path)
+        // dockerd answers 400 to a request without a Host header.
+        .header(hyper::header::HOST, "docker")
+        .body(Empty::<Bytes>::new())
+        .map_err(|error| EngineError::Protocol(format!("cannot {action}: {error}")))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|error| unreachable(error.to_string()))?;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|error| unreachable(error.to_string()))?
+        .to_bytes();
+    Ok((status, headers, body))
+}
+
 /// The engine's `{"message": "…"}`, or the body itself when it is something else.
 pub(crate) fn error_message(body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
@@ -163,6 +260,15 @@ mod tests {
             error_message(br#"{"message":"a disk usage operation is already running"}"#),
             "a disk usage operation is already running"
         );
+    }
+
+    #[test]
+    fn server_header_gives_the_engine_version() {
+        assert_eq!(
+            super::server_version("Docker/20.10.24+dfsg1 (linux)").as_deref(),
+            Some("20.10.24+dfsg1")
+        );
+        assert_eq!(super::server_version("nginx"), None);
     }
 
     #[test]

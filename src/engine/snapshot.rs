@@ -14,31 +14,18 @@ impl Engine {
     /// One pass over the host: `/images/json?all=1`, `/containers/json?all=1`, then inspect and
     /// history of each image for its layer chain and each layer's size.
     pub async fn snapshot(&self) -> Result<Snapshot, EngineError> {
-        let summaries = self
-            .docker
-            .list_images(Some(ListImagesOptions {
-                all: true,
-                ..Default::default()
-            }))
-            .await
-            .map_err(|error| EngineError::from_bollard("list images", error))?;
-        let containers = self
-            .docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                ..Default::default()
-            }))
-            .await
-            .map_err(|error| EngineError::from_bollard("list containers", error))?;
-
-        let chains: Vec<LayerChain> = futures::stream::iter(summaries.iter())
-            .map(|summary| self.layer_chain(&summary.id))
+        let mut snapshot = self.listed_snapshot().await?;
+        let ids: Vec<String> = snapshot
+            .images
+            .iter()
+            .map(|image| image.id.clone())
+            .collect();
+        let chains: Vec<LayerChain> = futures::stream::iter(ids.iter())
+            .map(|id| self.layer_chain(id))
             .buffered(self.calls_in_flight)
             .try_collect()
             .await?;
-
-        let mut snapshot = Snapshot::default();
-        for (summary, chain) in summaries.into_iter().zip(chains) {
+        for (image, chain) in snapshot.images.iter_mut().zip(chains) {
             let LayerChain {
                 layers,
                 sizes,
@@ -47,16 +34,49 @@ impl Engine {
             for (layer, size) in layers.iter().zip(&sizes) {
                 snapshot.layer_sizes.insert(layer.clone(), *size);
             }
+            image.size = sizes.iter().sum();
+            image.layers = layers;
+            image.created_nanos = created_nanos;
+        }
+        Ok(snapshot)
+    }
+
+    /// What two list calls tell: every image (with the engine's `Size`, chains not read) and
+    /// every container.
+    pub async fn listed_snapshot(&self) -> Result<Snapshot, EngineError> {
+        let (summaries, containers) = futures::try_join!(
+            async {
+                self.docker
+                    .list_images(Some(ListImagesOptions {
+                        all: true,
+                        ..Default::default()
+                    }))
+                    .await
+                    .map_err(|error| EngineError::from_bollard("list images", error))
+            },
+            async {
+                self.docker
+                    .list_containers(Some(ListContainersOptions {
+                        all: true,
+                        ..Default::default()
+                    }))
+                    .await
+                    .map_err(|error| EngineError::from_bollard("list containers", error))
+            }
+        )?;
+        let mut snapshot = Snapshot::default();
+        for summary in summaries {
             snapshot.images.push(ImageRecord {
                 id: summary.id,
                 parent: Some(summary.parent_id).filter(|parent| !parent.is_empty()),
                 repo_tags: real_references(summary.repo_tags),
                 repo_digests: real_references(summary.repo_digests),
                 created: summary.created,
-                created_nanos,
+                // Known only from an inspect; a removal's plan never reads it.
+                created_nanos: 0,
                 labels: summary.labels.into_iter().collect::<BTreeMap<_, _>>(),
-                size: sizes.iter().sum(),
-                layers,
+                size: u64::try_from(summary.size).unwrap_or(0),
+                layers: Vec::new(),
             });
         }
         snapshot.containers = containers
@@ -100,6 +120,34 @@ impl Engine {
             sizes,
             created_nanos: inspect.created.as_deref().map(subsec_nanos).unwrap_or(0),
         })
+    }
+
+    /// Chain IDs of an image's layers, oldest first (one inspect).
+    pub(super) async fn image_chain(&self, image_id: &str) -> Result<Vec<String>, EngineError> {
+        let inspect = self
+            .docker
+            .inspect_image(image_id)
+            .await
+            .map_err(|error| EngineError::from_bollard("inspect an image", error))?;
+        let diff_ids = inspect
+            .root_fs
+            .and_then(|root_fs| root_fs.layers)
+            .unwrap_or_default();
+        Ok(chain_ids(&diff_ids))
+    }
+
+    /// The `DiffSize` of each of an image's `layer_count` layers, oldest first (one history).
+    pub(super) async fn image_layer_sizes(
+        &self,
+        image_id: &str,
+        layer_count: usize,
+    ) -> Result<Vec<u64>, EngineError> {
+        let history = self
+            .docker
+            .image_history(image_id)
+            .await
+            .map_err(|error| EngineError::from_bollard("read an image's history", error))?;
+        Ok(layer_sizes(&history, layer_count))
     }
 }
 

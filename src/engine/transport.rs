@@ -139,6 +139,11 @@ impl CallCounter {
     pub(crate) fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
+
+    /// Counts calls made outside the bollard client (the raw `/_ping`).
+    pub(crate) fn add(&self, calls: u64) {
+        self.0.fetch_add(calls, Ordering::Relaxed);
+    }
 }
 
 /// Builds a bollard client whose every request travels over `session` to `socket_path`.

@@ -7,6 +7,7 @@ pub mod control;
 mod df;
 mod images;
 mod observe;
+mod open_files;
 mod outcome;
 mod ping;
 pub mod progress;
@@ -18,6 +19,7 @@ mod rmi_safety;
 pub mod rollout;
 mod runner;
 mod target;
+mod timeline;
 
 pub use connect::{ConnectOptions, ConnectedHost, connect_host};
 pub use df::df_on_host;
@@ -25,7 +27,7 @@ pub use images::{ImagesRequest, images_on_host};
 pub use outcome::HostOutcome;
 pub use ping::ping_on_host;
 pub use prune::{PRUNE_RESULT, PruneJob, prune_on_host};
-pub use rmi::{RmiRequest, rmi_on_host};
+pub use rmi::{HOST_PLACEHOLDER, RmiRequest, rmi_on_host};
 
 pub use backup::{BackupError, BackupRecord, backup_image, host_backup_dir};
 pub use builder::{BuilderPruneRequest, builder_prune_on_host};

@@ -14,6 +14,10 @@ pub trait HostOutcome {
     fn freed_bytes(&self) -> Option<u64> {
         None
     }
+    /// Docker API calls the job made on the host.
+    fn api_calls(&self) -> u64 {
+        0
+    }
 }
 
 impl HostOutcome for HostReport {
@@ -28,6 +32,10 @@ impl HostOutcome for HostReport {
     fn freed_bytes(&self) -> Option<u64> {
         Some(self.reclaimed_bytes)
     }
+
+    fn api_calls(&self) -> u64 {
+        self.api_calls
+    }
 }
 
 impl HostOutcome for ObservedHost {
@@ -37,6 +45,10 @@ impl HostOutcome for ObservedHost {
 
     fn is_failure(&self) -> bool {
         !self.is_ok()
+    }
+
+    fn api_calls(&self) -> u64 {
+        self.api_calls
     }
 }
 
@@ -50,6 +62,10 @@ macro_rules! observed_outcome {
 
             fn is_failure(&self) -> bool {
                 self.outcome.is_failure()
+            }
+
+            fn api_calls(&self) -> u64 {
+                self.outcome.api_calls
             }
         }
     )*};

@@ -4,17 +4,26 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::outcome::HostOutcome;
+use super::timeline::{StepTimeline, host_line, run_line};
 use crate::report::{EventWriter, ImageResult};
 
 /// The run's progress display and event stream; either may be off.
 pub struct FleetProgress {
     bars: Option<Bars>,
     events: Option<Arc<EventWriter>>,
+    /// `--verbose`: each host's step times, and the run's connections and API calls.
+    debug: Option<DebugTotals>,
+}
+
+#[derive(Default)]
+struct DebugTotals {
+    hosts: AtomicU64,
+    api_calls: AtomicU64,
 }
 
 struct Bars {
@@ -39,12 +48,14 @@ pub struct HostProgress {
 pub struct HostSoFar {
     pub step: String,
     pub results: Vec<ImageResult>,
+    pub timeline: StepTimeline,
 }
 
 impl HostProgress {
     pub fn step(&self, step: &str) {
         if let Ok(mut done) = self.done.lock() {
             done.step = step.to_string();
+            done.timeline.start(step, Instant::now());
         }
         if let Some(line) = &self.line {
             line.set_message(step.to_string());
@@ -79,7 +90,14 @@ impl FleetProgress {
         FleetProgress {
             bars: draw.then(|| Bars::new(hosts)),
             events: None,
+            debug: None,
         }
+    }
+
+    /// Also print `debug:` lines on stderr (`--verbose`).
+    pub fn with_debug(mut self, debug: bool) -> FleetProgress {
+        self.debug = debug.then(DebugTotals::default);
+        self
     }
 
     /// Also write NDJSON events to stdout.
@@ -108,16 +126,46 @@ impl FleetProgress {
     }
 
     pub fn host_finished(&self, host: HostProgress, report: &impl HostOutcome) {
+        if let Some(debug) = &self.debug {
+            debug.hosts.fetch_add(1, Ordering::Relaxed);
+            debug
+                .api_calls
+                .fetch_add(report.api_calls(), Ordering::Relaxed);
+            let so_far = host.so_far();
+            let line = host_line(
+                &host.host,
+                &so_far.timeline.durations(Instant::now()),
+                report.api_calls(),
+            );
+            self.print_above_bars(&line);
+        }
         if let Some(bars) = &self.bars {
             bars.host_finished(host, report);
         }
     }
 
-    /// Removes the bars before the report is printed.
+    /// Removes the bars before the report is printed; with `--verbose`, sums up the run.
     pub fn finish(&self) {
         if let Some(bars) = &self.bars {
             bars.overall.finish_and_clear();
             let _ = bars.multi.clear();
+        }
+        if let Some(debug) = &self.debug {
+            eprintln!(
+                "{}",
+                run_line(
+                    debug.hosts.load(Ordering::Relaxed),
+                    crate::ssh::connections_opened(),
+                    debug.api_calls.load(Ordering::Relaxed),
+                )
+            );
+        }
+    }
+
+    fn print_above_bars(&self, line: &str) {
+        match &self.bars {
+            Some(bars) => bars.multi.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::engine::EngineError;
-use crate::plan::{ContainerPolicy, PreparedRemoval};
+use crate::plan::{ContainerPolicy, PreparedRemoval, RemovalRequest};
 use crate::report::{HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
 use crate::ssh::filesystem_space;
@@ -29,6 +29,31 @@ pub struct RmiRequest {
     pub safety: RmiSafety,
 }
 
+/// In an IMAGE argument, stands for the host's inventory name (`ci/cache:{host}`), so that each
+/// host can be asked to remove its own tag.
+pub const HOST_PLACEHOLDER: &str = "{host}";
+
+impl RmiRequest {
+    /// The request as one host gets it: [`HOST_PLACEHOLDER`] replaced by the host's name.
+    pub fn for_host(&self, host: &str) -> RmiRequest {
+        RmiRequest {
+            images: self
+                .images
+                .iter()
+                .map(|image| image.replace(HOST_PLACEHOLDER, host))
+                .collect(),
+            ..self.clone()
+        }
+    }
+
+    /// Whether some argument names the host, so each host's arguments differ.
+    pub fn is_per_host(&self) -> bool {
+        self.images
+            .iter()
+            .any(|image| image.contains(HOST_PLACEHOLDER))
+    }
+}
+
 /// Runs `rmi` (or its dry run) on one host and reports what the engine did there.
 pub async fn rmi_on_host(
     target: HostTarget,
@@ -38,12 +63,14 @@ pub async fn rmi_on_host(
     control: RunControl,
 ) -> HostReport {
     let mut report = HostReport::new(&target.name, &target.address);
+    let request = &request.for_host(&target.name);
     let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
         return report;
     };
     run_connected(&host, request, &mut report, &progress, &control).await;
     report.settle_status(request.force);
     report.api_calls = host.engine.api_calls();
+    progress.step("closing");
     host.close().await;
     report
 }
@@ -56,7 +83,36 @@ async fn run_connected(
     control: &RunControl,
 ) {
     progress.step("snapshot");
-    let snapshot = match host.engine.snapshot().await {
+    let removal = RemovalRequest {
+        images: request.images.clone(),
+        force: request.force,
+        no_prune: request.no_prune,
+    };
+    // A dry run reads every image's chain (it is also what checks the lighter read in the
+    // tests); a plain real run reads only the chains its removals can touch. Sizes and layers
+    // in containerd's image store follow other rules, and backups and container steps can
+    // change what a removal deletes (they are planned again), so those get the full read too.
+    let plain =
+        request.safety.backup_dir.is_none() && request.safety.containers == ContainerPolicy::Leave;
+    let read_snapshot = async {
+        if request.dry_run || host.engine.info.containerd_store || !plain {
+            host.engine.snapshot().await
+        } else {
+            host.engine.snapshot_for_removal(&removal).await
+        }
+    };
+    // A real run reads the free space before it while the snapshot is read: both only read.
+    let docker_root = host.engine.info.docker_root_dir.clone();
+    let mut space_warnings = Vec::new();
+    let read_space_before = async {
+        if request.dry_run {
+            None
+        } else {
+            read_space(host, &docker_root, &mut space_warnings).await
+        }
+    };
+    let (snapshot, space_before) = tokio::join!(read_snapshot, read_space_before);
+    let snapshot = match snapshot {
         Ok(snapshot) => snapshot,
         Err(error) => return report.fail(Step::Snapshot, error.to_string()),
     };
@@ -89,8 +145,8 @@ async fn run_connected(
         return;
     }
 
-    let docker_root = host.engine.info.docker_root_dir.clone();
-    report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
+    report.space_before = space_before;
+    report.warnings.extend(space_warnings);
     // Arguments sent to the engine so far; after a removal is refused by its safety steps the
     // rest is planned again on what those left, so later comparisons stay true.
     let mut attempted: Vec<String> = Vec::new();
@@ -206,6 +262,7 @@ async fn run_connected(
             prepared.plan.predicted_bytes, report.reclaimed_bytes
         ));
     }
+    progress.step("free space");
     report.space_after = read_space(host, &docker_root, &mut report.warnings).await;
 }
 
@@ -306,6 +363,21 @@ mod tests {
             error: error.map(str::to_string),
             ..ImageResult::default()
         }
+    }
+
+    #[test]
+    fn host_placeholder_becomes_each_hosts_name() {
+        let request = RmiRequest {
+            images: vec!["cache:{host}".into(), "app:1".into()],
+            force: false,
+            no_prune: false,
+            dry_run: false,
+            ignore_missing: false,
+            safety: RmiSafety::default(),
+        };
+        assert!(request.is_per_host());
+        assert_eq!(request.for_host("web01").images, ["cache:web01", "app:1"]);
+        assert!(!request.for_host("web01").is_per_host());
     }
 
     #[test]

@@ -48,6 +48,7 @@ where
     Fut: Future<Output = Report>,
     Report: HostOutcome,
 {
+    raise_open_files(forks.min(hosts.len()));
     let job = &job;
     let mut reports: Vec<(usize, Report)> = futures::stream::iter(hosts.iter().enumerate())
         .map(|(index, host)| async move {
@@ -77,6 +78,7 @@ where
     Job: Fn(HostTarget, HostProgress) -> Fut,
     Fut: Future<Output = HostReport>,
 {
+    raise_open_files(settings.forks.min(hosts.len()));
     let failed = AtomicUsize::new(0);
     let total = hosts.len();
     let mut reports: Vec<(usize, HostReport)> = Vec::with_capacity(total);
@@ -157,6 +159,13 @@ where
     }
     progress.host_finished(host_progress, &report);
     report
+}
+
+/// Makes room for this many hosts' connections at once (see `open_files`).
+fn raise_open_files(hosts_in_flight: usize) {
+    if let Some(warning) = super::open_files::ensure_open_files(hosts_in_flight) {
+        eprintln!("warning: {warning}");
+    }
 }
 
 async fn sleep_for(limit: Duration) {

@@ -11,6 +11,7 @@ mod conflict;
 mod containers_first;
 mod delete;
 mod engine_error;
+mod layer_scope;
 mod layer_store;
 mod lookup;
 mod record;
@@ -31,6 +32,7 @@ pub use containers_first::{
     ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_with_containers,
 };
 pub use engine_error::EngineError;
+pub use layer_scope::{LayerNeed, LayerScope};
 pub use record::DeleteRecord;
 pub use removal::{PlannedRemoval, RemovalPlan, plan_removal};
 pub use request::RemovalRequest;

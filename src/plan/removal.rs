@@ -62,7 +62,20 @@ impl RemovalPlan {
 pub fn plan_removal(snapshot: &Snapshot, request: &RemovalRequest) -> RemovalPlan {
     let mut store = SimulatedStore::from_snapshot(snapshot);
     let used_by_images_before = store.layers_used_by_images();
-    let removals = request
+    let removals = replay(&mut store, request);
+    let reclaim = SpaceReclaim::measure(&store, &used_by_images_before);
+    RemovalPlan {
+        removals,
+        freed_layers: store.freed_layers().to_vec(),
+        predicted_bytes: reclaim.freed_on_disk,
+        predicted_layers_size_drop: reclaim.layers_size_drop,
+        held_by_containers_bytes: reclaim.held_by_containers(),
+    }
+}
+
+/// Runs the request's deletes on the store in order, each on the state the earlier ones left.
+pub(crate) fn replay(store: &mut SimulatedStore, request: &RemovalRequest) -> Vec<PlannedRemoval> {
+    request
         .images
         .iter()
         .map(
@@ -79,15 +92,7 @@ pub fn plan_removal(snapshot: &Snapshot, request: &RemovalRequest) -> RemovalPla
                 },
             },
         )
-        .collect();
-    let reclaim = SpaceReclaim::measure(&store, &used_by_images_before);
-    RemovalPlan {
-        removals,
-        freed_layers: store.freed_layers().to_vec(),
-        predicted_bytes: reclaim.freed_on_disk,
-        predicted_layers_size_drop: reclaim.layers_size_drop,
-        held_by_containers_bytes: reclaim.held_by_containers(),
-    }
+        .collect()
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub use error::SshError;
 pub use host_key::{HostKeyPolicy, HostKeySettings};
 pub use jump::JumpPool;
 pub use passphrase::{PASSPHRASE_ENV, set_prompt_suspender};
-pub use session::{SshOptions, SshSession, SshTarget};
+pub use session::{SshOptions, SshSession, SshTarget, connections_opened};
 pub use settings::{
     CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, Sourced,
     SshSettingsError, resolve_ssh_settings,

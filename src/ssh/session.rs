@@ -1,6 +1,7 @@
 //! One authenticated SSH connection to one host, made directly or through jump hosts, and the
 //! channels the run opens on it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -55,6 +56,14 @@ pub struct SshSession {
     notes: Mutex<Vec<String>>,
     /// `user@address:port`, for messages about hosts reached through this one.
     label: String,
+}
+
+/// TCP connections this process has opened to SSH servers.
+static CONNECTIONS_OPENED: AtomicU64 = AtomicU64::new(0);
+
+/// How many SSH connections this process has opened so far (`--verbose` reports it).
+pub fn connections_opened() -> u64 {
+    CONNECTIONS_OPENED.load(Ordering::Relaxed)
 }
 
 impl SshSession {
@@ -139,6 +148,7 @@ impl SshSession {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        CONNECTIONS_OPENED.fetch_add(1, Ordering::Relaxed);
         let (checker, outcome) =
             HostKeyChecker::new(&target.address, target.port, &target.host_keys)?;
         let config = Arc::new(client::Config {

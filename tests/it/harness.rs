@@ -190,6 +190,20 @@ impl Hosts {
         &self.hosts[position]
     }
 
+    /// Logins the host's sshd has accepted so far (its log's "Accepted publickey" lines).
+    pub fn ssh_logins(&self, position: usize) -> usize {
+        let log = self
+            .lab
+            .dir
+            .join(format!("h{}", self.hosts[position].index))
+            .join("sshd.log");
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains("Accepted publickey"))
+            .count()
+    }
+
     /// `-l h1,h2,…` for the lent hosts.
     pub fn limit(&self) -> String {
         self.hosts

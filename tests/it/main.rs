@@ -4,6 +4,7 @@ mod backup;
 mod builder;
 mod confirm;
 mod containers;
+mod cost;
 mod df;
 mod digest;
 mod dry_run;

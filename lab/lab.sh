@@ -11,6 +11,8 @@ shopt -s inherit_errexit
 
 readonly LAB_ROOT=${FRL_LAB_ROOT:-/tmp/frl}
 readonly SSH_PORT=2222
+# The lab's registry listens on 127.0.X.REG_HOST:REG_PORT (digests need a push).
+readonly REG_HOST=250 REG_PORT=5000
 readonly MARKER=.frl-lab
 SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
 readonly SCRIPT
@@ -122,6 +124,13 @@ host_addr() { awk -F'\t' -v n="h$1" '$1==n {print $2}' "$DIR/hosts.tsv"; }
 dockerd_pid() { pid_from "$(hdir "$1")/d.pid" "$(hdir "$1")/"; }
 sshd_pid() { pid_from "$(hdir "$1")/sshd.pid" "$(hdir "$1")/"; }
 containerd_pid() { pid_from "$(hdir "$1")/x/containerd/containerd.pid" "$(hdir "$1")/"; }
+registry_pid() { pid_from "$DIR/registry/registry.pid" "$DIR/registry/"; }
+# reg_addr: the registry's host:port, on the lab's net (from hosts.tsv).
+reg_addr() {
+	local a
+	a=$(host_addr 1)
+	printf '%s.%s:%s\n' "${a%.*}" "$REG_HOST" "$REG_PORT"
+}
 
 set_dir() { # set_dir PATH: select an existing lab directory
 	[[ -n ${1:-} ]] || usage
@@ -232,6 +241,40 @@ tcp_listening() {
 	awk -v z="$any" 'NR > 1 && $4 == "0A" && $2 == z {f = 1} END {exit !f}' /proc/net/tcp6 2>/dev/null
 }
 
+# ---------------------------------------------------------------- registry
+
+start_registry() { # one registry per lab: config, storage and log under DIR/registry
+	local r=$DIR/registry addr deadline
+	addr=$(reg_addr)
+	mkdir -p "$r/data"
+	cat >"$r/config.yml" <<EOF
+# fleetrmi lab registry (plain HTTP on loopback: dockerd trusts 127.0.0.0/8)
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $r/data
+http:
+  addr: $addr
+EOF
+	rm -f "$r/registry.pid"
+	# The bash writes its own pid, then becomes the registry.
+	# shellcheck disable=SC2016 # $$ and $1 are for that bash
+	setsid -f bash -c 'echo $$ >"$1/registry.pid"; exec /usr/bin/docker-registry serve "$1/config.yml"' \
+		_ "$r" </dev/null >>"$r/registry.log" 2>&1 3>&- 9>&-
+	deadline=$(($(now_ms) + 10000))
+	until tcp_listening "${addr%:*}" "$REG_PORT" && registry_pid >/dev/null; do
+		if (($(now_ms) > deadline)); then
+			tail -n 5 "$r/registry.log" >&2 || true
+			die "the registry did not listen on $addr within 10s"
+		fi
+		sleep 0.05
+	done
+}
+
 # ---------------------------------------------------------------- teardown
 
 # lab_alive D: some process of lab D is still running (then we never touch it).
@@ -239,7 +282,7 @@ lab_alive() {
 	local d=$1 f p
 	p=$(pid_from "$d/up.pid" "lab.sh") && return 0
 	p=$(pid_from "$d/reaper.pid" "$d") && return 0
-	for f in "$d"/h*/d.pid "$d"/h*/sshd.pid "$d"/h*/x/containerd/containerd.pid; do
+	for f in "$d"/h*/d.pid "$d"/h*/sshd.pid "$d"/h*/x/containerd/containerd.pid "$d"/registry/registry.pid; do
 		[[ -e $f ]] || continue
 		p=$(pid_from "$f" "$d/") && return 0
 	done
@@ -282,9 +325,9 @@ teardown() {
 		kill -KILL "${pids[@]}" 2>/dev/null || true
 		wait_gone 5 "${pids[@]}"
 	fi
-	# sshd and dockerd of every host at once, then the containerds.
+	# sshd and dockerd of every host and the registry at once, then the containerds.
 	pids=()
-	for f in "$d"/h*/sshd.pid "$d"/h*/d.pid; do
+	for f in "$d"/h*/sshd.pid "$d"/h*/d.pid "$d"/registry/registry.pid; do
 		[[ -e $f ]] || continue
 		p=$(pid_from "$f" "$(dirname "$f")/") && pids+=("$p")
 	done
@@ -304,7 +347,7 @@ teardown() {
 		comm=""
 		read -r comm 2>/dev/null <"$f/comm" || continue
 		case $comm in
-		containerd-shim* | containerd | dockerd | sshd | runc) ;;
+		containerd-shim* | containerd | dockerd | sshd | runc | docker-registry) ;;
 		*) continue ;;
 		esac
 		cmdline_has "$p" "$d/" && pids+=("$p")
@@ -413,6 +456,7 @@ LABEL lab.role=chain" chain:1
 		cat "$work/lane1.log" "$work/lane2.log" >&2
 		die "image build failed"
 	fi
+	build_digest_images
 	log "built the image set on h1 in $(since "$t0")"
 	# Save everything: every tag, and every image by ID (intermediates and the
 	# dangling image too), so that load keeps the Parent links.
@@ -427,16 +471,45 @@ LABEL lab.role=chain" chain:1
 	log "saved $(wc -l <"$DIR/images.txt") images ($(du -k "$DIR/images.tar" | cut -f1) KiB) in $(since "$t0")"
 }
 
+# build_digest_images: two images pushed to the lab's registry, so that they
+# have digests; dgonly then loses its tag (present only by digest, saved by ID).
+# Writes DIR/digests.txt: NAME REPO@DIGEST, which `seed` pulls on every host.
+build_digest_images() {
+	local reg name ref
+	reg=$(reg_addr)
+	cbuild 92160 "$reg/dg:1"
+	cbuild 97280 "$reg/dgonly:1"
+	: >"$DIR/digests.txt.tmp"
+	for name in dg:1 dgonly:1; do
+		dk 1 push -q "$reg/$name" >/dev/null || die "push $reg/$name failed (log: $DIR/registry/registry.log)"
+		ref=$(dk 1 image inspect -f '{{range .RepoDigests}}{{.}}{{end}}' "$reg/$name")
+		[[ $ref == "$reg/${name%%:*}@sha256:"* ]] || die "$reg/$name: unexpected RepoDigests after push: '$ref'"
+		printf '%s %s\n' "$name" "$ref" >>"$DIR/digests.txt.tmp"
+	done
+	# Untagging the last tag of a repository drops that repository's digests too
+	# (and so deletes the image): hold the image with a scratch tag meanwhile,
+	# pull the digest back, then drop the scratch tag (another repository).
+	ref=$(awk '$1 == "dgonly:1" {print $2}' "$DIR/digests.txt.tmp")
+	dk 1 tag "$reg/dgonly:1" lab-scratch:1
+	dk 1 rmi "$reg/dgonly:1" >/dev/null
+	dk 1 pull -q "$ref" >/dev/null || die "h1: docker pull $ref failed"
+	dk 1 rmi lab-scratch:1 >/dev/null
+	[[ $(dk 1 image inspect -f '{{len .RepoTags}} {{range .RepoDigests}}{{.}}{{end}}' "$ref") == "0 $ref" ]] ||
+		die "$ref: not digest-only on h1"
+	mv "$DIR/digests.txt.tmp" "$DIR/digests.txt"
+}
+
 # cbuild BYTES TAG...: legacy build FROM base:1 on host 1 that COPYs one file
 # of BYTES random bytes; the context (a tar on stdin) holds just the Dockerfile
 # and that file. COPY needs no container, so it is faster than RUN.
 cbuild() {
-	local bytes=$1 ctx tags=() t
+	local bytes=$1 ctx tags=() t name
 	shift
+	name=${1##*/}
 	for t in "$@"; do tags+=(-t "$t"); done
 	ctx=$(mktemp -d "$DIR/build/ctx.XXXXXX")
 	head -c "$bytes" /dev/urandom >"$ctx/blob"
-	printf 'FROM base:1\nCOPY blob /%s.bin\n' "${1%%:*}" >"$ctx/Dockerfile"
+	printf 'FROM base:1\nCOPY blob /%s.bin\n' "${name%%:*}" >"$ctx/Dockerfile"
 	tar -C "$ctx" -c Dockerfile blob |
 		DOCKER_BUILDKIT=0 dk 1 build -q "${tags[@]}" - >/dev/null
 	rm -rf "$ctx"
@@ -483,14 +556,24 @@ expected_refs() {
 	cut -d' ' -f3 "$DIR/images.txt" | tr ',' '\n' | grep -v '^$' || true
 }
 
+# restore_digests I: pull by digest the digest references host I lacks (the
+# images are there after the load, so only the manifest moves).
+restore_digests() {
+	local i=$1 ref missing=()
+	mapfile -t missing < <(comm -13 <(all_refs "$i" | sort -u) <(expected_refs | grep '@' | sort -u))
+	for ref in "${missing[@]}"; do
+		dk "$i" pull -q "$ref" >/dev/null || die "h$i: docker pull $ref failed"
+	done
+}
+
 # write_images_json: the image part of seed.json, from host 1.
 write_images_json() {
-	local ids=() id parent tags size layers created
+	local ids=() id parent tags size layers created digests
 	local -A psize=() haschild=()
 	mapfile -t ids < <(dk 1 images -aq --no-trunc | sort -u)
 	local rows
-	rows=$(dk 1 image inspect -f '{{.Id}}|{{.Parent}}|{{range .RepoTags}}{{.}} {{end}}|{{.Size}}|{{json .RootFS.Layers}}|{{.Created}}' "${ids[@]}")
-	while IFS='|' read -r id parent tags size layers created; do
+	rows=$(dk 1 image inspect -f '{{.Id}}|{{.Parent}}|{{range .RepoTags}}{{.}} {{end}}|{{.Size}}|{{json .RootFS.Layers}}|{{.Created}}|{{range .RepoDigests}}{{.}} {{end}}' "${ids[@]}")
+	while IFS='|' read -r id parent tags size layers created digests; do
 		psize[$id]=$size
 		[[ -n $parent ]] && haschild[$parent]=1
 	done <<<"$rows"
@@ -501,22 +584,36 @@ write_images_json() {
 			((first)) || printf ',\n'
 			first=0
 			printf '    "%s": "%s"' "$t" "$id"
-		done < <(while IFS='|' read -r id parent tags size layers created; do
+		done < <(while IFS='|' read -r id parent tags size layers created digests; do
 			for t in $tags; do printf '%s %s\n' "$t" "$id"; done
 		done <<<"$rows" | sort)
+		printf '\n  },\n  "registry": "%s",\n  "digests": {\n' "$(reg_addr)"
+		first=1
+		while read -r t ref; do
+			((first)) || printf ',\n'
+			first=0
+			printf '    "%s": "%s"' "$t" "$ref"
+		done <"$DIR/digests.txt"
 		printf '\n  },\n  "images": [\n'
 		first=1
-		while IFS='|' read -r id parent tags size layers created; do
-			local kind=tagged added=$size tj=""
+		while IFS='|' read -r id parent tags size layers created digests; do
+			local kind=tagged added=$size tj="" dj=""
 			if [[ -z $tags ]]; then
-				if [[ -n ${haschild[$id]:-} ]]; then kind=intermediate; else kind=dangling; fi
+				if [[ -n ${haschild[$id]:-} ]]; then
+					kind=intermediate
+				elif [[ -n $digests ]]; then
+					kind=digest-only
+				else
+					kind=dangling
+				fi
 			fi
 			[[ -n $parent ]] && added=$((size - psize[$parent]))
 			for t in $tags; do tj+="${tj:+, }\"$t\""; done
+			for t in $digests; do dj+="${dj:+, }\"$t\""; done
 			((first)) || printf ',\n'
 			first=0
-			printf '    {"id": "%s", "parent": "%s", "kind": "%s", "tags": [%s], "size": %s, "added_bytes": %s, "created": "%s", "layers": %s}' \
-				"$id" "$parent" "$kind" "$tj" "$size" "$added" "$created" "$layers"
+			printf '    {"id": "%s", "parent": "%s", "kind": "%s", "tags": [%s], "digests": [%s], "size": %s, "added_bytes": %s, "created": "%s", "layers": %s}' \
+				"$id" "$parent" "$kind" "$tj" "$dj" "$size" "$added" "$created" "$layers"
 		done <<<"$rows"
 		printf '\n  ],\n'
 	} >"$DIR/images.json"
@@ -536,6 +633,7 @@ seed_one() { # seed_one I: reset host I to the standard seeded state
 	# links, the host is seeded; otherwise (extra images or tags) wipe it all
 	# and load into an empty store.
 	dk "$i" load -q -i "$DIR/images.tar" >/dev/null
+	restore_digests "$i"
 	if ! diff -q <(fingerprint "$i") "$DIR/images.txt" >/dev/null; then
 		# Next cheapest: remove the references and images the archive does
 		# not have (a test's extra tag, a digest from a push, a new image).
@@ -553,9 +651,10 @@ seed_one() { # seed_one I: reset host I to the standard seeded state
 			dk "$i" image prune -af >/dev/null
 		done
 		dk "$i" load -q -i "$DIR/images.tar" >/dev/null
+		restore_digests "$i"
 		if ! diff -q <(fingerprint "$i") "$DIR/images.txt" >/dev/null; then
 			diff <(fingerprint "$i") "$DIR/images.txt" >&2 || true
-			die "h$i: seeded images differ from the archive (IDs, Parent links or tags)"
+			die "h$i: seeded images differ from the archive (IDs, Parent links, tags or digests)"
 		fi
 	fi
 	dk "$i" run -d --network none --name running-1 run:1 sleep 1000000 >/dev/null
@@ -707,6 +806,7 @@ pick_net() {
 				break
 			fi
 		done
+		tcp_listening "127.0.$x.$REG_HOST" "$REG_PORT" && taken=1
 		((taken)) || {
 			printf '127.0.%s\n' "$x"
 			return 0
@@ -723,6 +823,7 @@ cmd_install() {
 		pkgs+=(docker.io)
 	[[ -x /usr/sbin/sshd && -x /usr/bin/ssh ]] && command -v ssh-keygen >/dev/null || pkgs+=(openssh-server)
 	command -v busybox >/dev/null || pkgs+=(busybox-static)
+	[[ -x /usr/bin/docker-registry ]] || pkgs+=(docker-registry) # digests: push, pull by digest
 	command -v sudo >/dev/null || pkgs+=(sudo)     # tests: the become (sudo -n) transport
 	command -v pgrep >/dev/null || pkgs+=(procps)  # tests: finding sshd session processes
 	if [[ $(cat /sys/module/apparmor/parameters/enabled 2>/dev/null) == Y ]] &&
@@ -755,6 +856,7 @@ cmd_up() {
 	for c in dockerd docker containerd ssh-keygen busybox; do
 		command -v "$c" >/dev/null || die "$c not found: run lab/lab.sh install"
 	done
+	[[ -x /usr/bin/docker-registry ]] || die "/usr/bin/docker-registry not found: run lab/lab.sh install"
 	[[ -x /usr/sbin/sshd ]] || die "/usr/sbin/sshd not found: run lab/lab.sh install"
 	[[ -S /run/containerd/containerd.sock ]] &&
 		log "warning: a system containerd runs; dockerd 20.10 then uses it instead of its own"
@@ -795,12 +897,13 @@ cmd_up() {
 	write_lab_files "$n" "$net"
 	for ((i = 1; i <= n; i++)); do start_dockerd "$i"; done
 	for ((i = 1; i <= n; i++)); do start_sshd "$i"; done
+	start_registry
 	flock -u 9 # addresses are now held by our listeners
 	exec 9>&-
 	local t1
 	t1=$(now_ms)
 	for ((i = 1; i <= n; i++)); do wait_dockerd "$i"; done
-	log "started $n dockerd + sshd in $(since "$t0") (dockerd ready $(since "$t1") after the last start)"
+	log "started $n dockerd + sshd and the registry in $(since "$t0") (dockerd ready $(since "$t1") after the last start)"
 	build_images
 	t1=$(now_ms)
 	local all=()

@@ -225,7 +225,7 @@ pub enum Command {
     Images(ImagesArgs),
     /// Disk usage per host and in total, as `docker system df`, with each Docker root's free space.
     Df,
-    /// Load the archives `rmi --backup DIR` saved back onto their hosts, with their tags.
+    /// Load the archives `--backup DIR` saved (rmi, prune, apply) back onto their hosts, with tags.
     Restore(RestoreArgs),
     /// Manage the build cache on every selected host (`builder prune`).
     Builder(BuilderArgs),

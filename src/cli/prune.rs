@@ -24,6 +24,12 @@ pub struct PruneArgs {
     #[arg(short, long)]
     pub force: bool,
 
+    /// Before an image is removed, save it to DIR/<host>/<image id>.tar (as `rmi --backup`):
+    /// with rules, right before its removal; an engine prune saves every image it is predicted
+    /// to remove first and is not called on a host whose backup fails. `restore DIR` undoes.
+    #[arg(long, value_name = "DIR", env = "FLEETRMI_BACKUP")]
+    pub backup: Option<PathBuf>,
+
     #[command(flatten)]
     pub confirm: ConfirmArgs,
 
@@ -104,6 +110,12 @@ pub struct ApplyArgs {
     /// (never a running container's, never a protected one).
     #[arg(short, long)]
     pub force: bool,
+
+    /// Before an image is removed, save it to DIR/<host>/<image id>.tar (as `rmi --backup`):
+    /// with rules, right before its removal; an engine prune saves every image it is predicted
+    /// to remove first and is not called on a host whose backup fails. `restore DIR` undoes.
+    #[arg(long, value_name = "DIR", env = "FLEETRMI_BACKUP")]
+    pub backup: Option<PathBuf>,
 
     #[command(flatten)]
     pub confirm: ConfirmArgs,

@@ -38,7 +38,8 @@ pub struct RmiSafetyArgs {
 /// `fleetrmi restore DIR`.
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// The backup directory a `rmi --backup DIR` wrote (DIR/<host>/manifest.json per host).
+    /// The backup directory a `rmi`, `prune` or `apply` `--backup DIR` wrote
+    /// (DIR/<host>/manifest.json per host).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 

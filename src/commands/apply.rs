@@ -9,12 +9,14 @@ use crate::inventory::HostEntry;
 use crate::policy::{PolicyError, PolicyFile, PolicyRequest, Timestamp};
 use crate::request::{InputError, fleet_of, select_hosts};
 
+use super::backup_dir::backup_dir;
 use super::confirm::{confirm_run, host_list};
 use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, InputError> {
     let now = Timestamp::now();
     let file = PolicyFile::load(&args.policy, now)?;
+    let backup = backup_dir(args.backup.as_ref(), args.confirm.dry_run)?;
     let (inventory, selected) = select_hosts(global)?;
     file.check_groups(&inventory.group_names())?;
     let hosts: Vec<(&str, &[String])> = selected
@@ -40,6 +42,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, Inp
                 },
                 policy_name: Some(policy.name.clone()),
                 dry_run: args.confirm.dry_run,
+                backup_dir: backup.clone(),
             },
         );
     }

@@ -2,6 +2,7 @@
 
 mod apply;
 mod ask_once;
+mod backup_dir;
 mod builder;
 mod confirm;
 mod df;

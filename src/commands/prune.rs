@@ -6,6 +6,7 @@ use crate::fleet::{PruneJob, prune_on_host};
 use crate::policy::{PolicyRequest, PruneFilters, PruneMode, Timestamp};
 use crate::request::{InputError, select_fleet};
 
+use super::backup_dir::backup_dir;
 use super::confirm::{confirm_run, host_list};
 use super::fleet_run::FleetRun;
 
@@ -25,6 +26,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
              for --match to match; add --all to match tagged images"
         );
     }
+    let backup = backup_dir(args.backup.as_ref(), args.confirm.dry_run)?;
     let fleet = select_fleet(global)?;
     fleet.print_warnings();
     let names: Vec<&str> = fleet.hosts.iter().map(|host| host.name.as_str()).collect();
@@ -47,6 +49,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
         policy,
         policy_name: None,
         dry_run: args.confirm.dry_run,
+        backup_dir: backup,
     };
     let dry_run = job.dry_run;
     let run = FleetRun {

@@ -1,4 +1,4 @@
-//! `fleetrmi restore DIR`: load what `rmi --backup DIR` saved back onto its hosts.
+//! `fleetrmi restore DIR`: load what `rmi`, `prune` or `apply --backup DIR` saved back onto its hosts.
 
 use crate::backup::MANIFEST_FILE;
 use crate::cli::{GlobalArgs, RestoreArgs};

@@ -12,6 +12,7 @@ mod outcome;
 mod ping;
 pub mod progress;
 mod prune;
+mod prune_backup;
 mod restore;
 mod rmi;
 mod rmi_safety;

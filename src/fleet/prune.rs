@@ -1,19 +1,23 @@
 //! `prune` and `apply` on one host: snapshot, policy plan, then (unless a dry run) either the
 //! engine's own prune (no rules) or the plan's removals one by one, children first (rules); the
-//! engine's answers are checked against the plan and every difference is a warning.
+//! engine's answers are checked against the plan and every difference is a warning. With
+//! `--backup DIR` the images are saved first (see `prune_backup`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 
 use crate::engine::EngineError;
-use crate::plan::DeleteRecord;
+use crate::plan::{DeleteRecord, deleted_images};
 use crate::policy::{Action, PolicyPlan, PolicyRequest, PruneMode, plan_policy};
 use crate::report::{HostReport, ImageResult, PruneSummary, Step};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, short_id};
 
 use super::HostTarget;
+use super::backup::planned_outcome;
 use super::connect::{ConnectOptions, ConnectedHost, connect_host};
 use super::control::RunControl;
 use super::progress::HostProgress;
+use super::prune_backup::{BackupStep, back_up, unit_for_records};
 use super::rmi::{describe_difference, read_space};
 
 /// The name of the one result an engine prune gives (its records are the engine's whole answer).
@@ -27,6 +31,22 @@ pub struct PruneJob {
     pub policy_name: Option<String>,
     /// Plan only: connect, snapshot and predict, change nothing.
     pub dry_run: bool,
+    /// `--backup DIR`: save the images before they are removed.
+    pub backup_dir: Option<PathBuf>,
+}
+
+impl PruneJob {
+    /// What removes the images, as the manifest records it.
+    fn reason(&self, name: Option<&str>) -> String {
+        let command = match &self.policy_name {
+            Some(policy) => format!("apply {policy}"),
+            None => "prune".to_owned(),
+        };
+        match name {
+            Some(name) => format!("{command}: {name}"),
+            None => command,
+        }
+    }
 }
 
 /// Runs a prune or policy (or its dry run) on one host.
@@ -72,7 +92,7 @@ async fn run_connected(
     report.prune = Some(summary(&plan, job));
     report.decisions = plan.decisions.clone();
     if job.dry_run {
-        report.results = planned_results(&plan, &snapshot);
+        report.results = planned_results(&plan, &snapshot, job, &report.host);
         for result in &report.results {
             progress.result(result);
         }
@@ -84,13 +104,15 @@ async fn run_connected(
 
     let docker_root = host.engine.info.docker_root_dir.clone();
     report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
-    match plan.mode {
-        PruneMode::Engine => engine_prune(host, job, &plan, &snapshot, report, progress).await,
-        PruneMode::Rules => {
-            rule_removals(host, &plan, &snapshot, report, progress, control).await;
+    let complete = match plan.mode {
+        PruneMode::Engine => {
+            engine_prune(host, job, &plan, &snapshot, report, progress, control).await
         }
-    }
-    if report.failure.is_none() && report.reclaimed_bytes != plan.predicted_bytes {
+        PruneMode::Rules => {
+            rule_removals(host, job, &plan, &snapshot, report, progress, control).await
+        }
+    };
+    if complete && report.failure.is_none() && report.reclaimed_bytes != plan.predicted_bytes {
         report.warnings.push(format!(
             "the plan predicted {} bytes freed, the engine's deletions add up to {}",
             plan.predicted_bytes, report.reclaimed_bytes
@@ -100,7 +122,9 @@ async fn run_connected(
 }
 
 /// No rules: `POST /images/prune`, exactly `docker image prune`. The engine picks candidates in
-/// random order, so its records are compared with the plan's as a set.
+/// random order, so its records are compared with the plan's as a set. With `--backup`, every
+/// image the plan predicts deleted is saved first, in one archive; if that fails the engine is
+/// not asked to prune (false: nothing was attempted).
 async fn engine_prune(
     host: &ConnectedHost,
     job: &PruneJob,
@@ -108,22 +132,88 @@ async fn engine_prune(
     snapshot: &Snapshot,
     report: &mut HostReport,
     progress: &HostProgress,
-) {
+    control: &RunControl,
+) -> bool {
+    let mut backup = None;
+    if let Some(dir) = &job.backup_dir
+        && let Some(unit) = unit_for_records(
+            snapshot,
+            &plan.records(),
+            &BTreeSet::new(),
+            &job.reason(None),
+        )
+    {
+        let host_name = report.host.clone();
+        match back_up(host, &host_name, &unit, dir, progress, control).await {
+            BackupStep::Saved(outcome) => backup = Some(outcome),
+            BackupStep::Nothing => {}
+            BackupStep::Interrupted => {
+                report.fail(
+                    Step::Interrupt,
+                    "interrupted while backing up; the engine prune was not called".to_owned(),
+                );
+                return false;
+            }
+            BackupStep::Failed { outcome, refusal } => {
+                let result = ImageResult {
+                    image: PRUNE_RESULT.to_owned(),
+                    error: Some(refusal.replacen(
+                        "not removed: its backup failed",
+                        "not pruned: the backup of the images it would remove failed",
+                        1,
+                    )),
+                    backup: Some(outcome),
+                    ..ImageResult::default()
+                };
+                progress.result(&result);
+                report.results.push(result);
+                return false;
+            }
+        }
+    }
+    if control.interrupted() {
+        report.fail(
+            Step::Interrupt,
+            "interrupted before the engine prune".to_owned(),
+        );
+        return false;
+    }
     progress.step("pruning");
     let filters = job.policy.filters.to_engine(job.policy.all);
     let answer = match host.engine.prune_images(&filters).await {
         Ok(answer) => answer,
         Err(error) => {
-            return report.fail(
+            report.fail(
                 Step::Prune,
                 format!(
                     "{error}; whether images were removed is unknown: rerun with --dry-run to see"
                 ),
             );
+            return false;
         }
     };
-    let result =
+    let mut result =
         ImageResult::from_records(PRUNE_RESULT, &answer.records, None, &snapshot.layer_sizes);
+    result.backup = backup;
+    let saved: BTreeSet<&str> = result
+        .backup
+        .iter()
+        .flat_map(|backup| backup.images.iter().map(String::as_str))
+        .collect();
+    if job.backup_dir.is_some() {
+        let deleted = deleted_images(snapshot, answer.records.iter());
+        let unsaved: Vec<&str> = deleted
+            .iter()
+            .filter(|id| !saved.contains(id.as_str()))
+            .map(|id| short_id(id))
+            .collect();
+        if !unsaved.is_empty() {
+            report.warnings.push(format!(
+                "the engine pruned images the plan did not predict, which were not backed up: {}",
+                unsaved.join(", ")
+            ));
+        }
+    }
     if let Some(difference) = describe_set_difference(&plan.records(), &answer.records) {
         report.warnings.push(difference);
     }
@@ -136,18 +226,24 @@ async fn engine_prune(
     progress.result(&result);
     report.reclaimed_bytes = result.reclaimed_bytes;
     report.results.push(result);
+    true
 }
 
 /// Rules: the plan's `DELETE /images/{name}` requests in order, each checked against the plan.
+/// With `--backup`, each request's images are saved right before it; after a failed backup the
+/// host stops (later requests were planned on that removal), false: not all were attempted.
 async fn rule_removals(
     host: &ConnectedHost,
+    job: &PruneJob,
     plan: &PolicyPlan,
     snapshot: &Snapshot,
     report: &mut HostReport,
     progress: &HostProgress,
     control: &RunControl,
-) {
+) -> bool {
     let total = plan.requests.len();
+    let host_name = report.host.clone();
+    let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, planned) in plan.requests.iter().enumerate() {
         if control.interrupted() {
             let left: Vec<&str> = plan.requests[index..]
@@ -160,6 +256,59 @@ async fn rule_removals(
             );
             break;
         }
+        let not_attempted = || {
+            plan.requests[index + 1..]
+                .iter()
+                .map(|request| request.name.as_str())
+                .collect::<Vec<&str>>()
+                .join(" ")
+        };
+        let step = match (&job.backup_dir, planned.error.is_none()) {
+            (Some(dir), true) => match unit_for_records(
+                snapshot,
+                &planned.records,
+                &gone_tags,
+                &job.reason(Some(&planned.name)),
+            ) {
+                Some(unit) => back_up(host, &host_name, &unit, dir, progress, control).await,
+                None => BackupStep::Nothing,
+            },
+            _ => BackupStep::Nothing,
+        };
+        match step {
+            BackupStep::Interrupted => {
+                report.fail(
+                    Step::Interrupt,
+                    format!(
+                        "interrupted while backing up {}; not attempted: {} {}",
+                        planned.name,
+                        planned.name,
+                        not_attempted()
+                    )
+                    .trim_end()
+                    .to_owned(),
+                );
+                return false;
+            }
+            BackupStep::Failed { outcome, refusal } => {
+                let result = ImageResult {
+                    image: planned.name.clone(),
+                    error: Some(refusal),
+                    backup: Some(outcome),
+                    ..ImageResult::default()
+                };
+                progress.result(&result);
+                report.results.push(result);
+                let rest = not_attempted();
+                if !rest.is_empty() {
+                    report.warnings.push(format!(
+                        "removals stopped after a failed backup; not attempted: {rest}"
+                    ));
+                }
+                return false;
+            }
+            BackupStep::Saved(_) | BackupStep::Nothing => {}
+        }
         progress.step(&format!(
             "removing {} ({}/{total})",
             planned.name,
@@ -169,7 +318,7 @@ async fn rule_removals(
             .engine
             .remove_image(&planned.name, planned.force, planned.no_prune)
             .await;
-        let result = match answer {
+        let mut result = match answer {
             Ok(records) => {
                 ImageResult::from_records(&planned.name, &records, None, &snapshot.layer_sizes)
             }
@@ -187,9 +336,11 @@ async fn rule_removals(
                         planned.name
                     ),
                 );
-                break;
+                return false;
             }
         };
+        result.backup = step.outcome();
+        gone_tags.extend(result.untagged.iter().cloned());
         let expected = ImageResult::from_records(
             &planned.name,
             &planned.records,
@@ -203,30 +354,50 @@ async fn rule_removals(
         report.reclaimed_bytes += result.reclaimed_bytes;
         report.results.push(result);
     }
+    true
 }
 
 /// The dry run's results: the engine prune as one result with every record, or one result per
-/// planned request.
-fn planned_results(plan: &PolicyPlan, snapshot: &Snapshot) -> Vec<ImageResult> {
+/// planned request; with `--backup`, the archives that would be written.
+fn planned_results(
+    plan: &PolicyPlan,
+    snapshot: &Snapshot,
+    job: &PruneJob,
+    host: &str,
+) -> Vec<ImageResult> {
+    let planned_backup = |records: &[DeleteRecord], gone: &BTreeSet<String>, name| {
+        let dir = job.backup_dir.as_ref()?;
+        let unit = unit_for_records(snapshot, records, gone, &job.reason(name))?;
+        Some(planned_outcome(dir, host, &unit))
+    };
     match plan.mode {
-        PruneMode::Engine => vec![ImageResult::from_records(
-            PRUNE_RESULT,
-            &plan.records(),
-            None,
-            &snapshot.layer_sizes,
-        )],
-        PruneMode::Rules => plan
-            .requests
-            .iter()
-            .map(|planned| {
-                ImageResult::from_records(
-                    &planned.name,
-                    &planned.records,
-                    planned.error.clone().map(|e| (e.status, e.message)),
-                    &snapshot.layer_sizes,
-                )
-            })
-            .collect(),
+        PruneMode::Engine => {
+            let records = plan.records();
+            let mut result =
+                ImageResult::from_records(PRUNE_RESULT, &records, None, &snapshot.layer_sizes);
+            result.backup = planned_backup(&records, &BTreeSet::new(), None);
+            vec![result]
+        }
+        PruneMode::Rules => {
+            let mut gone_tags: BTreeSet<String> = BTreeSet::new();
+            plan.requests
+                .iter()
+                .map(|planned| {
+                    let mut result = ImageResult::from_records(
+                        &planned.name,
+                        &planned.records,
+                        planned.error.clone().map(|e| (e.status, e.message)),
+                        &snapshot.layer_sizes,
+                    );
+                    if planned.error.is_none() {
+                        result.backup =
+                            planned_backup(&planned.records, &gone_tags, Some(&planned.name));
+                    }
+                    gone_tags.extend(result.untagged.iter().cloned());
+                    result
+                })
+                .collect()
+        }
     }
 }
 

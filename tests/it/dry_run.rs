@@ -17,7 +17,7 @@ fn outcome(result: &Value) -> Value {
 }
 
 /// For each step on host 0: a dry run, then the real run, compared.
-fn assert_dry_run_predicts(hosts: &Hosts, steps: &[Vec<String>]) {
+pub(crate) fn assert_dry_run_predicts(hosts: &Hosts, steps: &[Vec<String>]) {
     for step in steps {
         let mut dry_args = vec!["--output", "json", "rmi", "--dry-run"];
         dry_args.extend(step.iter().map(String::as_str));
@@ -81,7 +81,7 @@ fn assert_dry_run_predicts(hosts: &Hosts, steps: &[Vec<String>]) {
     }
 }
 
-fn step(args: &[&str]) -> Vec<String> {
+pub(crate) fn step(args: &[&str]) -> Vec<String> {
     args.iter().map(|arg| arg.to_string()).collect()
 }
 

@@ -397,7 +397,8 @@ impl Hosts {
         for line in run.stdout.lines() {
             let (id, reference) = line.split_once(' ').expect("id and reference");
             let tags = images.entry(id.to_string()).or_default();
-            if reference != "<none>:<none>" {
+            // A digest-only image lists as `repo:<none>`: it has no tag.
+            if !reference.ends_with(":<none>") {
                 tags.push(reference.to_string());
                 tags.sort();
             }

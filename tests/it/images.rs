@@ -212,7 +212,8 @@ fn tag_grouping_shows_each_image_a_tag_names_and_the_host_that_is_down() {
             let (id, reference) = row.split_once(' ').expect("id and reference");
             let entry = expected.entry(id.to_string()).or_default();
             entry.0.insert(hosts.host(position).name.clone());
-            if reference != "<none>:<none>" {
+            // A digest-only image lists as `repo:<none>`: it has no tag.
+            if !reference.ends_with(":<none>") {
                 entry.1.insert(reference.to_string());
             }
         }

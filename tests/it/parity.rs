@@ -69,7 +69,10 @@ fn fleetrmi_outcome(run: &Run) -> Outcome {
 
 /// Runs each step with `docker rmi` on host 0 and `fleetrmi rmi` on host 1, comparing as it goes.
 /// Returns fleetrmi's JSON for each step.
-fn assert_steps_match_docker(hosts: &Hosts, steps: &[&[&str]]) -> Vec<serde_json::Value> {
+pub(crate) fn assert_steps_match_docker(
+    hosts: &Hosts,
+    steps: &[&[&str]],
+) -> Vec<serde_json::Value> {
     let mut reports = Vec::new();
     for step in steps {
         let step: Vec<String> = step.iter().map(|arg| resolve(hosts, arg)).collect();

@@ -140,7 +140,8 @@ fn apply_runs_each_group_s_policy_and_its_dry_run_predicts_it() {
     // The services policy has the file's protections, so it runs as rules, dangling only.
     let services = &real["hosts"][1];
     assert_eq!(services["prune"]["policy"], "services-dangling");
-    assert_eq!(services["prune"]["remove"], 1);
+    // The dangling image and the digest-only one (no tags: dangling for the engine too).
+    assert_eq!(services["prune"]["remove"], 2);
     assert_eq!(tags(&hosts, 1).len(), before[1].values().flatten().count());
 }
 

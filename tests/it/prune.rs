@@ -258,7 +258,8 @@ fn each_rule_dry_run_equals_its_real_run() {
     assert_eq!(matched["purge:1"], "keep not-matched");
 
     let dangling = assert_dry_run_matches(&hosts, &["--older-than", "0s"]);
-    assert_eq!(dangling["prune"]["remove"], 1);
+    // The dangling image and the digest-only one (no tags: dangling for the engine too).
+    assert_eq!(dangling["prune"]["remove"], 2);
 
     let newest = reasons(&assert_dry_run_matches(
         &hosts,
@@ -378,13 +379,15 @@ fn prune_refuses_to_run_unconfirmed_off_a_terminal() {
 #[test]
 fn prune_across_hosts_reports_each_host_and_the_total() {
     let hosts = lab().take(2);
-    let dangling: Vec<String> = (0..2)
+    // The dangling image and the digest-only one.
+    let dangling: Vec<Vec<String>> = (0..2)
         .map(|p| {
             hosts
                 .docker(p, &["images", "-q", "--no-trunc", "-f", "dangling=true"])
                 .stdout
-                .trim()
-                .to_owned()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
         })
         .collect();
     let run = hosts.fleetrmi(&["--output", "json", "prune", "--force"]);
@@ -394,12 +397,11 @@ fn prune_across_hosts_reports_each_host_and_the_total() {
     for (position, host) in json["hosts"].as_array().expect("hosts").iter().enumerate() {
         assert_eq!(host["status"], "ok");
         let deleted = &host["results"][0]["deleted"];
+        let deleted = deleted.as_array().expect("deleted");
         assert!(
-            deleted
-                .as_array()
-                .expect("deleted")
+            dangling[position]
                 .iter()
-                .any(|id| id == &dangling[position]),
+                .all(|image| deleted.iter().any(|id| id == image)),
             "{host}"
         );
         total += host["reclaimed_bytes"].as_u64().expect("bytes");

@@ -191,6 +191,8 @@ fn frozen_dockerd_times_out_at_its_step_and_others_finish() {
 #[test]
 fn connection_killed_mid_run_is_reported_and_claims_nothing() {
     let hosts = lab().take(2);
+    hosts.signal_dockerd(1, "STOP");
+    let thaw = Thaw(&hosts, 1);
     let mut child = hosts
         .command(
             &lab().inventory(),
@@ -208,12 +210,14 @@ fn connection_killed_mid_run_is_reported_and_claims_nothing() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    // Freeze host 1's engine once the run is under way, so its connection is busy in a call.
-    std::thread::sleep(std::time::Duration::from_millis(150));
-    hosts.signal_dockerd(1, "STOP");
-    let thaw = Thaw(&hosts, 1);
-    std::thread::sleep(std::time::Duration::from_millis(700));
-    let killed = hosts.kill_ssh_sessions(1);
+    // Host 1's engine is frozen, so its connection sits in an API call; kill the sshd session
+    // serving it as soon as it exists.
+    let mut killed = 0;
+    let waited = std::time::Instant::now();
+    while killed == 0 && waited.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        killed = hosts.kill_ssh_sessions(1);
+    }
     let status = child.wait().expect("wait");
     drop(thaw);
     let mut stdout = String::new();

@@ -1,10 +1,15 @@
 //! Printing the read-only commands' results: the table or JSON on stdout, then one line per
 //! host error or warning on stderr, as `rmi` does.
 
+use std::future::Future;
 use std::io::Write;
+use std::time::{Duration, Instant};
 
-use crate::cli::OutputFormat;
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::fleet::progress::HostProgress;
+use crate::fleet::{HostOutcome, HostTarget, run_on_hosts};
 use crate::report::{ObservedHost, observed_error_lines};
+use crate::request::FleetSelection;
 
 /// Prints `table()` or `json()` as `format` asks, then the hosts' error and warning lines.
 pub(crate) fn print_observed<'a>(
@@ -28,4 +33,23 @@ pub(crate) fn print_observed<'a>(
     for line in observed_error_lines(hosts) {
         eprintln!("{line}");
     }
+}
+
+/// Runs a read-only `job` on every selected host with the command's progress display, and
+/// returns the hosts' results in order and how long the run took.
+pub(crate) async fn observe_fleet<Job, Fut, Report>(
+    global: &GlobalArgs,
+    fleet: &FleetSelection,
+    job: Job,
+) -> (Vec<Report>, Duration)
+where
+    Job: Fn(HostTarget, HostProgress) -> Fut,
+    Fut: Future<Output = Report>,
+    Report: HostOutcome,
+{
+    let progress = super::progress_for(global, fleet.hosts.len());
+    let started = Instant::now();
+    let hosts = run_on_hosts(&fleet.hosts, fleet.forks, &progress, job).await;
+    progress.finish();
+    (hosts, started.elapsed())
 }

@@ -1,28 +1,20 @@
 //! `fleetrmi ping`: can every host be reached, and what engine answers there.
 
-use std::time::Instant;
-
 use crate::cli::GlobalArgs;
-use crate::fleet::{ping_on_host, run_on_hosts};
+use crate::fleet::ping_on_host;
 use crate::report::PingReport;
 use crate::request::{InputError, select_fleet};
 
-use super::observed_output::print_observed;
+use super::observed_output::{observe_fleet, print_observed};
 
 pub(crate) async fn run(global: &GlobalArgs) -> Result<i32, InputError> {
     let fleet = select_fleet(global)?;
     fleet.print_warnings();
-    let progress = super::progress_for(global, fleet.hosts.len());
-    let started = Instant::now();
-    let hosts = run_on_hosts(
-        &fleet.hosts,
-        fleet.forks,
-        &progress,
-        |host, host_progress| ping_on_host(host, &fleet.connect, host_progress),
-    )
+    let (hosts, elapsed) = observe_fleet(global, &fleet, |host, host_progress| {
+        ping_on_host(host, &fleet.connect, host_progress)
+    })
     .await;
-    progress.finish();
-    let report = PingReport::new(hosts, started.elapsed());
+    let report = PingReport::new(hosts, elapsed);
     print_observed(
         global.output,
         || report.render_table(),

@@ -8,12 +8,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
 use serde::Deserialize;
 
 use super::export::query_value;
-use super::raw_get::error_message;
 use super::{ApiVersion, Engine, EngineError};
 
 /// The first API version with `POST /build/prune` and its `all`, `filters` and `keep-storage`.
@@ -115,39 +112,9 @@ impl Engine {
     }
 
     async fn post_json(&self, path: &str) -> Result<BuildCachePruned, EngineError> {
-        let action = "prune the build cache";
-        let unreachable = |cause: String| EngineError::Unreachable { action, cause };
-        let mut sender = self.raw.connect::<Empty<Bytes>>(action).await?;
-        let request = hyper::Request::post(self.raw.versioned(path))
-            .header(hyper::header::HOST, "docker")
-            .body(Empty::<Bytes>::new())
-            .map_err(|error| EngineError::Protocol(format!("cannot {action}: {error}")))?;
-        let call = async {
-            let response = sender
-                .send_request(request)
-                .await
-                .map_err(|error| unreachable(error.to_string()))?;
-            let status = response.status().as_u16();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| unreachable(error.to_string()))?
-                .to_bytes();
-            Ok::<_, EngineError>((status, body))
-        };
-        let (status, body) = tokio::time::timeout(self.raw.timeout(), call)
+        self.raw
+            .call_json("prune the build cache", hyper::Method::POST, path)
             .await
-            .map_err(|_| unreachable("no answer before the API call timeout".to_string()))??;
-        if !(200..300).contains(&status) {
-            return Err(EngineError::Api {
-                status,
-                message: error_message(&body),
-            });
-        }
-        serde_json::from_slice(&body).map_err(|error| {
-            EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
-        })
     }
 }
 

@@ -55,16 +55,24 @@ impl RawApi {
         action: &'static str,
         path: &str,
     ) -> Result<T, EngineError> {
-        let (status, body) = match tokio::time::timeout(self.timeout, self.get(action, path)).await
-        {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(EngineError::Unreachable {
-                    action,
-                    cause: "no answer before the API call timeout".to_string(),
-                });
-            }
+        self.call_json(action, hyper::Method::GET, path).await
+    }
+
+    /// A body-less request to `/v<version><path>`, within the call timeout, and its JSON answer
+    /// as `T`; an error status becomes the engine's own message.
+    pub(crate) async fn call_json<T: DeserializeOwned>(
+        &self,
+        action: &'static str,
+        method: hyper::Method,
+        path: &str,
+    ) -> Result<T, EngineError> {
+        let call = async {
+            let mut sender = self.connect::<Empty<Bytes>>(action).await?;
+            exchange(&mut sender, method, &self.versioned(path), action).await
         };
+        let (status, _, body) = tokio::time::timeout(self.timeout, call)
+            .await
+            .map_err(|_| timed_out(action))??;
         if !(200..300).contains(&status) {
             return Err(EngineError::Api {
                 status,
@@ -74,28 +82,6 @@ impl RawApi {
         serde_json::from_slice(&body).map_err(|error| {
             EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
         })
-    }
-
-    async fn get(&self, action: &'static str, path: &str) -> Result<(u16, Bytes), EngineError> {
-        let unreachable = |cause: String| EngineError::Unreachable { action, cause };
-        let mut sender = self.connect::<Empty<Bytes>>(action).await?;
-        let request = hyper::Request::get(self.versioned(path))
-            // dockerd answers 400 to a request without a Host header.
-            .header(hyper::header::HOST, "docker")
-            .body(Empty::<Bytes>::new())
-            .map_err(|error| EngineError::Protocol(format!("cannot {action}: {error}")))?;
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|error| unreachable(error.to_string()))?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|error| unreachable(error.to_string()))?
-            .to_bytes();
-        Ok((status, body))
     }
 
     /// `/v<version><path>`: a path at the negotiated API version.
@@ -120,24 +106,7 @@ impl RawApi {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        let unreachable = |cause: String| EngineError::Unreachable { action, cause };
-        let stream = match &self.route {
-            Route::Socket(path) => self.session.open_socket(path).await,
-            Route::Exec(command) => self
-                .session
-                .open_exec(command)
-                .await
-                .map(russh::Channel::into_stream),
-        }
-        .map_err(|error| unreachable(error.to_string()))?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|error| unreachable(error.to_string()))?;
-        // The connection task ends when the sender is dropped after the one request.
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        Ok(sender)
+        open_http(&self.session, &self.route, action).await
     }
 }
 
@@ -159,16 +128,12 @@ pub(crate) async fn ping(
     timeout: Duration,
 ) -> Result<PingAnswer, EngineError> {
     let action = "reach the Docker daemon";
-    let (status, headers, body) =
-        match tokio::time::timeout(timeout, get_once(session, route, action, "/_ping")).await {
-            Ok(answer) => answer?,
-            Err(_) => {
-                return Err(EngineError::Unreachable {
-                    action,
-                    cause: "no answer before the API call timeout".to_string(),
-                });
-            }
-        };
+    let (status, headers, body) = tokio::time::timeout(timeout, async {
+        let mut sender = open_http::<Empty<Bytes>>(session, route, action).await?;
+        exchange(&mut sender, hyper::Method::GET, "/_ping", action).await
+    })
+    .await
+    .map_err(|_| timed_out(action))??;
     if !(200..300).contains(&status) {
         return Err(EngineError::Api {
             status,
@@ -195,13 +160,17 @@ fn server_version(server: &str) -> Option<String> {
     Some(rest.split_whitespace().next()?.to_string())
 }
 
-/// One request on a channel of its own: status, headers and body.
-async fn get_once(
+/// One HTTP/1.1 connection on a fresh channel of the host's SSH connection, by `route`.
+async fn open_http<B>(
     session: &SshSession,
     route: &Route,
     action: &'static str,
-    path: &str,
-) -> Result<(u16, hyper::HeaderMap, Bytes), EngineError> {
+) -> Result<hyper::client::conn::http1::SendRequest<B>, EngineError>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let unreachable = |cause: String| EngineError::Unreachable { action, cause };
     let stream = match route {
         Route::Socket(path) => session.open_socket(path).await,
@@ -211,14 +180,27 @@ async fn get_once(
             .map(russh::Channel::into_stream),
     }
     .map_err(|error| unreachable(error.to_string()))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|error| unreachable(error.to_string()))?;
     // The connection task ends when the sender is dropped after the one request.
     tokio::spawn(async move {
         let _ = connection.await;
     });
-    let request = hyper::Request::get(path)
+    Ok(sender)
+}
+
+/// Sends one body-less request and reads the whole answer: status, headers and body.
+async fn exchange(
+    sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    method: hyper::Method,
+    path: &str,
+    action: &'static str,
+) -> Result<(u16, hyper::HeaderMap, Bytes), EngineError> {
+    let unreachable = |cause: String| EngineError::Unreachable { action, cause };
+    let request = hyper::Request::builder()
+        .method(method)
+        .uri(path)
         // dockerd answers 400 to a request without a Host header.
         .header(hyper::header::HOST, "docker")
         .body(Empty::<Bytes>::new())
@@ -236,6 +218,13 @@ async fn get_once(
         .map_err(|error| unreachable(error.to_string()))?
         .to_bytes();
     Ok((status, headers, body))
+}
+
+fn timed_out(action: &'static str) -> EngineError {
+    EngineError::Unreachable {
+        action,
+        cause: "no answer before the API call timeout".to_string(),
+    }
 }
 
 /// The engine's `{"message": "…"}`, or the body itself when it is something else.

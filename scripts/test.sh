@@ -5,6 +5,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The build and the lab's engines need about 3 GiB (a clean clone peaked at 2.9 GiB); a full disk otherwise shows up as
+# confusing "no space left on device" failures deep inside the integration tests.
+need_mib=3072
+for dir in . "${TMPDIR:-/tmp}"; do
+	free_mib=$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')
+	if [ "$free_mib" -lt "$need_mib" ]; then
+		echo "warning: only ${free_mib} MiB free on the filesystem of $dir;" \
+			"the suite needs about ${need_mib} MiB (build + lab engines + backup archives)" >&2
+	fi
+done
+
 bash lab/lab.sh install
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings

@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The build and the lab's engines need about 3 GiB (a clean clone peaked at 2.9 GiB); a full disk otherwise shows up as
-# confusing "no space left on device" failures deep inside the integration tests.
+# The build and the lab's engines need about 3 GiB (a clean clone peaked at 2.9 GiB); a full
+# disk otherwise shows up as "no space left on device" failures deep inside the tests.
 need_mib=3072
 for dir in . "${TMPDIR:-/tmp}"; do
 	free_mib=$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')

@@ -200,3 +200,30 @@ fn short_id_and_last_tag_delete_the_image_and_its_layers() {
         "bytes freed must equal the LayersSize drop"
     );
 }
+
+#[test]
+fn forced_removal_by_id_untags_every_repository_in_the_engines_order() {
+    // Semantics case 5: the engine untags by full name, so `docker.io/b/…` comes before
+    // `docker.io/library/…` and `docker.io/zz/…` after it.
+    let hosts = lab().take(2);
+    for position in 0..2 {
+        for tag in ["b/unique:1", "zz/unique:1"] {
+            let tagged = hosts.docker(position, &["tag", "unique:1", tag]);
+            assert_eq!(tagged.code, 0, "{}", tagged.stderr);
+        }
+    }
+    let reports = assert_steps_match_docker(&hosts, &[&["@id:unique:1"], &["-f", "@id:unique:1"]]);
+    assert_eq!(reports[0]["hosts"][0]["results"][0]["error_status"], 409);
+    let untagged: Vec<&str> = reports[1]["hosts"][0]["results"][0]["untagged"]
+        .as_array()
+        .expect("untagged")
+        .iter()
+        .filter_map(|reference| reference.as_str())
+        .collect();
+    assert_eq!(
+        untagged,
+        ["b/unique:1", "unique:1", "zz/unique:1"],
+        "{}",
+        reports[1]
+    );
+}

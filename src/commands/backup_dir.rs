@@ -1,4 +1,4 @@
-//! `--backup DIR` of `prune` and `apply`: the directory made before any host is reached, so a
+//! `--backup DIR` of `rmi`, `prune` and `apply`: the directory made before any host is reached, so a
 //! directory fleetrmi cannot create stops the run before anything is removed.
 
 use std::path::PathBuf;

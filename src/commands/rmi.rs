@@ -7,6 +7,7 @@ use crate::report::exit_code;
 use crate::request::{InputError, check_images, select_fleet};
 
 use super::ask_once::{Confirmation, Terminals, forced_rmi_confirmation, name_list};
+use super::backup_dir::backup_dir;
 use super::confirm::ask;
 use super::fleet_run::FleetRun;
 
@@ -89,20 +90,8 @@ fn safety(global: &GlobalArgs, args: &RmiArgs) -> Result<RmiSafety, InputError> 
             hint: Some("a stop waits for the container, within one API call".to_string()),
         });
     }
-    if let Some(dir) = &flags.backup
-        && !args.dry_run
-        && let Err(error) = std::fs::create_dir_all(dir)
-    {
-        return Err(InputError::Invalid {
-            message: format!(
-                "cannot create the backup directory {}: {error}",
-                dir.display()
-            ),
-            hint: Some("--backup needs a directory fleetrmi can write to".to_string()),
-        });
-    }
     Ok(RmiSafety {
-        backup_dir: flags.backup.clone(),
+        backup_dir: backup_dir(flags.backup.as_ref(), args.dry_run)?,
         containers: match (flags.stop_containers, flags.remove_containers) {
             (false, _) => ContainerPolicy::Leave,
             (true, false) => ContainerPolicy::Stop,

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use bollard::models::ContainerSummary;
 use bollard::query_parameters::{
     ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
 };
@@ -11,16 +12,20 @@ use bollard::query_parameters::{
 use super::{Engine, EngineError};
 
 impl Engine {
-    /// Every container's name (without the leading `/`), by full ID.
-    pub async fn container_names(&self) -> Result<HashMap<String, String>, EngineError> {
-        let containers = self
-            .docker
+    /// Every container, running or not (`docker ps -a`).
+    pub(crate) async fn all_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
+        self.docker
             .list_containers(Some(ListContainersOptions {
                 all: true,
                 ..Default::default()
             }))
             .await
-            .map_err(|error| EngineError::from_bollard("list containers", error))?;
+            .map_err(|error| EngineError::from_bollard("list containers", error))
+    }
+
+    /// Every container's name (without the leading `/`), by full ID.
+    pub async fn container_names(&self) -> Result<HashMap<String, String>, EngineError> {
+        let containers = self.all_containers().await?;
         Ok(containers
             .into_iter()
             .filter_map(|container| {

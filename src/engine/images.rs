@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
+use bollard::query_parameters::ListImagesOptions;
 use serde::Serialize;
 
 use super::snapshot::real_references;
@@ -49,14 +49,7 @@ impl Engine {
             }))
             .await
             .map_err(|error| EngineError::from_bollard("list images", error))?;
-        let containers = self
-            .docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                ..Default::default()
-            }))
-            .await
-            .map_err(|error| EngineError::from_bollard("list containers", error))?;
+        let containers = self.all_containers().await?;
 
         let mut used: HashMap<String, (u64, u64)> = HashMap::new();
         for container in containers {

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use bollard::models::ImageHistoryResponseItem;
-use bollard::query_parameters::{ListContainersOptions, ListImagesOptions};
+use bollard::query_parameters::ListImagesOptions;
 use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
@@ -54,15 +54,7 @@ impl Engine {
                     .await
                     .map_err(|error| EngineError::from_bollard("list images", error))
             },
-            async {
-                self.docker
-                    .list_containers(Some(ListContainersOptions {
-                        all: true,
-                        ..Default::default()
-                    }))
-                    .await
-                    .map_err(|error| EngineError::from_bollard("list containers", error))
-            }
+            self.all_containers()
         )?;
         let mut snapshot = Snapshot::default();
         for summary in summaries {

@@ -65,11 +65,8 @@ pub(crate) fn discover(
     })
 }
 
-fn walk(
-    dir: &Path,
-    files: &mut Vec<PathBuf>,
-    warnings: &mut Vec<String>,
-) -> Result<(), InventoryError> {
+/// The names of the entries of `dir`, sorted, as Ansible reads directories.
+pub(super) fn sorted_names(dir: &Path) -> Result<Vec<std::ffi::OsString>, InventoryError> {
     let unreadable = |source| InventoryError::Unreadable {
         path: dir.to_path_buf(),
         source,
@@ -79,7 +76,15 @@ fn walk(
         names.push(entry.map_err(unreadable)?.file_name());
     }
     names.sort();
-    for name in names {
+    Ok(names)
+}
+
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    warnings: &mut Vec<String>,
+) -> Result<(), InventoryError> {
+    for name in sorted_names(dir)? {
         let text = name.to_string_lossy();
         if text.starts_with('.')
             || IGNORED_NAMES.contains(&text.as_ref())

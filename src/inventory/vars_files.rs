@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::document::{Node, Source, YamlPath, read_document};
 use super::error::InventoryError;
+use super::sources::sorted_names;
 use super::vars::{VarLayer, VarScope};
 
 /// The extensions tried after the bare name, in Ansible's order.
@@ -57,16 +58,7 @@ fn find_vars_files(dir: &Path, name: &str) -> Result<Vec<PathBuf>, InventoryErro
 /// Ansible's `_get_dir_vars_files`: in name order, skipping hidden files and backups, into
 /// subdirectories without an extension, taking files with a YAML extension or none.
 fn files_in(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
-    let unreadable = |source| InventoryError::Unreadable {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
-        names.push(entry.map_err(unreadable)?.file_name());
-    }
-    names.sort();
-    for name in names {
+    for name in sorted_names(dir)? {
         let text = name.to_string_lossy();
         if text.starts_with('.') || text.ends_with('~') {
             continue;

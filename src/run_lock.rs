@@ -1,8 +1,11 @@
 //! `--lock FILE`: at most one run at a time, for cron and timers. The lock is the kernel's
-//! (flock), so it is released when the process ends, however it ends.
+//! (flock), so it is released when the process ends, however it ends. The file is opened
+//! without following a symlink: a lock in a shared directory such as `/tmp` must not let
+//! another user point it at a file of ours to truncate.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// Another run holds the lock, or the lock file cannot be used.
@@ -31,6 +34,7 @@ impl RunLock {
             .write(true)
             .create(true)
             .truncate(false)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(unusable)?;
         match file.try_lock() {
@@ -73,5 +77,17 @@ mod tests {
         );
         drop(first);
         RunLock::acquire(&path).expect("free again");
+    }
+
+    #[test]
+    fn a_symlink_in_place_of_the_lock_is_refused_and_its_target_kept() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let target = directory.path().join("precious");
+        std::fs::write(&target, "keep me").expect("write");
+        let path = directory.path().join("fleetrmi.lock");
+        std::os::unix::fs::symlink(&target, &path).expect("symlink");
+        let error = RunLock::acquire(&path).err().expect("refused");
+        assert!(matches!(error, LockError::Unusable { .. }), "{error}");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep me");
     }
 }

@@ -104,7 +104,12 @@ impl Engine {
             path: temporary.to_path_buf(),
             source,
         };
-        let mut file = tokio::fs::File::create(temporary)
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(temporary)
             .await
             .map_err(write_error)?;
         let mut hasher = Sha256::new();

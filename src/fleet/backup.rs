@@ -3,6 +3,7 @@
 //! `DIR/<host>/manifest.json`. Any command that removes images calls [`backup_image`] before
 //! the removal and removes nothing when it fails (`rmi --backup` does; `prune` can).
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -120,10 +121,15 @@ pub async fn backup_image(
     control: &RunControl,
 ) -> Result<BackupRecord, BackupError> {
     let host_dir = host_backup_dir(dir, host);
-    std::fs::create_dir_all(&host_dir).map_err(|source| BackupError::Directory {
-        path: host_dir.clone(),
-        source,
-    })?;
+    // Archives are whole images, secrets baked into them included: only their owner reads them.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&host_dir)
+        .map_err(|source| BackupError::Directory {
+            path: host_dir.clone(),
+            source,
+        })?;
     let destination = host_dir.join(unit.file_name());
     let watch = ProgressWatch::new(progress, control, &unit.reason);
     progress.step(&format!("backing up ({})", unit.reason));

@@ -2,6 +2,7 @@
 //! recorded in a manifest; a failed backup removes nothing; a restore brings back the same image
 //! IDs, tags and parent links on every host.
 
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -127,8 +128,12 @@ fn backup_round_trip_restores_the_same_ids_tags_and_parents_on_every_host() {
                 continue;
             }
             let file = result["backup"]["file"].as_str().expect("file");
-            let size = std::fs::metadata(file).expect("archive exists").len();
-            assert_eq!(size, result["backup"]["bytes"].as_u64().expect("bytes"));
+            let metadata = std::fs::metadata(file).expect("archive exists");
+            assert_eq!(
+                metadata.len(),
+                result["backup"]["bytes"].as_u64().expect("bytes")
+            );
+            assert_eq!(metadata.mode() & 0o777, 0o600, "{file}: owner only");
         }
         assert!(!has_tag(&hosts, position, "chain:1"));
         assert!(!has_tag(&hosts, position, "app:3"));
@@ -143,6 +148,8 @@ fn backup_round_trip_restores_the_same_ids_tags_and_parents_on_every_host() {
         assert_eq!(files.len(), 5, "{}: {files:?}", host.name);
         assert!(files.contains(&"manifest.json".to_string()));
         assert!(files.iter().all(|f| !f.ends_with(".part")), "{files:?}");
+        let host_dir = std::fs::metadata(backup.join(&host.name)).expect("host dir");
+        assert_eq!(host_dir.mode() & 0o777, 0o700, "{}: owner only", host.name);
     }
     let manifest: Value = serde_json::from_str(
         &std::fs::read_to_string(backup.join(&hosts.host(0).name).join("manifest.json"))

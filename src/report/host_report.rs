@@ -92,6 +92,13 @@ pub struct HostFailure {
     pub message: String,
 }
 
+impl HostFailure {
+    /// `error: <host>: <step>: <cause>`, the line every command prints for a failed host.
+    pub fn error_line(&self, host: &str) -> String {
+        format!("error: {host}: {}: {}", self.step.as_str(), self.message)
+    }
+}
+
 /// The engine's answer to one image argument.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ImageResult {

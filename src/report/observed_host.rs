@@ -115,12 +115,7 @@ pub fn observed_error_lines<'a>(hosts: impl IntoIterator<Item = &'a ObservedHost
     let mut lines = Vec::new();
     for host in hosts {
         if let Some(failure) = &host.failure {
-            lines.push(format!(
-                "error: {}: {}: {}",
-                host.host,
-                failure.step.as_str(),
-                failure.message
-            ));
+            lines.push(failure.error_line(&host.host));
         }
         for warning in &host.warnings {
             lines.push(format!("warning: {}: {}", host.host, warning));

@@ -84,12 +84,7 @@ pub fn error_lines(report: &FleetReport) -> Vec<String> {
     let mut lines = Vec::new();
     for host in &report.hosts {
         if let Some(failure) = &host.failure {
-            lines.push(format!(
-                "error: {}: {}: {}",
-                host.host,
-                failure.step.as_str(),
-                failure.message
-            ));
+            lines.push(failure.error_line(&host.host));
         }
         for result in &host.results {
             if let Some(message) = &result.error {

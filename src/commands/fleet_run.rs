@@ -81,6 +81,7 @@ impl FleetRun<'_> {
                 stop_on_error: self.global.stop_on_error,
             },
             host_timeout: self.global.timeout,
+            dry_run: self.dry_run,
         };
         let started = Instant::now();
         let reports = run_fleet(
@@ -139,7 +140,17 @@ impl FleetRun<'_> {
                 path.display()
             );
         }
+        // Metrics say what the engines did; a dry run did nothing, and must not replace the
+        // figures of the last real run.
         if let Some(path) = &self.global.metrics
+            && report.dry_run
+        {
+            eprintln!(
+                "warning: {} not written: a dry run changes nothing (it keeps the last real run's \
+                 figures)",
+                path.display()
+            );
+        } else if let Some(path) = &self.global.metrics
             && let Err(error) = write_atomically(path, &render_metrics(report, self.command, code))
         {
             eprintln!(

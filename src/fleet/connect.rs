@@ -62,6 +62,7 @@ pub async fn connect_host(
     match Engine::connect(Arc::clone(&session), &access, &mut report.warnings).await {
         Ok(engine) => {
             report.engine = Some(engine.info.clone());
+            progress.publish(report);
             Some(ConnectedHost { session, engine })
         }
         Err(error) => {

@@ -4,6 +4,7 @@ mod backup;
 mod builder;
 mod connect;
 pub mod control;
+mod cut_short;
 mod df;
 mod images;
 mod observe;

@@ -10,7 +10,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::outcome::HostOutcome;
 use super::timeline::{StepTimeline, host_line, run_line};
-use crate::report::{EventWriter, ImageResult};
+use crate::report::{BackupOutcome, ContainerOutcome, EventWriter, HostReport, ImageResult};
 
 /// The run's progress display and event stream; either may be off.
 pub struct FleetProgress {
@@ -49,6 +49,11 @@ pub struct HostSoFar {
     pub step: String,
     pub results: Vec<ImageResult>,
     pub timeline: StepTimeline,
+    /// The job's report as it last published it: engine, warnings, predictions, restores.
+    pub report: Option<HostReport>,
+    /// The removal under way, with what its safety steps already did (the archive written,
+    /// the containers stopped), until its result is recorded.
+    pub pending: Option<ImageResult>,
 }
 
 impl HostProgress {
@@ -66,9 +71,61 @@ impl HostProgress {
     pub fn result(&self, result: &ImageResult) {
         if let Ok(mut done) = self.done.lock() {
             done.results.push(result.clone());
+            done.pending = None;
         }
         if let Some(events) = &self.events {
             events.removal(&self.host, result);
+        }
+    }
+
+    /// Adds a finished removal to `report` with its bytes, and records it (see [`Self::result`]
+    /// and [`Self::publish`]).
+    pub fn record(&self, report: &mut HostReport, result: ImageResult) {
+        self.result(&result);
+        report.reclaimed_bytes += result.reclaimed_bytes;
+        report.results.push(result);
+        self.publish(report);
+    }
+
+    /// Keeps a copy of `report`, for the report of a host cut short by `--timeout` or a second
+    /// Ctrl-C. Jobs publish after each change worth keeping.
+    pub fn publish(&self, report: &HostReport) {
+        if let Ok(mut done) = self.done.lock() {
+            done.report = Some(report.clone());
+        }
+    }
+
+    /// What the safety steps of the removal of `image` did so far; nothing to keep when they
+    /// did nothing.
+    pub fn pending(
+        &self,
+        image: &str,
+        backup: Option<&BackupOutcome>,
+        containers: &[ContainerOutcome],
+    ) {
+        let pending = (backup.is_some() || !containers.is_empty()).then(|| ImageResult {
+            image: image.to_string(),
+            backup: backup.cloned(),
+            containers: containers.to_vec(),
+            ..ImageResult::default()
+        });
+        if let Ok(mut done) = self.done.lock() {
+            done.pending = pending;
+        }
+    }
+
+    /// Adds the pending removal, if any, to `report` as unfinished (`why`), so what its safety
+    /// steps did is not lost when the removal itself fails.
+    pub fn settle_pending(&self, report: &mut HostReport, why: &str) {
+        let pending = self
+            .done
+            .lock()
+            .ok()
+            .and_then(|mut done| done.pending.take());
+        if let Some(mut result) = pending {
+            result.error = Some(why.to_string());
+            self.result(&result);
+            report.results.push(result);
         }
     }
 
@@ -256,5 +313,47 @@ mod tests {
         let so_far = host.so_far();
         assert_eq!(so_far.step, "removing x:1");
         assert_eq!(so_far.results.len(), 1);
+    }
+
+    #[test]
+    fn what_safety_steps_did_survives_a_lost_removal() {
+        let fleet = FleetProgress::new(false, 1);
+        let host = fleet.host_started("h1");
+        let mut report = HostReport::new("h1", "127.0.0.1");
+        host.pending("x:1", Some(&BackupOutcome::default()), &[]);
+        assert!(host.so_far().pending.is_some());
+        host.settle_pending(&mut report, "lost");
+        assert_eq!(report.results.len(), 1);
+        assert_eq!(report.results[0].error.as_deref(), Some("lost"));
+        assert!(report.results[0].backup.is_some());
+        assert!(host.so_far().pending.is_none());
+    }
+
+    #[test]
+    fn a_recorded_result_ends_the_pending_one_and_is_published() {
+        let fleet = FleetProgress::new(false, 1);
+        let host = fleet.host_started("h1");
+        let mut report = HostReport::new("h1", "127.0.0.1");
+        host.pending("x:1", Some(&BackupOutcome::default()), &[]);
+        host.record(
+            &mut report,
+            ImageResult {
+                image: "x:1".into(),
+                reclaimed_bytes: 7,
+                ..ImageResult::default()
+            },
+        );
+        let so_far = host.so_far();
+        assert!(so_far.pending.is_none());
+        assert_eq!(so_far.report.expect("published").reclaimed_bytes, 7);
+        assert_eq!(report.reclaimed_bytes, 7);
+    }
+
+    #[test]
+    fn safety_steps_that_did_nothing_leave_nothing_pending() {
+        let fleet = FleetProgress::new(false, 1);
+        let host = fleet.host_started("h1");
+        host.pending("x:1", None, &[]);
+        assert!(host.so_far().pending.is_none());
     }
 }

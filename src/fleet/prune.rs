@@ -18,7 +18,7 @@ use super::connect::{ConnectOptions, ConnectedHost, connect_host};
 use super::control::RunControl;
 use super::progress::HostProgress;
 use super::prune_backup::{BackupStep, back_up, unit_for_records};
-use super::rmi::{describe_difference, read_space};
+use super::rmi::{LOST_ANSWER, describe_difference, read_space};
 
 /// The name of the one result an engine prune gives (its records are the engine's whole answer).
 pub const PRUNE_RESULT: &str = "(prune)";
@@ -104,6 +104,7 @@ async fn run_connected(
 
     let docker_root = host.engine.info.docker_root_dir.clone();
     report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
+    progress.publish(report);
     let complete = match plan.mode {
         PruneMode::Engine => {
             engine_prune(host, job, &plan, &snapshot, report, progress, control).await
@@ -145,7 +146,10 @@ async fn engine_prune(
     {
         let host_name = report.host.clone();
         match back_up(host, &host_name, &unit, dir, progress, control).await {
-            BackupStep::Saved(outcome) => backup = Some(outcome),
+            BackupStep::Saved(outcome) => {
+                progress.pending(PRUNE_RESULT, Some(&outcome), &[]);
+                backup = Some(outcome);
+            }
             BackupStep::Nothing => {}
             BackupStep::Interrupted => {
                 report.fail(
@@ -165,8 +169,7 @@ async fn engine_prune(
                     backup: Some(outcome),
                     ..ImageResult::default()
                 };
-                progress.result(&result);
-                report.results.push(result);
+                progress.record(report, result);
                 return false;
             }
         }
@@ -183,6 +186,7 @@ async fn engine_prune(
     let answer = match host.engine.prune_images(&filters).await {
         Ok(answer) => answer,
         Err(error) => {
+            progress.settle_pending(report, LOST_ANSWER);
             report.fail(
                 Step::Prune,
                 format!(
@@ -223,9 +227,7 @@ async fn engine_prune(
             answer.space_reclaimed, result.reclaimed_bytes
         ));
     }
-    progress.result(&result);
-    report.reclaimed_bytes = result.reclaimed_bytes;
-    report.results.push(result);
+    progress.record(report, result);
     true
 }
 
@@ -297,8 +299,7 @@ async fn rule_removals(
                     backup: Some(outcome),
                     ..ImageResult::default()
                 };
-                progress.result(&result);
-                report.results.push(result);
+                progress.record(report, result);
                 let rest = not_attempted();
                 if !rest.is_empty() {
                     report.warnings.push(format!(
@@ -309,6 +310,7 @@ async fn rule_removals(
             }
             BackupStep::Saved(_) | BackupStep::Nothing => {}
         }
+        progress.pending(&planned.name, step.outcome().as_ref(), &[]);
         progress.step(&format!(
             "removing {} ({}/{total})",
             planned.name,
@@ -329,6 +331,7 @@ async fn rule_removals(
                 &snapshot.layer_sizes,
             ),
             Err(lost) => {
+                progress.settle_pending(report, LOST_ANSWER);
                 report.fail(
                     Step::Remove,
                     format!(
@@ -350,9 +353,7 @@ async fn rule_removals(
         if let Some(difference) = describe_difference(&expected, &result) {
             report.warnings.push(difference);
         }
-        progress.result(&result);
-        report.reclaimed_bytes += result.reclaimed_bytes;
-        report.results.push(result);
+        progress.record(report, result);
     }
     true
 }

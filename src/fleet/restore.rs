@@ -87,6 +87,7 @@ pub async fn restore_on_host(
             }
         }
         report.restored.push(restored);
+        progress.publish(&report);
     }
     if report.status == HostStatus::Ok
         && report.restored.iter().any(|archive| {

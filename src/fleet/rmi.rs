@@ -15,6 +15,10 @@ use super::control::RunControl;
 use super::progress::HostProgress;
 use super::rmi_safety::{RmiSafety, StepsDone, planned_steps, prepare, run_steps};
 
+/// The result of a removal whose safety steps ran but whose engine answer was lost.
+pub(super) const LOST_ANSWER: &str =
+    "the engine's answer to its removal was lost: whether it happened is unknown";
+
 /// What the user asked `rmi` to do on every host.
 #[derive(Debug, Clone)]
 pub struct RmiRequest {
@@ -147,6 +151,7 @@ async fn run_connected(
 
     report.space_before = space_before;
     report.warnings.extend(space_warnings);
+    progress.publish(report);
     // Arguments sent to the engine so far; after a removal is refused by its safety steps the
     // rest is planned again on what those left, so later comparisons stay true.
     let mut attempted: Vec<String> = Vec::new();
@@ -204,15 +209,15 @@ async fn run_connected(
                 containers: done.containers,
                 ..ImageResult::default()
             };
-            progress.result(&result);
-            report.results.push(result);
             let mut rest = attempted.clone();
             rest.extend(request.images[index + 1..].iter().cloned());
             prepared = replan(&rest);
             report.predicted_bytes = Some(prepared.plan.predicted_bytes);
+            progress.record(report, result);
             continue;
         }
 
+        progress.pending(image, done.backup.as_ref(), &done.containers);
         progress.step(&format!("removing {image}"));
         let answer = host
             .engine
@@ -227,6 +232,7 @@ async fn run_connected(
                 &snapshot.layer_sizes,
             ),
             Err(lost) => {
+                progress.settle_pending(report, LOST_ANSWER);
                 report.fail(
                     Step::Remove,
                     format!("{lost}; whether {image} was removed is unknown: rerun to see"),
@@ -252,9 +258,7 @@ async fn run_connected(
         if request.ignore_missing {
             result.mark_absent_if_missing();
         }
-        progress.result(&result);
-        report.reclaimed_bytes += result.reclaimed_bytes;
-        report.results.push(result);
+        progress.record(report, result);
     }
     if report.failure.is_none() && report.reclaimed_bytes != prepared.plan.predicted_bytes {
         report.warnings.push(format!(

@@ -125,7 +125,10 @@ pub(super) async fn run_steps(
             let unit =
                 BackupUnit::new(snapshot, &ids, gone_tags, &format!("rmi {}", planned.image));
             match backup_image(&host.engine, host_name, &unit, dir, progress, control).await {
-                Ok(record) => done.backup = Some(record.outcome()),
+                Ok(record) => {
+                    done.backup = Some(record.outcome());
+                    progress.pending(&planned.image, done.backup.as_ref(), &[]);
+                }
                 Err(BackupError::Interrupted) => {
                     done.interrupted = true;
                     return done;
@@ -170,6 +173,7 @@ pub(super) async fn run_steps(
         }
         done.containers
             .push(container_outcome(step, names, failure.clone()));
+        progress.pending(&planned.image, done.backup.as_ref(), &done.containers);
         if let Some(failure) = failure {
             done.refusal = Some(format!("not removed: {failure}"));
             return done;

@@ -12,6 +12,7 @@ use crate::report::{HostReport, HostStatus, Step};
 
 use super::HostTarget;
 use super::control::{RunControl, StopReason};
+use super::cut_short::cut_short;
 use super::outcome::HostOutcome;
 use super::progress::{FleetProgress, HostProgress};
 use super::rollout::Rollout;
@@ -23,6 +24,8 @@ pub struct RunSettings {
     pub rollout: Rollout,
     /// Limit for one host's whole run.
     pub host_timeout: Option<Duration>,
+    /// Nothing is changed: a host cut short claims no bytes.
+    pub dry_run: bool,
 }
 
 impl RunSettings {
@@ -31,6 +34,7 @@ impl RunSettings {
             forks,
             rollout: Rollout::default(),
             host_timeout: None,
+            dry_run: false,
         }
     }
 }
@@ -95,6 +99,9 @@ where
                     if let Some(reason) = control.stop_reason() {
                         let report =
                             HostReport::skipped(&host.name, &host.address, reason.describe());
+                        if let Some(events) = progress.events() {
+                            events.host_end(&report);
+                        }
                         return (index, report);
                     }
                     let report = run_one(host, settings, control, progress, job).await;
@@ -138,20 +145,23 @@ where
     let started = Instant::now();
     let limit = settings.host_timeout.unwrap_or(Duration::MAX);
     let work = job(host.clone(), host_progress.clone());
+    let stopped = |step: Step, cause: &str| {
+        cut_short(
+            &host.name,
+            &host.address,
+            host_progress.so_far(),
+            step,
+            cause,
+            settings.dry_run,
+        )
+    };
     let mut report = tokio::select! {
         report = work => report,
-        _ = sleep_for(limit) => cut_short(
-            host,
-            &host_progress,
+        _ = sleep_for(limit) => stopped(
             Step::Timeout,
-            format!("no result within --timeout {}", humantime::format_duration(limit)),
+            &format!("no result within --timeout {}", humantime::format_duration(limit)),
         ),
-        _ = control.aborted() => cut_short(
-            host,
-            &host_progress,
-            Step::Interrupt,
-            "abandoned by a second interrupt".to_string(),
-        ),
+        _ = control.aborted() => stopped(Step::Interrupt, "abandoned by a second interrupt"),
     };
     report.duration = started.elapsed();
     if let Some(events) = progress.events() {
@@ -173,22 +183,4 @@ async fn sleep_for(limit: Duration) {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
-}
-
-/// The report of a job that was stopped from outside: what it had finished, and where it was.
-fn cut_short(host: &HostTarget, progress: &HostProgress, step: Step, cause: String) -> HostReport {
-    let so_far = progress.so_far();
-    let mut report = HostReport::new(&host.name, &host.address);
-    report.reclaimed_bytes = so_far.results.iter().map(|r| r.reclaimed_bytes).sum();
-    report.results = so_far.results;
-    let activity = if so_far.step.is_empty() {
-        "starting".to_string()
-    } else {
-        so_far.step
-    };
-    report.fail(
-        step,
-        format!("{cause} while {activity}; whether that step completed on the host is unknown"),
-    );
-    report
 }

@@ -51,6 +51,9 @@ impl EventWriter {
         });
         // `restore` and `builder prune` report per host, not per removal.
         if let Some(object) = fields.as_object_mut() {
+            if let Some(reason) = &report.not_started {
+                object.insert("not_started".to_string(), json!(reason));
+            }
             if !report.restored.is_empty() {
                 object.insert("restored".to_string(), json!(report.restored));
             }
@@ -64,7 +67,13 @@ impl EventWriter {
     pub fn run_end(&self, report: &FleetReport, exit_code: i32) {
         self.emit(
             "run_end",
-            json!({ "dry_run": report.dry_run, "totals": report.totals, "exit_code": exit_code }),
+            json!({
+                "dry_run": report.dry_run,
+                "interrupted": report.interrupted,
+                "stopped_because": report.stopped_because,
+                "totals": report.totals,
+                "exit_code": exit_code,
+            }),
         );
     }
 

@@ -5,6 +5,7 @@ use comfy_table::{Cell, CellAlignment, Table};
 
 use super::fleet_report::FleetReport;
 use super::format::{bytes, duration};
+use super::host_report::HostStatus;
 use super::observed_host::status_word;
 
 /// One row per host and a totals row.
@@ -79,8 +80,14 @@ pub fn render_table(report: &FleetReport) -> String {
     text
 }
 
-/// `error: <host>: <step>: <cause>` lines, one per failure, in host order.
+/// `error: <host>: <step>: <cause>` lines, one per failure, in host order (in a dry run, the
+/// removals that would fail), then one line naming the hosts never started.
 pub fn error_lines(report: &FleetReport) -> Vec<String> {
+    let verb = if report.dry_run {
+        "would fail to remove"
+    } else {
+        "remove"
+    };
     let mut lines = Vec::new();
     for host in &report.hosts {
         if let Some(failure) = &host.failure {
@@ -89,7 +96,7 @@ pub fn error_lines(report: &FleetReport) -> Vec<String> {
         for result in &host.results {
             if let Some(message) = &result.error {
                 lines.push(format!(
-                    "error: {}: remove {}: {}",
+                    "error: {}: {verb} {}: {}",
                     host.host, result.image, message
                 ));
             }
@@ -98,7 +105,38 @@ pub fn error_lines(report: &FleetReport) -> Vec<String> {
             lines.push(format!("warning: {}: {}", host.host, warning));
         }
     }
+    lines.extend(not_started_line(report));
     lines
+}
+
+/// How many hosts named in the line about hosts never started.
+const NOT_STARTED_NAMES: usize = 20;
+
+fn not_started_line(report: &FleetReport) -> Option<String> {
+    let skipped: Vec<&str> = report
+        .hosts
+        .iter()
+        .filter(|host| host.status == HostStatus::Skipped)
+        .map(|host| host.host.as_str())
+        .collect();
+    if skipped.is_empty() {
+        return None;
+    }
+    let mut names = skipped[..skipped.len().min(NOT_STARTED_NAMES)].join(", ");
+    if skipped.len() > NOT_STARTED_NAMES {
+        names.push_str(&format!(
+            " and {} more (listed in the report and --retry-file)",
+            skipped.len() - NOT_STARTED_NAMES
+        ));
+    }
+    let why = report
+        .stopped_because
+        .as_deref()
+        .unwrap_or("the run stopped starting hosts");
+    Some(format!(
+        "warning: {} hosts not started ({why}): {names}",
+        skipped.len()
+    ))
 }
 
 fn number(value: usize) -> Cell {
@@ -120,4 +158,53 @@ fn totals_status(report: &FleetReport) -> String {
         }
     }
     parts.join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{HostReport, ImageResult};
+
+    fn refused(host: &str) -> HostReport {
+        let mut report = HostReport::new(host, "127.0.0.1");
+        report.results.push(ImageResult {
+            image: "run:1".into(),
+            error: Some("conflict".into()),
+            error_status: Some(409),
+            ..ImageResult::default()
+        });
+        report
+    }
+
+    #[test]
+    fn a_dry_run_says_which_removals_would_fail() {
+        let report = FleetReport::with_mode(vec![refused("h1")], Default::default(), true);
+        assert_eq!(
+            error_lines(&report),
+            ["error: h1: would fail to remove run:1: conflict"]
+        );
+        let report = FleetReport::with_mode(vec![refused("h1")], Default::default(), false);
+        assert_eq!(error_lines(&report), ["error: h1: remove run:1: conflict"]);
+    }
+
+    #[test]
+    fn hosts_never_started_are_named_with_the_reason() {
+        let mut hosts = vec![refused("h0")];
+        for index in 1..=22 {
+            hosts.push(HostReport::skipped(
+                &format!("h{index}"),
+                "127.0.0.1",
+                "canary failed".into(),
+            ));
+        }
+        let mut report = FleetReport::with_mode(hosts, Default::default(), false);
+        report.stopped_because = Some("the canary host h0 failed".into());
+        let lines = error_lines(&report);
+        let last = lines.last().expect("a line");
+        assert!(
+            last.starts_with("warning: 22 hosts not started (the canary host h0 failed): h1, h2,"),
+            "{last}"
+        );
+        assert!(last.ends_with("h20 and 2 more (listed in the report and --retry-file)"));
+    }
 }

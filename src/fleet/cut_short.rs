@@ -1,0 +1,181 @@
+//! The report of a host whose job was stopped from outside (`--timeout`, a second Ctrl-C):
+//! everything the job had published and finished, the removal it was in the middle of, and
+//! where it was. Nothing it did is dropped, and nothing it did not do is claimed.
+
+use crate::report::{HostReport, Step};
+
+use super::progress::HostSoFar;
+
+/// Steps that only read: a host stopped in one of them changed nothing by it.
+const READ_ONLY_STEPS: [&str; 7] = [
+    "starting",
+    "connecting",
+    "docker",
+    "snapshot",
+    "free space",
+    "closing",
+    "checking",
+];
+
+/// The report of `host` (at `address`) stopped at `step` (timeout or interrupt) because of
+/// `cause`.
+pub(super) fn cut_short(
+    host: &str,
+    address: &str,
+    so_far: HostSoFar,
+    step: Step,
+    cause: &str,
+    dry_run: bool,
+) -> HostReport {
+    let mut report = so_far
+        .report
+        .unwrap_or_else(|| HostReport::new(host, address));
+    report.results = so_far.results;
+    let activity = if so_far.step.is_empty() {
+        "starting".to_string()
+    } else {
+        so_far.step
+    };
+    if let Some(mut pending) = so_far.pending {
+        pending.error = Some(format!("not finished: {cause} while {activity}"));
+        report.results.push(pending);
+    }
+    report.reclaimed_bytes = if dry_run {
+        0
+    } else {
+        report.results.iter().map(|r| r.reclaimed_bytes).sum()
+    };
+    let read_only = READ_ONLY_STEPS
+        .iter()
+        .any(|prefix| activity.starts_with(prefix));
+    let message = if read_only {
+        format!("{cause} while {activity}")
+    } else {
+        format!("{cause} while {activity}; whether that step completed on the host is unknown")
+    };
+    // A host that never got through to its engine in time was not reached.
+    let step = match (step, activity.as_str()) {
+        (Step::Timeout, "starting" | "connecting") => Step::Connect,
+        (Step::Timeout, "docker") => Step::Docker,
+        (step, _) => step,
+    };
+    report.fail(step, message);
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{BackupOutcome, HostStatus, ImageResult};
+
+    fn removed(image: &str, bytes: u64) -> ImageResult {
+        ImageResult {
+            image: image.into(),
+            deleted: vec![format!("sha256:{image}")],
+            reclaimed_bytes: bytes,
+            ..ImageResult::default()
+        }
+    }
+
+    #[test]
+    fn published_fields_and_finished_removals_are_kept() {
+        let mut published = HostReport::new("h1", "127.0.0.1");
+        published.warnings.push("accept-new added a key".into());
+        published.predicted_bytes = Some(30);
+        let so_far = HostSoFar {
+            step: "removing b:1".into(),
+            results: vec![removed("a:1", 10)],
+            report: Some(published),
+            ..HostSoFar::default()
+        };
+        let report = cut_short(
+            "h1",
+            "127.0.0.1",
+            so_far,
+            Step::Timeout,
+            "no result in 5s",
+            false,
+        );
+        assert_eq!(report.status, HostStatus::Failed);
+        assert_eq!(report.warnings, ["accept-new added a key"]);
+        assert_eq!(report.predicted_bytes, Some(30));
+        assert_eq!(report.reclaimed_bytes, 10);
+        assert_eq!(report.results.len(), 1);
+        let failure = report.failure.expect("failure");
+        assert_eq!(failure.step, Step::Timeout);
+        assert!(
+            failure.message.contains("is unknown"),
+            "{}",
+            failure.message
+        );
+    }
+
+    #[test]
+    fn the_archive_of_an_unfinished_removal_is_reported() {
+        let so_far = HostSoFar {
+            step: "stopping container web".into(),
+            pending: Some(ImageResult {
+                image: "a:1".into(),
+                backup: Some(BackupOutcome::default()),
+                ..ImageResult::default()
+            }),
+            ..HostSoFar::default()
+        };
+        let report = cut_short(
+            "h1",
+            "127.0.0.1",
+            so_far,
+            Step::Interrupt,
+            "abandoned",
+            false,
+        );
+        assert_eq!(report.status, HostStatus::Interrupted);
+        let pending = &report.results[0];
+        assert!(pending.backup.is_some());
+        assert_eq!(
+            pending.error.as_deref(),
+            Some("not finished: abandoned while stopping container web")
+        );
+    }
+
+    #[test]
+    fn a_dry_run_claims_no_bytes() {
+        let so_far = HostSoFar {
+            step: "closing".into(),
+            results: vec![removed("a:1", 10)],
+            ..HostSoFar::default()
+        };
+        let report = cut_short(
+            "h1",
+            "127.0.0.1",
+            so_far,
+            Step::Timeout,
+            "no result in 5s",
+            true,
+        );
+        assert_eq!(report.reclaimed_bytes, 0);
+        assert_eq!(report.results.len(), 1);
+    }
+
+    #[test]
+    fn a_timeout_before_the_engine_answered_is_unreachable_and_changed_nothing() {
+        for (activity, step) in [("connecting", Step::Connect), ("docker", Step::Docker)] {
+            let so_far = HostSoFar {
+                step: activity.into(),
+                ..HostSoFar::default()
+            };
+            let report = cut_short(
+                "h1",
+                "127.0.0.1",
+                so_far,
+                Step::Timeout,
+                "no result in 5s",
+                false,
+            );
+            assert_eq!(report.status, HostStatus::Unreachable, "{activity}");
+            let failure = report.failure.expect("failure");
+            assert_eq!(failure.step, step);
+            assert_eq!(failure.message, format!("no result in 5s while {activity}"));
+        }
+    }
+}

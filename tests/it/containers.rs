@@ -186,3 +186,51 @@ fn remove_containers_needs_stop_containers() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--stop-containers"), "{}", run.stderr);
 }
+
+#[test]
+fn a_host_cut_short_while_stopping_a_container_still_reports_the_archive_it_wrote() {
+    // `sleep` as PID 1 ignores SIGTERM, so the stop waits for --stop-timeout, well past
+    // --timeout: the host is cut short after its backup, in the middle of the container step.
+    let hosts = lab().take(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let backup = dir.path().to_string_lossy().to_string();
+    let run = hosts.fleetrmi(&[
+        "--timeout",
+        "4s",
+        "--output",
+        "json",
+        "rmi",
+        "--backup",
+        &backup,
+        "--stop-containers",
+        "--remove-containers",
+        "--stop-timeout",
+        "60s",
+        "run:1",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let host = &run.json()["hosts"][0];
+    assert_eq!(host["status"], "failed", "{host}");
+    assert_eq!(host["failure"]["step"], "timeout");
+    let message = host["failure"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("stopping container running-1"),
+        "{message}"
+    );
+    assert!(
+        host["engine"].is_object(),
+        "published engine info is kept: {host}"
+    );
+    let result = &host["results"][0];
+    assert_eq!(result["image"], "run:1");
+    assert!(
+        result["error"]
+            .as_str()
+            .expect("error")
+            .starts_with("not finished:"),
+        "{result}"
+    );
+    let file = result["backup"]["file"].as_str().expect("archive");
+    assert!(std::path::Path::new(file).is_file(), "{file} was written");
+    assert!(hosts.image_id(0, "run:1").starts_with("sha256:"));
+}

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::atomic_file::write_atomically;
+use crate::reference::{Reference, is_hex64};
 
 /// The manifest's name in a host's backup directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -111,7 +112,51 @@ impl BackupManifest {
                 ),
             });
         }
+        manifest
+            .check()
+            .map_err(|cause| ManifestError::Invalid { path, cause })?;
         Ok(Some(manifest))
+    }
+
+    /// Everything `restore` takes from the manifest is checked before it is used: a file name
+    /// that stays in the host's directory, image IDs, tags and digests as fleetrmi writes them.
+    /// A hand-edited manifest can name no other file and no other engine endpoint.
+    fn check(&self) -> Result<(), String> {
+        for (index, archive) in self.archives.iter().enumerate() {
+            let at = |what: String| format!("archive {} ({}): {what}", index + 1, archive.file);
+            let stem = archive.file.strip_suffix(".tar").unwrap_or_default();
+            if !is_hex64(stem) {
+                return Err(at("the file name is not <64 hex digits>.tar".to_string()));
+            }
+            if !is_hex64(&archive.sha256) {
+                return Err(at("sha256 is not 64 hex digits".to_string()));
+            }
+            let ids = archive
+                .images
+                .iter()
+                .flat_map(|image| std::iter::once(&image.id).chain(&image.parent))
+                .chain(&archive.parents_kept);
+            for id in ids {
+                if !id.strip_prefix("sha256:").is_some_and(is_hex64) {
+                    return Err(at(format!("{id:?} is not an image ID (sha256:<64 hex>)")));
+                }
+            }
+            for image in &archive.images {
+                for tag in &image.tags {
+                    match Reference::parse(tag) {
+                        Ok(parsed) if parsed.tag().is_some() && parsed.digest().is_none() => {}
+                        _ => return Err(at(format!("{tag:?} is not a repository:tag"))),
+                    }
+                }
+                for digest in &image.digests {
+                    match Reference::parse(digest) {
+                        Ok(parsed) if parsed.digest().is_some() => {}
+                        _ => return Err(at(format!("{digest:?} is not a digest reference"))),
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Adds `entry`, replacing an earlier entry for the same file.
@@ -146,7 +191,7 @@ mod tests {
             reason: "rmi app:1".to_string(),
             engine_version: "20.10.24".to_string(),
             images: vec![SavedImage {
-                id: "sha256:ab".to_string(),
+                id: format!("sha256:{}", "ab".repeat(32)),
                 tags: vec!["app:1".to_string()],
                 digests: Vec::new(),
                 parent: None,
@@ -173,7 +218,7 @@ mod tests {
     fn written_manifest_reads_back_the_same() {
         let directory = tempfile::tempdir().expect("temp dir");
         let mut manifest = BackupManifest::new("h1");
-        manifest.record(entry("a.tar", 1));
+        manifest.record(entry(&format!("{}.tar", "a".repeat(64)), 1));
         manifest.write(directory.path()).expect("write");
         assert_eq!(
             BackupManifest::read(directory.path()).expect("read"),
@@ -190,5 +235,31 @@ mod tests {
             BackupManifest::read(directory.path()),
             Err(ManifestError::Invalid { .. })
         ));
+    }
+
+    fn refused(edit: impl Fn(&mut ArchiveEntry)) -> String {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let mut archive = entry(&format!("{}.tar", "a".repeat(64)), 1);
+        edit(&mut archive);
+        let mut manifest = BackupManifest::new("h1");
+        manifest.record(archive);
+        manifest.write(directory.path()).expect("write");
+        match BackupManifest::read(directory.path()) {
+            Err(ManifestError::Invalid { cause, .. }) => cause,
+            other => panic!("accepted: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_hand_edited_manifest_can_name_no_other_file_or_endpoint() {
+        assert!(refused(|a| a.file = "/etc/shadow".into()).contains("file name"));
+        assert!(refused(|a| a.file = "../x.tar".into()).contains("file name"));
+        assert!(refused(|a| a.images[0].id = "../containers/c1/stop?".into()).contains("image ID"));
+        assert!(refused(|a| a.parents_kept = vec!["sha256:zz".into()]).contains("image ID"));
+        assert!(
+            refused(|a| a.images[0].tags = vec!["app:1?force=1".into()]).contains("repository:tag")
+        );
+        assert!(refused(|a| a.images[0].tags = vec!["app".into()]).contains("repository:tag"));
+        assert!(refused(|a| a.sha256 = "x".into()).contains("sha256"));
     }
 }

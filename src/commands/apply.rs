@@ -9,7 +9,7 @@ use crate::inventory::HostEntry;
 use crate::policy::{PolicyError, PolicyFile, PolicyRequest, Timestamp};
 use crate::request::{InputError, fleet_of, select_hosts};
 
-use super::backup_dir::backup_dir;
+use super::backup_dir::{backup_dir, check_distinct_backup_dirs};
 use super::confirm::{confirm_run, host_list};
 use super::fleet_run::FleetRun;
 
@@ -18,6 +18,10 @@ pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, Inp
     let file = PolicyFile::load(&args.policy, now)?;
     let backup = backup_dir(args.backup.as_ref(), args.confirm.dry_run)?;
     let (inventory, selected) = select_hosts(global)?;
+    check_distinct_backup_dirs(
+        backup.as_ref(),
+        selected.iter().map(|entry| entry.name.as_str()),
+    )?;
     file.check_groups(&inventory.group_names())?;
     let hosts: Vec<(&str, &[String])> = selected
         .iter()

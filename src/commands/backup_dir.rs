@@ -1,8 +1,10 @@
 //! `--backup DIR` of `rmi`, `prune` and `apply`: the directory made before any host is reached, so a
 //! directory fleetrmi cannot create stops the run before anything is removed.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
+use crate::fleet::host_backup_dir;
 use crate::request::InputError;
 
 /// `dir`, created unless a dry run (which writes nothing).
@@ -25,6 +27,31 @@ pub(crate) fn backup_dir(
     Ok(dir.cloned())
 }
 
+/// Refuses a fleet in which two hosts would share one backup directory (`a/1` and `a_1` both
+/// become `DIR/a_1`): their archives and manifests would mix.
+pub(crate) fn check_distinct_backup_dirs<'a>(
+    dir: Option<&PathBuf>,
+    hosts: impl IntoIterator<Item = &'a str>,
+) -> Result<(), InputError> {
+    let Some(dir) = dir else {
+        return Ok(());
+    };
+    let mut seen: HashMap<PathBuf, &str> = HashMap::new();
+    for host in hosts {
+        let host_dir = host_backup_dir(dir, host);
+        if let Some(other) = seen.insert(host_dir.clone(), host) {
+            return Err(InputError::Invalid {
+                message: format!(
+                    "hosts {other:?} and {host:?} would share the backup directory {}",
+                    host_dir.display()
+                ),
+                hint: Some("back them up in separate runs (-l), each with its own DIR".to_string()),
+            });
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +66,14 @@ mod tests {
             backup_dir(Some(&file), true).expect("a dry run writes nothing"),
             Some(file)
         );
+    }
+
+    #[test]
+    fn two_hosts_whose_names_map_to_one_directory_are_refused() {
+        let dir = PathBuf::from("/backups");
+        assert!(check_distinct_backup_dirs(Some(&dir), ["a/1", "b", "a_1"]).is_err());
+        assert!(check_distinct_backup_dirs(Some(&dir), ["a1", "a_1"]).is_ok());
+        assert!(check_distinct_backup_dirs(None, ["a/1", "a_1"]).is_ok());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::fleet::{PruneJob, prune_on_host};
 use crate::policy::{PolicyRequest, PruneFilters, PruneMode, Timestamp};
 use crate::request::{InputError, select_fleet};
 
-use super::backup_dir::backup_dir;
+use super::backup_dir::{backup_dir, check_distinct_backup_dirs};
 use super::confirm::{confirm_run, host_list};
 use super::fleet_run::FleetRun;
 
@@ -30,6 +30,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
     let fleet = select_fleet(global)?;
     fleet.print_warnings();
     let names: Vec<&str> = fleet.hosts.iter().map(|host| host.name.as_str()).collect();
+    check_distinct_backup_dirs(backup.as_ref(), names.iter().copied())?;
     let what = match (policy.mode(), policy.all) {
         (PruneMode::Engine, false) => "all dangling images",
         (PruneMode::Engine, true) => "all images without at least one container associated to them",

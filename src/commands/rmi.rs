@@ -7,7 +7,7 @@ use crate::report::exit_code;
 use crate::request::{InputError, check_images, select_fleet};
 
 use super::ask_once::{Confirmation, Terminals, forced_rmi_confirmation, name_list};
-use super::backup_dir::backup_dir;
+use super::backup_dir::{backup_dir, check_distinct_backup_dirs};
 use super::confirm::ask;
 use super::fleet_run::FleetRun;
 
@@ -32,6 +32,10 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         }
     }
     let safety = safety(global, &args)?;
+    check_distinct_backup_dirs(
+        safety.backup_dir.as_ref(),
+        fleet.hosts.iter().map(|host| host.name.as_str()),
+    )?;
     match forced_rmi_confirmation(
         Terminals::detect(),
         args.safety.yes,

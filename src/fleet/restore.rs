@@ -39,6 +39,20 @@ pub async fn restore_on_host(
     let mut report = HostReport::new(&target.name, &target.address);
     let host_dir = host_backup_dir(&request.dir, &target.name);
     let manifest = match BackupManifest::read(&host_dir) {
+        Ok(Some(manifest)) if manifest.host != target.name => {
+            report.fail(
+                Step::Restore,
+                format!(
+                    "{} holds the backup of host {:?}, not of {:?}: nothing was loaded\nhint: \
+                     restore it onto its own host (-l {})",
+                    host_dir.display(),
+                    manifest.host,
+                    target.name,
+                    manifest.host
+                ),
+            );
+            return report;
+        }
         Ok(Some(manifest)) => manifest,
         Ok(None) => {
             report.fail(

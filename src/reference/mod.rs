@@ -15,6 +15,7 @@ use std::fmt;
 pub use argument::{ImageArgument, check_image_argument};
 pub use error::ReferenceError;
 pub use grammar::DigestError;
+pub(crate) use grammar::is_hex64;
 
 pub(crate) use grammar::validate_digest;
 

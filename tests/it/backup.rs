@@ -357,6 +357,52 @@ fn restore_refuses_an_archive_that_changed() {
 }
 
 #[test]
+fn restore_refuses_another_hosts_backup_and_a_manifest_naming_foreign_files() {
+    let hosts = lab().take(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let host_dir = dir.path().join(&hosts.host(0).name);
+    std::fs::create_dir(&host_dir).expect("host dir");
+    let manifest = |host: &str, file: &str| {
+        serde_json::json!({"format": 1, "host": host, "archives": [{
+            "file": file, "bytes": 1, "sha256": "0".repeat(64),
+            "saved_at": "2026-01-01T00:00:00Z", "reason": "rmi x:1",
+            "engine_version": "20.10", "images": []
+        }]})
+        .to_string()
+    };
+    let good_file = format!("{}.tar", "a".repeat(64));
+    std::fs::write(
+        host_dir.join("manifest.json"),
+        manifest("elsewhere", &good_file),
+    )
+    .expect("manifest");
+    let restore = hosts.fleetrmi(&["restore", &dir.path().to_string_lossy()]);
+    assert_eq!(restore.code, 3, "{}", restore.stderr);
+    assert!(
+        restore
+            .stderr
+            .contains("holds the backup of host \"elsewhere\""),
+        "{}",
+        restore.stderr
+    );
+
+    std::fs::write(
+        host_dir.join("manifest.json"),
+        manifest(&hosts.host(0).name, "/etc/passwd"),
+    )
+    .expect("manifest");
+    let restore = hosts.fleetrmi(&["restore", &dir.path().to_string_lossy()]);
+    assert_eq!(restore.code, 3, "{}", restore.stderr);
+    assert!(
+        restore
+            .stderr
+            .contains("the file name is not <64 hex digits>.tar"),
+        "{}",
+        restore.stderr
+    );
+}
+
+#[test]
 fn restore_of_a_directory_without_backups_is_bad_input() {
     let hosts = lab().take(1);
     let dir = tempfile::tempdir().expect("temp dir");

@@ -13,7 +13,7 @@ use crate::fleet::rollout::Rollout;
 use crate::fleet::{HostTarget, RunSettings, run_fleet};
 use crate::report::{
     EventWriter, FleetReport, HostReport, error_lines, exit_code, render_json, render_metrics,
-    render_retry_file, render_table,
+    render_retry_file, render_table, terminal_safe,
 };
 use crate::run_lock::RunLock;
 
@@ -121,7 +121,7 @@ impl FleetRun<'_> {
             let _ = writeln!(std::io::stdout().lock(), "{text}");
         };
         match self.global.output {
-            OutputFormat::Table => print(&text),
+            OutputFormat::Table => print(&terminal_safe(&text)),
             OutputFormat::Json => print(&render_json(report)),
             OutputFormat::Ndjson => {
                 if let Some(events) = progress.events() {
@@ -130,7 +130,7 @@ impl FleetRun<'_> {
             }
         }
         for line in lines {
-            eprintln!("{line}");
+            eprintln!("{}", terminal_safe(&line));
         }
         if let Some(path) = &self.global.retry_file
             && let Err(error) = write_atomically(path, &render_retry_file(report))

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::fleet::progress::HostProgress;
 use crate::fleet::{HostOutcome, HostTarget, run_on_hosts};
-use crate::report::{ObservedHost, observed_error_lines};
+use crate::report::{ObservedHost, observed_error_lines, terminal_safe};
 use crate::request::FleetSelection;
 
 /// Prints `table()` or `json()` as `format` asks, then the hosts' error and warning lines.
@@ -19,7 +19,7 @@ pub(crate) fn print_observed<'a>(
     hosts: impl IntoIterator<Item = &'a ObservedHost>,
 ) {
     let text = match format {
-        OutputFormat::Table => table(),
+        OutputFormat::Table => terminal_safe(&table()).into_owned(),
         // Read-only commands have no events to stream: NDJSON gets the document as one line.
         OutputFormat::Json | OutputFormat::Ndjson => json()
             .map(|text| match format {
@@ -31,7 +31,7 @@ pub(crate) fn print_observed<'a>(
     // A reader that stops early (`| head`) is not an error worth a panic.
     let _ = writeln!(std::io::stdout().lock(), "{text}");
     for line in observed_error_lines(hosts) {
-        eprintln!("{line}");
+        eprintln!("{}", terminal_safe(&line));
     }
 }
 

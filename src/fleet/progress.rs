@@ -10,7 +10,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::outcome::HostOutcome;
 use super::timeline::{StepTimeline, host_line, run_line};
-use crate::report::{BackupOutcome, ContainerOutcome, EventWriter, HostReport, ImageResult};
+use crate::report::{
+    BackupOutcome, ContainerOutcome, EventWriter, HostReport, ImageResult, terminal_safe,
+};
 
 /// The run's progress display and event stream; either may be off.
 pub struct FleetProgress {
@@ -63,7 +65,7 @@ impl HostProgress {
             done.timeline.start(step, Instant::now());
         }
         if let Some(line) = &self.line {
-            line.set_message(step.to_string());
+            line.set_message(terminal_safe(step).into_owned());
         }
     }
 
@@ -221,8 +223,8 @@ impl FleetProgress {
 
     fn print_above_bars(&self, line: &str) {
         match &self.bars {
-            Some(bars) => bars.multi.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
+            Some(bars) => bars.multi.suspend(|| eprintln!("{}", terminal_safe(line))),
+            None => eprintln!("{}", terminal_safe(line)),
         }
     }
 }

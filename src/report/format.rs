@@ -1,4 +1,4 @@
-//! Sizes and durations for people, the same everywhere in the output.
+//! Sizes, durations and text for people, the same everywhere in the output.
 
 use std::time::Duration;
 
@@ -16,9 +16,38 @@ pub fn duration(value: Duration) -> String {
     }
 }
 
+/// `text` safe to print on a terminal: control characters other than newline and tab (an
+/// escape sequence a hostile host put in an error message, say) are shown as `\x1b`, never
+/// sent to the terminal. JSON output needs none of this: serde escapes them.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut safe = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            safe.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            safe.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(safe)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_sequences_from_a_host_never_reach_the_terminal() {
+        assert_eq!(
+            terminal_safe("no such image\x1b]52;c;aGk=\x07 x\r"),
+            "no such image\\x1b]52;c;aGk=\\x07 x\\x0d"
+        );
+        assert_eq!(terminal_safe("line\n\tnext"), "line\n\tnext");
+        assert_eq!(terminal_safe("caf\u{e9} \u{9b}1m"), "caf\u{e9} \\x9b1m");
+    }
 
     #[test]
     fn bytes_use_decimal_units() {

@@ -301,6 +301,21 @@ mod tests {
     }
 
     #[test]
+    fn strict_with_no_known_hosts_file_at_all_refuses_every_host() {
+        // `UserKnownHostsFile none` + `GlobalKnownHostsFile none`: nothing is trusted.
+        let settings = HostKeySettings {
+            policy: HostKeyPolicy::Strict,
+            user_files: vec![],
+            global_files: vec![],
+            hash_new_entries: false,
+        };
+        let (checker, _) = HostKeyChecker::new("web", 22, &settings).expect("loads");
+        let error = checker.decide(&offered(KEY_A)).expect_err("refused");
+        assert!(matches!(error, SshError::UnknownHostKey { .. }), "{error}");
+        assert!(error.to_string().contains("none is configured"), "{error}");
+    }
+
+    #[test]
     fn accept_new_records_an_unknown_host_then_trusts_it() {
         let (dir, checker) = make_checker("", HostKeyPolicy::AcceptNew);
         let note = checker.decide(&offered(KEY_A)).expect("accepted");

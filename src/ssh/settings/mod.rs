@@ -211,6 +211,9 @@ impl ResolvedSsh {
     /// One line per setting, `setting: value (source)`, for people.
     pub fn describe(&self) -> Vec<String> {
         let paths = |files: &[PathBuf]| {
+            if files.is_empty() {
+                return "none".to_string();
+            }
             files
                 .iter()
                 .map(|file| file.display().to_string())
@@ -547,7 +550,12 @@ fn resolve_common(
             SettingSource::CommandLine("--known-hosts"),
         ),
         None => match pick(layers, |found| found.user_known_hosts_files.as_ref()) {
-            Some(files) => sourced(tokens.expand_paths(&files.value)?, files.source),
+            Some(files) => sourced(
+                tokens
+                    .expand_known_hosts("UserKnownHostsFile", &files.value)
+                    .map_err(|why| format!("{why} ({})", files.source))?,
+                files.source,
+            ),
             None => sourced(
                 ["known_hosts", "known_hosts2"]
                     .iter()
@@ -559,7 +567,12 @@ fn resolve_common(
     };
     let global_known_hosts_files =
         match pick(layers, |found| found.global_known_hosts_files.as_ref()) {
-            Some(files) => sourced(tokens.expand_paths(&files.value)?, files.source),
+            Some(files) => sourced(
+                tokens
+                    .expand_known_hosts("GlobalKnownHostsFile", &files.value)
+                    .map_err(|why| format!("{why} ({})", files.source))?,
+                files.source,
+            ),
             None => sourced(
                 vec![
                     PathBuf::from("/etc/ssh/ssh_known_hosts"),
@@ -887,6 +900,92 @@ mod tests {
         let error = resolve_ssh_settings(&host, &SshConfig::empty(), &CliSsh::default(), &local())
             .expect_err("bad args");
         assert!(error.to_string().contains("ansible_ssh_extra_args"));
+    }
+
+    #[test]
+    fn known_hosts_none_means_no_file_in_any_case() {
+        let cfg = config("Host web\n  UserKnownHostsFile none\n  GlobalKnownHostsFile NONE\n");
+        let resolved = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect("resolves");
+        assert!(resolved.known_hosts_files.value.is_empty());
+        assert!(resolved.global_known_hosts_files.value.is_empty());
+        assert!(
+            resolved
+                .describe()
+                .contains(&"known hosts: none (ssh config (/cfg:2))".to_string())
+        );
+        let target = resolved.to_target();
+        assert!(target.host_keys.user_files.is_empty());
+        assert!(target.host_keys.global_files.is_empty());
+
+        let host = InventorySsh {
+            ssh_args: vec![(
+                "ansible_ssh_common_args".to_string(),
+                "-o UserKnownHostsFile=None".to_string(),
+            )],
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &SshConfig::empty(), &CliSsh::default(), &local())
+                .expect("resolves");
+        assert!(resolved.known_hosts_files.value.is_empty());
+    }
+
+    #[test]
+    fn known_hosts_none_among_other_files_is_an_error() {
+        let cfg = config("Host web\n  UserKnownHostsFile none ~/.ssh/known_hosts\n");
+        let error = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect_err("refused");
+        assert!(
+            error.to_string().contains("appears with other entries"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn relative_known_hosts_file_is_an_input_error() {
+        let cfg = config("Host web\n  UserKnownHostsFile known_hosts\n");
+        let error = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect_err("refused");
+        let text = error.to_string();
+        assert!(
+            text.starts_with("web: UserKnownHostsFile \"known_hosts\" is a relative path"),
+            "{text}"
+        );
+        assert!(text.contains("(ssh config (/cfg:2))"), "{text}");
+
+        let cfg = config("Host web\n  GlobalKnownHostsFile /etc/ssh/kh %h_keys\n");
+        let error = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("GlobalKnownHostsFile \"%h_keys\""),
+            "{error}"
+        );
+
+        // A jump host's known_hosts files are checked alike.
+        let cfg = config("Host bastion\n  UserKnownHostsFile kh\n");
+        let host = InventorySsh {
+            jump: Some("bastion".to_string()),
+            ..inventory("web")
+        };
+        let error =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect_err("refused");
+        assert!(error.to_string().contains("relative path"), "{error}");
+
+        // `~`, `%d` and absolute names are fine.
+        let cfg = config("Host web\n  UserKnownHostsFile ~/kh %d/kh2 /etc/kh3\n");
+        let resolved = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect("resolves");
+        assert_eq!(
+            resolved.known_hosts_files.value,
+            [
+                PathBuf::from("/home/me/kh"),
+                PathBuf::from("/home/me/kh2"),
+                PathBuf::from("/etc/kh3")
+            ]
+        );
     }
 
     #[test]

@@ -316,6 +316,23 @@ mod tests {
     }
 
     #[test]
+    fn strict_refuses_a_certificate_without_principals_and_says_why() {
+        // The CA and a host certificate naming no principal (ssh-keygen -h without -n).
+        let ca = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBeKqTnBliIslxwaI0eDxjs6cRKVWy33WnvVJkKhcUU4";
+        let certificate = russh::keys::Certificate::from_openssh("ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIBGa+xQlSu60o5RfA3p31f3hCFRBr+Ix9mBo61tLckLJAAAAICZV9AMkAEJlqiz6jyOlqvLtqIkHuSlhZnRacs4nQEfkAAAAAAAAAAAAAAACAAAAB25vcHJpbmMAAAAAAAAAAAAAAAD//////////wAAAAAAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgF4qpOcGWIiyXHBojR4PGOzpxEpVbLfdae9UmQqFxRTgAAABTAAAAC3NzaC1lZDI1NTE5AAAAQG9imFaFkugpYnLWrxvoh49pjoQ7uvBxOVCm0E7RN1RTylb3nXypj9anLwZLX0OdSTSG8n9VeUbEg/sAeRVewwo=").expect("test certificate");
+        let (_dir, checker) =
+            make_checker(&format!("@cert-authority * {ca}\n"), HostKeyPolicy::Strict);
+        let error = checker
+            .decide(&PublicKeyOrCertificate::from(certificate))
+            .expect_err("refused");
+        assert!(matches!(error, SshError::UnknownHostKey { .. }), "{error}");
+        assert!(
+            error.to_string().contains("lacks a principal list"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn accept_new_records_an_unknown_host_then_trusts_it() {
         let (dir, checker) = make_checker("", HostKeyPolicy::AcceptNew);
         let note = checker.decide(&offered(KEY_A)).expect("accepted");

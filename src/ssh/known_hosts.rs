@@ -216,7 +216,7 @@ impl KnownHosts {
 
     /// Checks a host certificate: a trusted CA for `host_id`, neither it nor the key revoked,
     /// a host (not user) certificate, valid at `now` (Unix seconds), naming `hostname` among its
-    /// principals (wildcards allowed) or naming none.
+    /// principals (wildcards allowed); one that names no principal is refused.
     pub(crate) fn check_certificate(
         &self,
         host_id: &str,
@@ -248,11 +248,19 @@ impl KnownHosts {
             );
         }
         let principals = certificate.valid_principals();
+        // An empty list would mean "valid for every host": OpenSSH (since 8.x) refuses such
+        // host certificates, since one leaked certificate could then pose as any host the CA
+        // is trusted for.
+        if principals.is_empty() {
+            return CertVerdict::NotTrusted(
+                "it lacks a principal list (it names no host), which OpenSSH refuses too"
+                    .to_string(),
+            );
+        }
         let hostname = hostname.to_lowercase();
-        if !principals.is_empty()
-            && !principals
-                .iter()
-                .any(|p| super::pattern::wildcard_match(&hostname, &p.to_lowercase()))
+        if !principals
+            .iter()
+            .any(|p| super::pattern::wildcard_match(&hostname, &p.to_lowercase()))
         {
             return CertVerdict::NotTrusted(format!(
                 "it names {} but not {hostname}",
@@ -623,6 +631,23 @@ mod tests {
             kh.check_certificate("web.prod", "web.prod", &cert(HOST_CERT), NOW),
             CertVerdict::NotTrusted(_)
         ));
+    }
+
+    // Made with `ssh-keygen -s ca -I noprinc -h -V always:forever` (no -n): no principals.
+    const NO_PRINCIPALS_CA: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBeKqTnBliIslxwaI0eDxjs6cRKVWy33WnvVJkKhcUU4";
+    const NO_PRINCIPALS_CERT: &str = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIBGa+xQlSu60o5RfA3p31f3hCFRBr+Ix9mBo61tLckLJAAAAICZV9AMkAEJlqiz6jyOlqvLtqIkHuSlhZnRacs4nQEfkAAAAAAAAAAAAAAACAAAAB25vcHJpbmMAAAAAAAAAAAAAAAD//////////wAAAAAAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgF4qpOcGWIiyXHBojR4PGOzpxEpVbLfdae9UmQqFxRTgAAABTAAAAC3NzaC1lZDI1NTE5AAAAQG9imFaFkugpYnLWrxvoh49pjoQ7uvBxOVCm0E7RN1RTylb3nXypj9anLwZLX0OdSTSG8n9VeUbEg/sAeRVewwo=";
+
+    #[test]
+    fn host_certificate_without_principals_is_refused_for_every_host() {
+        let kh = known(&format!("@cert-authority * {NO_PRINCIPALS_CA}\n"));
+        for host in ["web.prod", "db.prod"] {
+            let verdict = kh.check_certificate(host, host, &cert(NO_PRINCIPALS_CERT), NOW);
+            assert!(
+                matches!(&verdict, CertVerdict::NotTrusted(why) if why.contains("lacks a principal list")),
+                "{verdict:?}"
+            );
+        }
     }
 
     #[test]

@@ -127,6 +127,12 @@ impl JumpResolver<'_> {
         }
         let common = resolve_common(&layers, self.cli, &tokens, None)?;
         self.notes.extend(unsupported_notes(&found));
+        self.notes.extend(
+            common
+                .notes
+                .iter()
+                .map(|note| format!("jump host {spec}: {note}")),
+        );
         let hop = ResolvedSsh {
             name: spec.to_string(),
             lookup: spec.host.clone(),

@@ -396,6 +396,7 @@ pub fn resolve_ssh_settings(
         resolve_common(&layers, cli, &tokens, inventory.connect_timeout).map_err(&failed)?;
 
     let mut notes = unsupported_notes(&from_config);
+    notes.extend(common.notes);
     // The jump chain: the inventory's `jump`, else a ProxyJump from the options or ssh_config.
     let (jump_text, jump_source) = match &inventory.jump {
         Some(text) => (Some(text.clone()), Some(inventory_var("jump"))),
@@ -523,6 +524,8 @@ struct Common {
     host_key_checking: Sourced<HostKeyPolicy>,
     hash_known_hosts: Sourced<bool>,
     connect_timeout: Sourced<Duration>,
+    /// Things the user should know about these settings.
+    notes: Vec<String>,
 }
 
 fn resolve_common(
@@ -600,11 +603,26 @@ fn resolve_common(
     };
     let hash_known_hosts = pick(layers, |found| found.hash_known_hosts.as_ref())
         .unwrap_or_else(|| sourced(false, SettingSource::Default));
+    let mut notes = Vec::new();
     let connect_timeout = match (cli.connect_timeout, inventory_timeout) {
         (Some(timeout), _) => sourced(timeout, SettingSource::CommandLine("--connect-timeout")),
         (None, Some(timeout)) => sourced(timeout, inventory_var("ansible_ssh_timeout")),
         (None, None) => pick(layers, |found| found.connect_timeout.as_ref())
             .unwrap_or_else(|| sourced(DEFAULT_CONNECT_TIMEOUT, SettingSource::Default)),
+    };
+    // OpenSSH reads `ConnectTimeout 0` as "no timeout" (the system's TCP timeout). A fleet run
+    // must not hang on one host forever, so a zero from ssh_config or the inventory means
+    // fleetrmi's default instead. (`--connect-timeout 0s` is refused by the argument parser.)
+    let connect_timeout = if connect_timeout.value.is_zero() {
+        notes.push(format!(
+            "connect timeout 0 ({}) means no timeout to OpenSSH; fleetrmi uses its default of {} \
+             instead",
+            connect_timeout.source,
+            humantime::format_duration(DEFAULT_CONNECT_TIMEOUT)
+        ));
+        sourced(DEFAULT_CONNECT_TIMEOUT, SettingSource::Default)
+    } else {
+        connect_timeout
     };
     Ok(Common {
         identities_only,
@@ -614,6 +632,7 @@ fn resolve_common(
         host_key_checking,
         hash_known_hosts,
         connect_timeout,
+        notes,
     })
 }
 
@@ -986,6 +1005,42 @@ mod tests {
                 PathBuf::from("/etc/kh3")
             ]
         );
+    }
+
+    #[test]
+    fn zero_connect_timeout_from_ssh_config_or_inventory_means_the_default() {
+        let cfg = config("Host web bastion\n  ConnectTimeout 0\n");
+        let resolved = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect("resolves");
+        assert_eq!(
+            resolved.connect_timeout,
+            sourced(DEFAULT_CONNECT_TIMEOUT, SettingSource::Default)
+        );
+        assert!(
+            resolved
+                .notes
+                .iter()
+                .any(|note| note
+                    .starts_with("connect timeout 0 (ssh config (/cfg:2)) means no timeout")),
+            "{:?}",
+            resolved.notes
+        );
+
+        let host = InventorySsh {
+            connect_timeout: Some(Duration::ZERO),
+            jump: Some("bastion".to_string()),
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
+        assert_eq!(resolved.connect_timeout.value, DEFAULT_CONNECT_TIMEOUT);
+        assert!(resolved.notes[0].contains("inventory (ansible_ssh_timeout)"));
+        // The jump host's own ConnectTimeout 0 is replaced too, and said so.
+        assert_eq!(
+            resolved.jumps[0].connect_timeout.value,
+            DEFAULT_CONNECT_TIMEOUT
+        );
+        assert_eq!(resolved.notes.len(), 2, "{:?}", resolved.notes);
     }
 
     #[test]

@@ -127,6 +127,7 @@ mod tests {
                 user_files: vec![PathBuf::from("/kh")],
                 global_files: vec![],
                 hash_new_entries: false,
+                revoked_file: None,
             },
             connect_timeout: Duration::from_secs(10),
             jumps: vec![],

@@ -147,6 +147,7 @@ impl JumpResolver<'_> {
             global_known_hosts_files: common.global_known_hosts_files,
             host_key_checking: common.host_key_checking,
             hash_known_hosts: common.hash_known_hosts,
+            revoked_host_keys: common.revoked_host_keys,
             connect_timeout: common.connect_timeout,
             jumps: Vec::new(),
             jump_source: None,

@@ -147,6 +147,8 @@ pub struct ResolvedSsh {
     pub global_known_hosts_files: Sourced<Vec<PathBuf>>,
     pub host_key_checking: Sourced<HostKeyPolicy>,
     pub hash_known_hosts: Sourced<bool>,
+    /// `RevokedHostKeys`, when set (and not `none`).
+    pub revoked_host_keys: Option<Sourced<PathBuf>>,
     #[serde(serialize_with = "serialize_timeout")]
     pub connect_timeout: Sourced<Duration>,
     /// Jump hosts in order, the first reached directly; empty for a direct connection.
@@ -202,6 +204,10 @@ impl ResolvedSsh {
                 user_files: self.known_hosts_files.value.clone(),
                 global_files: self.global_known_hosts_files.value.clone(),
                 hash_new_entries: self.hash_known_hosts.value,
+                revoked_file: self
+                    .revoked_host_keys
+                    .as_ref()
+                    .map(|file| file.value.clone()),
             },
             connect_timeout: self.connect_timeout.value,
             jumps: self.jumps.iter().map(ResolvedSsh::to_target).collect(),
@@ -271,12 +277,19 @@ impl ResolvedSsh {
                 yes_no(self.hash_known_hosts.value),
                 self.hash_known_hosts.source
             ),
-            format!(
-                "connect timeout: {} ({})",
-                humantime::format_duration(self.connect_timeout.value),
-                self.connect_timeout.source
-            ),
         ]);
+        if let Some(file) = &self.revoked_host_keys {
+            lines.push(format!(
+                "revoked host keys: {} ({})",
+                file.value.display(),
+                file.source
+            ));
+        }
+        lines.extend([format!(
+            "connect timeout: {} ({})",
+            humantime::format_duration(self.connect_timeout.value),
+            self.connect_timeout.source
+        )]);
         match &self.jump_source {
             Some(source) if !self.jumps.is_empty() => {
                 let chain: Vec<String> = self
@@ -460,6 +473,7 @@ pub fn resolve_ssh_settings(
         global_known_hosts_files: common.global_known_hosts_files,
         host_key_checking: common.host_key_checking,
         hash_known_hosts: common.hash_known_hosts,
+        revoked_host_keys: common.revoked_host_keys,
         connect_timeout: common.connect_timeout,
         jumps,
         jump_source,
@@ -472,16 +486,20 @@ fn inventory_var(var: &str) -> SettingSource {
 }
 
 fn unsupported_notes(found: &HostConfig) -> Vec<String> {
-    found
-        .unsupported_match
-        .iter()
-        .map(|criterion| {
-            format!(
-                "{} at {} was treated as not matching (fleetrmi does not evaluate it)",
-                criterion.value, criterion.origin
-            )
-        })
-        .collect()
+    let matches = found.unsupported_match.iter().map(|criterion| {
+        format!(
+            "{} at {} was treated as not matching (fleetrmi does not evaluate it)",
+            criterion.value, criterion.origin
+        )
+    });
+    let options = found.unsupported_options.iter().map(|option| {
+        format!(
+            "{} at {} is not supported and was ignored (host keys are looked up in the \
+             known_hosts files under the host's own name and port)",
+            option.value, option.origin
+        )
+    });
+    matches.chain(options).collect()
 }
 
 /// One source of ssh_config-style values, in precedence order.
@@ -523,6 +541,7 @@ struct Common {
     global_known_hosts_files: Sourced<Vec<PathBuf>>,
     host_key_checking: Sourced<HostKeyPolicy>,
     hash_known_hosts: Sourced<bool>,
+    revoked_host_keys: Option<Sourced<PathBuf>>,
     connect_timeout: Sourced<Duration>,
     /// Things the user should know about these settings.
     notes: Vec<String>,
@@ -603,6 +622,17 @@ fn resolve_common(
     };
     let hash_known_hosts = pick(layers, |found| found.hash_known_hosts.as_ref())
         .unwrap_or_else(|| sourced(false, SettingSource::Default));
+    // `none` unsets it, as OpenSSH's CLEAR_ON_NONE does.
+    let revoked_host_keys = match pick(layers, |found| found.revoked_host_keys.as_ref()) {
+        Some(file) if file.value == "none" => None,
+        Some(file) => Some(sourced(
+            tokens
+                .expand_absolute("RevokedHostKeys", &file.value)
+                .map_err(|why| format!("{why} ({})", file.source))?,
+            file.source,
+        )),
+        None => None,
+    };
     let mut notes = Vec::new();
     let connect_timeout = match (cli.connect_timeout, inventory_timeout) {
         (Some(timeout), _) => sourced(timeout, SettingSource::CommandLine("--connect-timeout")),
@@ -631,6 +661,7 @@ fn resolve_common(
         global_known_hosts_files,
         host_key_checking,
         hash_known_hosts,
+        revoked_host_keys,
         connect_timeout,
         notes,
     })
@@ -1041,6 +1072,65 @@ mod tests {
             DEFAULT_CONNECT_TIMEOUT
         );
         assert_eq!(resolved.notes.len(), 2, "{:?}", resolved.notes);
+    }
+
+    #[test]
+    fn revoked_host_keys_is_resolved_for_targets_and_jump_hosts() {
+        let cfg = config("Host *\n  RevokedHostKeys ~/.ssh/revoked_%h\n");
+        let host = InventorySsh {
+            jump: Some("bastion".to_string()),
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
+        assert_eq!(
+            resolved.revoked_host_keys,
+            Some(sourced(PathBuf::from("/home/me/.ssh/revoked_web"), at(2)))
+        );
+        let target = resolved.to_target();
+        assert_eq!(
+            target.host_keys.revoked_file,
+            Some(PathBuf::from("/home/me/.ssh/revoked_web"))
+        );
+        assert_eq!(
+            target.jumps[0].host_keys.revoked_file,
+            Some(PathBuf::from("/home/me/.ssh/revoked_bastion"))
+        );
+        assert!(resolved.describe().contains(
+            &"revoked host keys: /home/me/.ssh/revoked_web (ssh config (/cfg:2))".to_string()
+        ));
+
+        let cfg = config("Host *\n  RevokedHostKeys none\n");
+        let resolved = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect("resolves");
+        assert_eq!(resolved.revoked_host_keys, None);
+
+        let cfg = config("Host *\n  RevokedHostKeys revoked\n");
+        let error = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect_err("relative");
+        assert!(
+            error
+                .to_string()
+                .contains("RevokedHostKeys \"revoked\" is a relative path")
+        );
+    }
+
+    #[test]
+    fn host_key_alias_and_known_hosts_command_give_a_note_not_silence() {
+        let cfg =
+            config("Host web bastion\n  HostKeyAlias alias\n  KnownHostsCommand /bin/keys %H\n");
+        let host = InventorySsh {
+            jump: Some("bastion".to_string()),
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
+        assert_eq!(resolved.notes.len(), 4, "{:?}", resolved.notes);
+        assert!(resolved.notes[0].starts_with("HostKeyAlias alias at /cfg:2 is not supported"));
+        assert!(
+            resolved.notes[1]
+                .starts_with("KnownHostsCommand /bin/keys %H at /cfg:3 is not supported")
+        );
     }
 
     #[test]

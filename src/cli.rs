@@ -80,7 +80,7 @@ pub struct GlobalArgs {
     /// How long to wait for a host's SSH connection, key exchange and login (e.g. 10s, 1m).
     /// Default: ssh_config's ConnectTimeout, else 10s.
     #[arg(long, global = true, env = "FLEETRMI_CONNECT_TIMEOUT",
-          value_parser = parse_duration, value_name = "DURATION")]
+          value_parser = parse_connect_timeout, value_name = "DURATION")]
     pub connect_timeout: Option<std::time::Duration>,
 
     /// OpenSSH client configuration to read instead of ~/.ssh/config and /etc/ssh/ssh_config.
@@ -334,4 +334,33 @@ pub struct InventoryArgs {
 
 pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|error| format!("{error} (examples: 10s, 1m30s)"))
+}
+
+/// `--connect-timeout`: a duration above zero (a zero would fail every host at once).
+fn parse_connect_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match parse_duration(text)? {
+        timeout if timeout.is_zero() => {
+            Err("must be above zero (examples: 10s, 1m30s)".to_string())
+        }
+        timeout => Ok(timeout),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_timeout_of_zero_is_refused_on_the_command_line() {
+        let error = Cli::try_parse_from(["fleetrmi", "--connect-timeout", "0s", "ping"])
+            .expect_err("refused");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(error.to_string().contains("must be above zero"), "{error}");
+        let cli =
+            Cli::try_parse_from(["fleetrmi", "--connect-timeout", "3s", "ping"]).expect("parses");
+        assert_eq!(
+            cli.global.connect_timeout,
+            Some(std::time::Duration::from_secs(3))
+        );
+    }
 }

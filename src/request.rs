@@ -157,13 +157,7 @@ pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> Result<FleetSele
             address: resolved.hostname.value.clone(),
             ssh: resolved.to_target(),
             docker_socket: entry.docker_socket.clone(),
-            become_root: matches!(
-                entry
-                    .vars
-                    .get("become")
-                    .or_else(|| entry.vars.get("ansible_become")),
-                Some(Value::Bool(true))
-            ),
+            become_root: become_root(entry, global.r#become)?,
         });
     }
     if !unchecked.is_empty() {
@@ -285,6 +279,81 @@ pub fn inventory_ssh(entry: &HostEntry) -> Result<InventorySsh, InputError> {
     })
 }
 
+/// Whether the host's daemon is reached through `sudo -n` (`become`/`ansible_become`, any of
+/// Ansible's boolean spellings). fleetrmi becomes root with sudo and nothing else: when become
+/// is on (here or with `--become`), another `become_user` or `become_method` is refused rather
+/// than silently running as root.
+fn become_root(entry: &HostEntry, become_flag: bool) -> Result<bool, InputError> {
+    let bad = |var: &'static str, message: String| InputError::SshVariable {
+        host: entry.name.clone(),
+        var,
+        message,
+    };
+    let mut become_root = false;
+    // Both must be booleans; when both are set, `become` wins, as fleetrmi has always read it.
+    for var in ["ansible_become", "become"] {
+        if let Some(value) = entry.vars.get(var) {
+            become_root = ansible_bool(value).ok_or_else(|| {
+                bad(
+                    var,
+                    format!("expected a boolean (true/false, yes/no, on/off, 1/0), found {value}"),
+                )
+            })?;
+        }
+    }
+    if !(become_root || become_flag) {
+        return Ok(become_root);
+    }
+    for (vars, supported, what) in [
+        (
+            ["ansible_become_user", "become_user"],
+            "root",
+            "becoming another user than root",
+        ),
+        (
+            ["ansible_become_method", "become_method"],
+            "sudo",
+            "a become method other than sudo",
+        ),
+    ] {
+        for var in vars {
+            match entry.vars.get(var) {
+                None => {}
+                Some(Value::String(text)) if text == supported => {}
+                Some(value) => {
+                    return Err(bad(
+                        var,
+                        format!(
+                            "{value}: {what} is not implemented (fleetrmi's become runs \
+                             `sudo -n` as root); remove it, or set it to {supported}"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(become_root)
+}
+
+/// Ansible's boolean spellings (its `boolean()`): a YAML boolean, 1 or 0, or one of `true`,
+/// `false`, `yes`, `no`, `on`, `off`, `1`, `0`, `y`, `n`, `t`, `f` in any case.
+fn ansible_bool(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(flag) => Some(*flag),
+        Value::Number(number) => match number.as_u64() {
+            Some(1) => Some(true),
+            Some(0) => Some(false),
+            _ => None,
+        },
+        Value::String(text) => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" | "y" | "t" => Some(true),
+            "false" | "no" | "off" | "0" | "n" | "f" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Checks every image argument with the daemon's own grammar before any host is contacted.
 pub fn check_images(images: &[String]) -> Result<(), InputError> {
     for argument in images {
@@ -296,4 +365,120 @@ pub fn check_images(images: &[String]) -> Result<(), InputError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn host(vars: &[(&str, Value)]) -> HostEntry {
+        HostEntry {
+            name: "web".to_string(),
+            address: "web".to_string(),
+            port: 22,
+            user: None,
+            identity_file: None,
+            docker_socket: "/var/run/docker.sock".to_string(),
+            groups: vec!["all".to_string()],
+            vars: vars
+                .iter()
+                .map(|(name, value)| ((*name).to_string(), value.clone()))
+                .collect(),
+            var_sources: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn become_takes_every_ansible_boolean_spelling() {
+        for (value, expected) in [
+            (json!(true), true),
+            (json!(false), false),
+            (json!("true"), true),
+            (json!("yes"), true),
+            (json!("YES"), true),
+            (json!("On"), true),
+            (json!("1"), true),
+            (json!(1), true),
+            (json!("false"), false),
+            (json!("no"), false),
+            (json!("off"), false),
+            (json!("0"), false),
+            (json!(0), false),
+        ] {
+            for var in ["become", "ansible_become"] {
+                let entry = host(&[(var, value.clone())]);
+                assert_eq!(
+                    become_root(&entry, false).expect("valid"),
+                    expected,
+                    "{var}: {value}"
+                );
+            }
+        }
+        assert!(!become_root(&host(&[]), false).expect("valid"));
+    }
+
+    #[test]
+    fn become_from_extra_vars_string_counts() {
+        // `-e become=true` and `-e ansible_become=yes` give strings.
+        let entry = host(&[("become", json!("true"))]);
+        assert!(become_root(&entry, false).expect("valid"));
+        let entry = host(&[("ansible_become", json!("yes"))]);
+        assert!(become_root(&entry, false).expect("valid"));
+    }
+
+    #[test]
+    fn become_that_is_not_a_boolean_is_an_input_error_naming_host_and_variable() {
+        for value in [json!("sure"), json!(2), json!(["yes"]), json!("")] {
+            let entry = host(&[("ansible_become", value.clone())]);
+            let error = become_root(&entry, false).expect_err("refused");
+            assert!(matches!(error, InputError::SshVariable { .. }));
+            assert!(
+                error
+                    .to_string()
+                    .starts_with("web: inventory variable ansible_become: expected a boolean"),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn become_user_other_than_root_is_refused_not_run_as_root() {
+        for var in ["become_user", "ansible_become_user"] {
+            let entry = host(&[("become", json!(true)), (var, json!("postgres"))]);
+            let error = become_root(&entry, false).expect_err("refused");
+            let text = error.to_string();
+            assert!(
+                text.starts_with(&format!("web: inventory variable {var}: ")),
+                "{text}"
+            );
+            assert!(text.contains("not implemented"), "{text}");
+            // --become turns become on as well.
+            let entry = host(&[(var, json!("postgres"))]);
+            assert!(become_root(&entry, true).is_err());
+            // Without become, the variable does not matter.
+            assert!(!become_root(&entry, false).expect("valid"));
+        }
+        let entry = host(&[("become", json!("yes")), ("become_user", json!("root"))]);
+        assert!(become_root(&entry, false).expect("valid"));
+    }
+
+    #[test]
+    fn become_method_other_than_sudo_is_refused() {
+        let entry = host(&[
+            ("ansible_become", json!(true)),
+            ("ansible_become_method", json!("su")),
+        ]);
+        let error = become_root(&entry, false).expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("a become method other than sudo is not implemented")
+        );
+        let entry = host(&[("become", json!(true)), ("become_method", json!("sudo"))]);
+        assert!(become_root(&entry, false).expect("valid"));
+    }
 }

@@ -203,7 +203,11 @@ fn render_host(host: &HostEntry, ssh: Option<&ResolvedSsh>) -> String {
             .collect();
         lines.push(format!(
             "known_hosts = {}  ({})",
-            known.join(", "),
+            if known.is_empty() {
+                "none".to_owned()
+            } else {
+                known.join(", ")
+            },
             ssh.known_hosts_files.source
         ));
     }

@@ -80,6 +80,11 @@ pub struct HostConfig {
     pub hash_known_hosts: Option<ConfigValue<bool>>,
     /// `IdentityAgent`: a socket path, `SSH_AUTH_SOCK`, or `none`.
     pub identity_agent: Option<ConfigValue<String>>,
+    /// `RevokedHostKeys`: a file of revoked public keys (or `none`), tokens not yet expanded.
+    pub revoked_host_keys: Option<ConfigValue<String>>,
+    /// Options that bear on host key checking but that fleetrmi does not implement
+    /// (`HostKeyAlias`, `KnownHostsCommand`), as `Keyword value`: the caller says so.
+    pub unsupported_options: Vec<ConfigValue<String>>,
     /// `Match` criteria fleetrmi cannot evaluate (`exec`, `localnetwork`, …): such blocks are
     /// treated as not matching, and the caller may say so.
     pub unsupported_match: Vec<ConfigValue<String>>,
@@ -149,6 +154,9 @@ enum Directive {
     ConnectTimeout(Duration),
     HashKnownHosts(bool),
     IdentityAgent(String),
+    RevokedHostKeys(String),
+    /// A keyword fleetrmi reads but does not implement, kept to say so: `Keyword value`.
+    Unsupported(String),
 }
 
 /// Whose file is being read: relative `Include` paths are resolved against `~/.ssh` for the
@@ -371,6 +379,11 @@ impl Query<'_> {
             }
             Directive::HashKnownHosts(flag) => first(&mut found.hash_known_hosts, flag, origin),
             Directive::IdentityAgent(agent) => first(&mut found.identity_agent, agent, origin),
+            Directive::RevokedHostKeys(path) => first(&mut found.revoked_host_keys, path, origin),
+            Directive::Unsupported(text) => found.unsupported_options.push(ConfigValue {
+                value: text.clone(),
+                origin,
+            }),
         }
     }
 }
@@ -614,6 +627,16 @@ fn parse_directive(
         }
         "connecttimeout" => Directive::ConnectTimeout(parse_time(&one()?)?),
         "identityagent" => Directive::IdentityAgent(one()?),
+        "revokedhostkeys" => Directive::RevokedHostKeys(one()?),
+        // These change which host keys are trusted; fleetrmi does not implement them, and
+        // says so rather than read past them.
+        "hostkeyalias" => Directive::Unsupported(format!("HostKeyAlias {}", one()?)),
+        "knownhostscommand" => {
+            if raw_rest.is_empty() {
+                return Err(format!("{keyword} needs a command"));
+            }
+            Directive::Unsupported(format!("KnownHostsCommand {raw_rest}"))
+        }
         _ => return Ok(None),
     };
     Ok(Some(directive))
@@ -904,6 +927,35 @@ mod tests {
         let web = cfg.query("web", "me");
         assert_eq!(web.user.expect("user").value, "mine");
         assert_eq!(web.port.expect("port").value, 2200);
+    }
+
+    #[test]
+    fn revoked_host_keys_is_read_and_the_first_value_wins() {
+        let cfg = config(
+            "Host web\n  RevokedHostKeys ~/.ssh/revoked\nHost *\n  RevokedHostKeys /etc/ssh/revoked\n",
+        );
+        let web = cfg.query("web", "me").revoked_host_keys.expect("set");
+        assert_eq!(web.value, "~/.ssh/revoked");
+        assert_eq!(web.origin.line, 2);
+        assert_eq!(
+            cfg.query("db", "me").revoked_host_keys.expect("set").value,
+            "/etc/ssh/revoked"
+        );
+    }
+
+    #[test]
+    fn host_key_alias_and_known_hosts_command_are_kept_to_be_reported() {
+        let cfg = config(
+            "Host web\n  HostKeyAlias other\n  KnownHostsCommand /usr/bin/keys %H\nHost db\n  HostKeyAlias x\n",
+        );
+        let found = cfg.query("web", "me").unsupported_options;
+        let texts: Vec<&str> = found.iter().map(|v| v.value.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["HostKeyAlias other", "KnownHostsCommand /usr/bin/keys %H"]
+        );
+        assert_eq!(found[1].origin.line, 3);
+        assert!(cfg.query("other", "me").unsupported_options.is_empty());
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub struct HostKeySettings {
     pub global_files: Vec<PathBuf>,
     /// Write learnt hosts hashed (`HashKnownHosts yes`).
     pub hash_new_entries: bool,
+    /// `RevokedHostKeys`: public keys refused for every host, in every mode.
+    pub revoked_file: Option<PathBuf>,
 }
 
 /// What the check concluded, kept for after the handshake: russh only learns "refused".
@@ -77,7 +79,10 @@ impl HostKeyChecker {
             .chain(&settings.global_files)
             .cloned()
             .collect();
-        let known = KnownHosts::load(&files)?;
+        let mut known = KnownHosts::load(&files)?;
+        if let Some(path) = &settings.revoked_file {
+            known.add_revoked_file(path)?;
+        }
         let outcome = Arc::new(Mutex::new(CheckOutcome::default()));
         Ok((
             HostKeyChecker {
@@ -288,6 +293,7 @@ mod tests {
             user_files: vec![file],
             global_files: vec![],
             hash_new_entries: false,
+            revoked_file: None,
         };
         let (checker, _) = HostKeyChecker::new("web", 2222, &settings).expect("loads");
         (dir, checker)
@@ -298,6 +304,39 @@ mod tests {
         let (_dir, checker) = make_checker("", HostKeyPolicy::Strict);
         let error = checker.decide(&offered(KEY_A)).expect_err("refused");
         assert!(matches!(error, SshError::UnknownHostKey { .. }));
+    }
+
+    #[test]
+    fn strict_with_no_known_hosts_file_at_all_refuses_every_host() {
+        // `UserKnownHostsFile none` + `GlobalKnownHostsFile none`: nothing is trusted.
+        let settings = HostKeySettings {
+            policy: HostKeyPolicy::Strict,
+            user_files: vec![],
+            global_files: vec![],
+            hash_new_entries: false,
+            revoked_file: None,
+        };
+        let (checker, _) = HostKeyChecker::new("web", 22, &settings).expect("loads");
+        let error = checker.decide(&offered(KEY_A)).expect_err("refused");
+        assert!(matches!(error, SshError::UnknownHostKey { .. }), "{error}");
+        assert!(error.to_string().contains("none is configured"), "{error}");
+    }
+
+    #[test]
+    fn strict_refuses_a_certificate_without_principals_and_says_why() {
+        // The CA and a host certificate naming no principal (ssh-keygen -h without -n).
+        let ca = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBeKqTnBliIslxwaI0eDxjs6cRKVWy33WnvVJkKhcUU4";
+        let certificate = russh::keys::Certificate::from_openssh("ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIBGa+xQlSu60o5RfA3p31f3hCFRBr+Ix9mBo61tLckLJAAAAICZV9AMkAEJlqiz6jyOlqvLtqIkHuSlhZnRacs4nQEfkAAAAAAAAAAAAAAACAAAAB25vcHJpbmMAAAAAAAAAAAAAAAD//////////wAAAAAAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgF4qpOcGWIiyXHBojR4PGOzpxEpVbLfdae9UmQqFxRTgAAABTAAAAC3NzaC1lZDI1NTE5AAAAQG9imFaFkugpYnLWrxvoh49pjoQ7uvBxOVCm0E7RN1RTylb3nXypj9anLwZLX0OdSTSG8n9VeUbEg/sAeRVewwo=").expect("test certificate");
+        let (_dir, checker) =
+            make_checker(&format!("@cert-authority * {ca}\n"), HostKeyPolicy::Strict);
+        let error = checker
+            .decide(&PublicKeyOrCertificate::from(certificate))
+            .expect_err("refused");
+        assert!(matches!(error, SshError::UnknownHostKey { .. }), "{error}");
+        assert!(
+            error.to_string().contains("lacks a principal list"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -315,6 +354,7 @@ mod tests {
             user_files: vec![dir.path().join("known_hosts")],
             global_files: vec![],
             hash_new_entries: false,
+            revoked_file: None,
         };
         let (strict, _) = HostKeyChecker::new("web", 2222, &settings).expect("loads");
         assert_eq!(strict.decide(&offered(KEY_A)).expect("trusted"), None);
@@ -350,6 +390,46 @@ mod tests {
             let error = checker.decide(&offered(KEY_A)).expect_err("refused");
             assert!(matches!(error, SshError::RevokedHostKey { .. }), "{policy}");
         }
+    }
+
+    #[test]
+    fn revoked_host_keys_file_refuses_a_known_key_in_every_mode() {
+        let dir = tempfile::tempdir().expect("temp");
+        let known = dir.path().join("known_hosts");
+        std::fs::write(&known, format!("[web]:2222 {KEY_A}\n")).expect("write");
+        let revoked = dir.path().join("revoked");
+        std::fs::write(&revoked, format!("{KEY_A}\n")).expect("write");
+        for policy in [
+            HostKeyPolicy::Strict,
+            HostKeyPolicy::AcceptNew,
+            HostKeyPolicy::Off,
+        ] {
+            let settings = HostKeySettings {
+                policy,
+                user_files: vec![known.clone()],
+                global_files: vec![],
+                hash_new_entries: false,
+                revoked_file: Some(revoked.clone()),
+            };
+            let (checker, _) = HostKeyChecker::new("web", 2222, &settings).expect("loads");
+            let error = checker.decide(&offered(KEY_A)).expect_err("refused");
+            assert!(
+                matches!(error, SshError::RevokedHostKey { line: 1, .. }),
+                "{policy}"
+            );
+        }
+        // A missing file refuses every host, as OpenSSH does.
+        let settings = HostKeySettings {
+            policy: HostKeyPolicy::Off,
+            user_files: vec![known],
+            global_files: vec![],
+            hash_new_entries: false,
+            revoked_file: Some(dir.path().join("missing")),
+        };
+        assert!(matches!(
+            HostKeyChecker::new("web", 2222, &settings),
+            Err(SshError::KnownHosts { .. })
+        ));
     }
 
     #[test]

@@ -145,6 +145,29 @@ impl KnownHosts {
         Ok(KnownHosts { files })
     }
 
+    /// Adds a `RevokedHostKeys` file: public keys (or certificates), one per line, each refused
+    /// for every host as an `@revoked *` line would be. As OpenSSH does, a file that is missing
+    /// or unreadable refuses every host, and lines that are not keys are skipped. OpenSSH's
+    /// binary Key Revocation Lists (`ssh-keygen -k`) are not read: such a file is an error.
+    pub(crate) fn add_revoked_file(&mut self, path: &Path) -> Result<(), SshError> {
+        let failed = |cause: String| SshError::KnownHosts {
+            path: path.to_path_buf(),
+            cause: format!("RevokedHostKeys: {cause}; every host is refused until it is fixed"),
+        };
+        let bytes = std::fs::read(path).map_err(|error| failed(error.to_string()))?;
+        if bytes.starts_with(KRL_MAGIC) {
+            return Err(failed(
+                "it is a binary key revocation list (KRL), which fleetrmi cannot read; \
+                 list the revoked public keys instead, one per line"
+                    .to_string(),
+            ));
+        }
+        let text = String::from_utf8(bytes)
+            .map_err(|_| failed("it is not a text file of public keys".to_string()))?;
+        self.files.push((path.to_path_buf(), parse_revoked(&text)));
+        Ok(())
+    }
+
     fn entries_for<'a>(
         &'a self,
         host_id: &'a str,
@@ -216,7 +239,7 @@ impl KnownHosts {
 
     /// Checks a host certificate: a trusted CA for `host_id`, neither it nor the key revoked,
     /// a host (not user) certificate, valid at `now` (Unix seconds), naming `hostname` among its
-    /// principals (wildcards allowed) or naming none.
+    /// principals (wildcards allowed); one that names no principal is refused.
     pub(crate) fn check_certificate(
         &self,
         host_id: &str,
@@ -248,11 +271,19 @@ impl KnownHosts {
             );
         }
         let principals = certificate.valid_principals();
+        // An empty list would mean "valid for every host": OpenSSH (since 8.x) refuses such
+        // host certificates, since one leaked certificate could then pose as any host the CA
+        // is trusted for.
+        if principals.is_empty() {
+            return CertVerdict::NotTrusted(
+                "it lacks a principal list (it names no host), which OpenSSH refuses too"
+                    .to_string(),
+            );
+        }
         let hostname = hostname.to_lowercase();
-        if !principals.is_empty()
-            && !principals
-                .iter()
-                .any(|p| super::pattern::wildcard_match(&hostname, &p.to_lowercase()))
+        if !principals
+            .iter()
+            .any(|p| super::pattern::wildcard_match(&hostname, &p.to_lowercase()))
         {
             return CertVerdict::NotTrusted(format!(
                 "it names {} but not {hostname}",
@@ -318,6 +349,36 @@ fn parse(text: &str) -> Vec<Entry> {
             marker,
             hosts: HostField::parse(first),
             key: key.key_data().clone(),
+        });
+    }
+    entries
+}
+
+/// The first bytes of an OpenSSH binary Key Revocation List (`KRL_MAGIC` in krl.h).
+const KRL_MAGIC: &[u8] = b"SSHKRL\n\0";
+
+/// A `RevokedHostKeys` text file: one public key or certificate per line (`type base64
+/// [comment]`), comments and blank lines skipped; each becomes an `@revoked *` entry. For a
+/// certificate, its key is what is revoked.
+fn parse_revoked(text: &str) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let key = match PublicKey::from_openssh(line) {
+            Ok(key) => key.key_data().clone(),
+            Err(_) => match russh::keys::Certificate::from_openssh(line) {
+                Ok(certificate) => certificate.public_key().clone(),
+                Err(_) => continue,
+            },
+        };
+        entries.push(Entry {
+            line: index + 1,
+            marker: Marker::Revoked,
+            hosts: HostField::Patterns(vec!["*".to_string()]),
+            key,
         });
     }
     entries
@@ -625,6 +686,23 @@ mod tests {
         ));
     }
 
+    // Made with `ssh-keygen -s ca -I noprinc -h -V always:forever` (no -n): no principals.
+    const NO_PRINCIPALS_CA: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBeKqTnBliIslxwaI0eDxjs6cRKVWy33WnvVJkKhcUU4";
+    const NO_PRINCIPALS_CERT: &str = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAIBGa+xQlSu60o5RfA3p31f3hCFRBr+Ix9mBo61tLckLJAAAAICZV9AMkAEJlqiz6jyOlqvLtqIkHuSlhZnRacs4nQEfkAAAAAAAAAAAAAAACAAAAB25vcHJpbmMAAAAAAAAAAAAAAAD//////////wAAAAAAAAAAAAAAAAAAADMAAAALc3NoLWVkMjU1MTkAAAAgF4qpOcGWIiyXHBojR4PGOzpxEpVbLfdae9UmQqFxRTgAAABTAAAAC3NzaC1lZDI1NTE5AAAAQG9imFaFkugpYnLWrxvoh49pjoQ7uvBxOVCm0E7RN1RTylb3nXypj9anLwZLX0OdSTSG8n9VeUbEg/sAeRVewwo=";
+
+    #[test]
+    fn host_certificate_without_principals_is_refused_for_every_host() {
+        let kh = known(&format!("@cert-authority * {NO_PRINCIPALS_CA}\n"));
+        for host in ["web.prod", "db.prod"] {
+            let verdict = kh.check_certificate(host, host, &cert(NO_PRINCIPALS_CERT), NOW);
+            assert!(
+                matches!(&verdict, CertVerdict::NotTrusted(why) if why.contains("lacks a principal list")),
+                "{verdict:?}"
+            );
+        }
+    }
+
     #[test]
     fn expired_and_user_certificates_are_not_trusted() {
         let kh = known(&format!("@cert-authority * {CA}\n"));
@@ -661,6 +739,84 @@ mod tests {
             "garbage\nweb ssh-ed25519 notbase64\n@future web {KEY_B}\nweb {KEY_A}\n"
         ));
         assert_eq!(kh.check("web", &key(KEY_A)), HostKeyVerdict::Trusted(at(4)));
+    }
+
+    #[test]
+    fn revoked_host_keys_file_refuses_its_keys_for_every_host() {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("revoked");
+        std::fs::write(
+            &path,
+            format!("# retired\n\n{KEY_A} old web key\nnot a key\n"),
+        )
+        .expect("write");
+        let mut kh = known(&format!("web {KEY_A}\ndb {KEY_B}\n"));
+        kh.add_revoked_file(&path).expect("reads");
+        let revoked_at = LineRef {
+            path: path.clone(),
+            line: 3,
+        };
+        assert_eq!(
+            kh.check("web", &key(KEY_A)),
+            HostKeyVerdict::Revoked(revoked_at.clone())
+        );
+        assert_eq!(
+            kh.check("[other]:2222", &key(KEY_A)),
+            HostKeyVerdict::Revoked(revoked_at)
+        );
+        assert_eq!(kh.check("db", &key(KEY_B)), HostKeyVerdict::Trusted(at(2)));
+    }
+
+    #[test]
+    fn revoked_host_keys_file_refuses_a_ca_and_a_certified_key() {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("revoked");
+        std::fs::write(&path, format!("{CA}\n")).expect("write");
+        let mut kh = known(&format!("@cert-authority * {CA}\n"));
+        kh.add_revoked_file(&path).expect("reads");
+        assert!(matches!(
+            kh.check_certificate("web.prod", "web.prod", &cert(HOST_CERT), NOW),
+            CertVerdict::Revoked(_)
+        ));
+        // The certificate itself listed revokes the key it certifies.
+        std::fs::write(&path, format!("{HOST_CERT}\n")).expect("write");
+        let mut kh = known(&format!("@cert-authority * {CA}\nweb.prod {HOST_KEY}\n"));
+        kh.add_revoked_file(&path).expect("reads");
+        assert!(matches!(
+            kh.check_certificate("web.prod", "web.prod", &cert(HOST_CERT), NOW),
+            CertVerdict::Revoked(_)
+        ));
+        assert!(matches!(
+            kh.check("web.prod", &key(HOST_KEY)),
+            HostKeyVerdict::Revoked(_)
+        ));
+    }
+
+    #[test]
+    fn missing_revoked_host_keys_file_refuses_every_host() {
+        let mut kh = known(&format!("web {KEY_A}\n"));
+        let error = kh
+            .add_revoked_file(Path::new("/nonexistent/revoked"))
+            .expect_err("refused");
+        assert!(matches!(error, SshError::KnownHosts { .. }));
+        assert!(
+            error.to_string().contains("every host is refused"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn binary_krl_revoked_host_keys_file_is_a_clear_error() {
+        let dir = tempfile::tempdir().expect("temp");
+        let path = dir.path().join("revoked.krl");
+        std::fs::write(&path, b"SSHKRL\n\0\0\0\0\x01rest").expect("write");
+        let error = KnownHosts::default()
+            .add_revoked_file(&path)
+            .expect_err("refused");
+        assert!(
+            error.to_string().contains("key revocation list (KRL)"),
+            "{error}"
+        );
     }
 
     #[test]

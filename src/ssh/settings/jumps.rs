@@ -127,6 +127,12 @@ impl JumpResolver<'_> {
         }
         let common = resolve_common(&layers, self.cli, &tokens, None)?;
         self.notes.extend(unsupported_notes(&found));
+        self.notes.extend(
+            common
+                .notes
+                .iter()
+                .map(|note| format!("jump host {spec}: {note}")),
+        );
         let hop = ResolvedSsh {
             name: spec.to_string(),
             lookup: spec.host.clone(),
@@ -141,6 +147,7 @@ impl JumpResolver<'_> {
             global_known_hosts_files: common.global_known_hosts_files,
             host_key_checking: common.host_key_checking,
             hash_known_hosts: common.hash_known_hosts,
+            revoked_host_keys: common.revoked_host_keys,
             connect_timeout: common.connect_timeout,
             jumps: Vec::new(),
             jump_source: None,

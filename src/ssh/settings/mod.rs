@@ -147,6 +147,8 @@ pub struct ResolvedSsh {
     pub global_known_hosts_files: Sourced<Vec<PathBuf>>,
     pub host_key_checking: Sourced<HostKeyPolicy>,
     pub hash_known_hosts: Sourced<bool>,
+    /// `RevokedHostKeys`, when set (and not `none`).
+    pub revoked_host_keys: Option<Sourced<PathBuf>>,
     #[serde(serialize_with = "serialize_timeout")]
     pub connect_timeout: Sourced<Duration>,
     /// Jump hosts in order, the first reached directly; empty for a direct connection.
@@ -202,6 +204,10 @@ impl ResolvedSsh {
                 user_files: self.known_hosts_files.value.clone(),
                 global_files: self.global_known_hosts_files.value.clone(),
                 hash_new_entries: self.hash_known_hosts.value,
+                revoked_file: self
+                    .revoked_host_keys
+                    .as_ref()
+                    .map(|file| file.value.clone()),
             },
             connect_timeout: self.connect_timeout.value,
             jumps: self.jumps.iter().map(ResolvedSsh::to_target).collect(),
@@ -211,6 +217,9 @@ impl ResolvedSsh {
     /// One line per setting, `setting: value (source)`, for people.
     pub fn describe(&self) -> Vec<String> {
         let paths = |files: &[PathBuf]| {
+            if files.is_empty() {
+                return "none".to_string();
+            }
             files
                 .iter()
                 .map(|file| file.display().to_string())
@@ -268,12 +277,19 @@ impl ResolvedSsh {
                 yes_no(self.hash_known_hosts.value),
                 self.hash_known_hosts.source
             ),
-            format!(
-                "connect timeout: {} ({})",
-                humantime::format_duration(self.connect_timeout.value),
-                self.connect_timeout.source
-            ),
         ]);
+        if let Some(file) = &self.revoked_host_keys {
+            lines.push(format!(
+                "revoked host keys: {} ({})",
+                file.value.display(),
+                file.source
+            ));
+        }
+        lines.extend([format!(
+            "connect timeout: {} ({})",
+            humantime::format_duration(self.connect_timeout.value),
+            self.connect_timeout.source
+        )]);
         match &self.jump_source {
             Some(source) if !self.jumps.is_empty() => {
                 let chain: Vec<String> = self
@@ -393,6 +409,7 @@ pub fn resolve_ssh_settings(
         resolve_common(&layers, cli, &tokens, inventory.connect_timeout).map_err(&failed)?;
 
     let mut notes = unsupported_notes(&from_config);
+    notes.extend(common.notes);
     // The jump chain: the inventory's `jump`, else a ProxyJump from the options or ssh_config.
     let (jump_text, jump_source) = match &inventory.jump {
         Some(text) => (Some(text.clone()), Some(inventory_var("jump"))),
@@ -456,6 +473,7 @@ pub fn resolve_ssh_settings(
         global_known_hosts_files: common.global_known_hosts_files,
         host_key_checking: common.host_key_checking,
         hash_known_hosts: common.hash_known_hosts,
+        revoked_host_keys: common.revoked_host_keys,
         connect_timeout: common.connect_timeout,
         jumps,
         jump_source,
@@ -468,16 +486,20 @@ fn inventory_var(var: &str) -> SettingSource {
 }
 
 fn unsupported_notes(found: &HostConfig) -> Vec<String> {
-    found
-        .unsupported_match
-        .iter()
-        .map(|criterion| {
-            format!(
-                "{} at {} was treated as not matching (fleetrmi does not evaluate it)",
-                criterion.value, criterion.origin
-            )
-        })
-        .collect()
+    let matches = found.unsupported_match.iter().map(|criterion| {
+        format!(
+            "{} at {} was treated as not matching (fleetrmi does not evaluate it)",
+            criterion.value, criterion.origin
+        )
+    });
+    let options = found.unsupported_options.iter().map(|option| {
+        format!(
+            "{} at {} is not supported and was ignored (host keys are looked up in the \
+             known_hosts files under the host's own name and port)",
+            option.value, option.origin
+        )
+    });
+    matches.chain(options).collect()
 }
 
 /// One source of ssh_config-style values, in precedence order.
@@ -519,7 +541,10 @@ struct Common {
     global_known_hosts_files: Sourced<Vec<PathBuf>>,
     host_key_checking: Sourced<HostKeyPolicy>,
     hash_known_hosts: Sourced<bool>,
+    revoked_host_keys: Option<Sourced<PathBuf>>,
     connect_timeout: Sourced<Duration>,
+    /// Things the user should know about these settings.
+    notes: Vec<String>,
 }
 
 fn resolve_common(
@@ -547,7 +572,12 @@ fn resolve_common(
             SettingSource::CommandLine("--known-hosts"),
         ),
         None => match pick(layers, |found| found.user_known_hosts_files.as_ref()) {
-            Some(files) => sourced(tokens.expand_paths(&files.value)?, files.source),
+            Some(files) => sourced(
+                tokens
+                    .expand_known_hosts("UserKnownHostsFile", &files.value)
+                    .map_err(|why| format!("{why} ({})", files.source))?,
+                files.source,
+            ),
             None => sourced(
                 ["known_hosts", "known_hosts2"]
                     .iter()
@@ -559,7 +589,12 @@ fn resolve_common(
     };
     let global_known_hosts_files =
         match pick(layers, |found| found.global_known_hosts_files.as_ref()) {
-            Some(files) => sourced(tokens.expand_paths(&files.value)?, files.source),
+            Some(files) => sourced(
+                tokens
+                    .expand_known_hosts("GlobalKnownHostsFile", &files.value)
+                    .map_err(|why| format!("{why} ({})", files.source))?,
+                files.source,
+            ),
             None => sourced(
                 vec![
                     PathBuf::from("/etc/ssh/ssh_known_hosts"),
@@ -587,11 +622,37 @@ fn resolve_common(
     };
     let hash_known_hosts = pick(layers, |found| found.hash_known_hosts.as_ref())
         .unwrap_or_else(|| sourced(false, SettingSource::Default));
+    // `none` unsets it, as OpenSSH's CLEAR_ON_NONE does.
+    let revoked_host_keys = match pick(layers, |found| found.revoked_host_keys.as_ref()) {
+        Some(file) if file.value == "none" => None,
+        Some(file) => Some(sourced(
+            tokens
+                .expand_absolute("RevokedHostKeys", &file.value)
+                .map_err(|why| format!("{why} ({})", file.source))?,
+            file.source,
+        )),
+        None => None,
+    };
+    let mut notes = Vec::new();
     let connect_timeout = match (cli.connect_timeout, inventory_timeout) {
         (Some(timeout), _) => sourced(timeout, SettingSource::CommandLine("--connect-timeout")),
         (None, Some(timeout)) => sourced(timeout, inventory_var("ansible_ssh_timeout")),
         (None, None) => pick(layers, |found| found.connect_timeout.as_ref())
             .unwrap_or_else(|| sourced(DEFAULT_CONNECT_TIMEOUT, SettingSource::Default)),
+    };
+    // OpenSSH reads `ConnectTimeout 0` as "no timeout" (the system's TCP timeout). A fleet run
+    // must not hang on one host forever, so a zero from ssh_config or the inventory means
+    // fleetrmi's default instead. (`--connect-timeout 0s` is refused by the argument parser.)
+    let connect_timeout = if connect_timeout.value.is_zero() {
+        notes.push(format!(
+            "connect timeout 0 ({}) means no timeout to OpenSSH; fleetrmi uses its default of {} \
+             instead",
+            connect_timeout.source,
+            humantime::format_duration(DEFAULT_CONNECT_TIMEOUT)
+        ));
+        sourced(DEFAULT_CONNECT_TIMEOUT, SettingSource::Default)
+    } else {
+        connect_timeout
     };
     Ok(Common {
         identities_only,
@@ -600,7 +661,9 @@ fn resolve_common(
         global_known_hosts_files,
         host_key_checking,
         hash_known_hosts,
+        revoked_host_keys,
         connect_timeout,
+        notes,
     })
 }
 
@@ -887,6 +950,187 @@ mod tests {
         let error = resolve_ssh_settings(&host, &SshConfig::empty(), &CliSsh::default(), &local())
             .expect_err("bad args");
         assert!(error.to_string().contains("ansible_ssh_extra_args"));
+    }
+
+    #[test]
+    fn known_hosts_none_means_no_file_in_any_case() {
+        let cfg = config("Host web\n  UserKnownHostsFile none\n  GlobalKnownHostsFile NONE\n");
+        let resolved = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect("resolves");
+        assert!(resolved.known_hosts_files.value.is_empty());
+        assert!(resolved.global_known_hosts_files.value.is_empty());
+        assert!(
+            resolved
+                .describe()
+                .contains(&"known hosts: none (ssh config (/cfg:2))".to_string())
+        );
+        let target = resolved.to_target();
+        assert!(target.host_keys.user_files.is_empty());
+        assert!(target.host_keys.global_files.is_empty());
+
+        let host = InventorySsh {
+            ssh_args: vec![(
+                "ansible_ssh_common_args".to_string(),
+                "-o UserKnownHostsFile=None".to_string(),
+            )],
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &SshConfig::empty(), &CliSsh::default(), &local())
+                .expect("resolves");
+        assert!(resolved.known_hosts_files.value.is_empty());
+    }
+
+    #[test]
+    fn known_hosts_none_among_other_files_is_an_error() {
+        let cfg = config("Host web\n  UserKnownHostsFile none ~/.ssh/known_hosts\n");
+        let error = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect_err("refused");
+        assert!(
+            error.to_string().contains("appears with other entries"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn relative_known_hosts_file_is_an_input_error() {
+        let cfg = config("Host web\n  UserKnownHostsFile known_hosts\n");
+        let error = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect_err("refused");
+        let text = error.to_string();
+        assert!(
+            text.starts_with("web: UserKnownHostsFile \"known_hosts\" is a relative path"),
+            "{text}"
+        );
+        assert!(text.contains("(ssh config (/cfg:2))"), "{text}");
+
+        let cfg = config("Host web\n  GlobalKnownHostsFile /etc/ssh/kh %h_keys\n");
+        let error = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect_err("refused");
+        assert!(
+            error
+                .to_string()
+                .contains("GlobalKnownHostsFile \"%h_keys\""),
+            "{error}"
+        );
+
+        // A jump host's known_hosts files are checked alike.
+        let cfg = config("Host bastion\n  UserKnownHostsFile kh\n");
+        let host = InventorySsh {
+            jump: Some("bastion".to_string()),
+            ..inventory("web")
+        };
+        let error =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect_err("refused");
+        assert!(error.to_string().contains("relative path"), "{error}");
+
+        // `~`, `%d` and absolute names are fine.
+        let cfg = config("Host web\n  UserKnownHostsFile ~/kh %d/kh2 /etc/kh3\n");
+        let resolved = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect("resolves");
+        assert_eq!(
+            resolved.known_hosts_files.value,
+            [
+                PathBuf::from("/home/me/kh"),
+                PathBuf::from("/home/me/kh2"),
+                PathBuf::from("/etc/kh3")
+            ]
+        );
+    }
+
+    #[test]
+    fn zero_connect_timeout_from_ssh_config_or_inventory_means_the_default() {
+        let cfg = config("Host web bastion\n  ConnectTimeout 0\n");
+        let resolved = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect("resolves");
+        assert_eq!(
+            resolved.connect_timeout,
+            sourced(DEFAULT_CONNECT_TIMEOUT, SettingSource::Default)
+        );
+        assert!(
+            resolved
+                .notes
+                .iter()
+                .any(|note| note
+                    .starts_with("connect timeout 0 (ssh config (/cfg:2)) means no timeout")),
+            "{:?}",
+            resolved.notes
+        );
+
+        let host = InventorySsh {
+            connect_timeout: Some(Duration::ZERO),
+            jump: Some("bastion".to_string()),
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
+        assert_eq!(resolved.connect_timeout.value, DEFAULT_CONNECT_TIMEOUT);
+        assert!(resolved.notes[0].contains("inventory (ansible_ssh_timeout)"));
+        // The jump host's own ConnectTimeout 0 is replaced too, and said so.
+        assert_eq!(
+            resolved.jumps[0].connect_timeout.value,
+            DEFAULT_CONNECT_TIMEOUT
+        );
+        assert_eq!(resolved.notes.len(), 2, "{:?}", resolved.notes);
+    }
+
+    #[test]
+    fn revoked_host_keys_is_resolved_for_targets_and_jump_hosts() {
+        let cfg = config("Host *\n  RevokedHostKeys ~/.ssh/revoked_%h\n");
+        let host = InventorySsh {
+            jump: Some("bastion".to_string()),
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
+        assert_eq!(
+            resolved.revoked_host_keys,
+            Some(sourced(PathBuf::from("/home/me/.ssh/revoked_web"), at(2)))
+        );
+        let target = resolved.to_target();
+        assert_eq!(
+            target.host_keys.revoked_file,
+            Some(PathBuf::from("/home/me/.ssh/revoked_web"))
+        );
+        assert_eq!(
+            target.jumps[0].host_keys.revoked_file,
+            Some(PathBuf::from("/home/me/.ssh/revoked_bastion"))
+        );
+        assert!(resolved.describe().contains(
+            &"revoked host keys: /home/me/.ssh/revoked_web (ssh config (/cfg:2))".to_string()
+        ));
+
+        let cfg = config("Host *\n  RevokedHostKeys none\n");
+        let resolved = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect("resolves");
+        assert_eq!(resolved.revoked_host_keys, None);
+
+        let cfg = config("Host *\n  RevokedHostKeys revoked\n");
+        let error = resolve_ssh_settings(&inventory("web"), &cfg, &CliSsh::default(), &local())
+            .expect_err("relative");
+        assert!(
+            error
+                .to_string()
+                .contains("RevokedHostKeys \"revoked\" is a relative path")
+        );
+    }
+
+    #[test]
+    fn host_key_alias_and_known_hosts_command_give_a_note_not_silence() {
+        let cfg =
+            config("Host web bastion\n  HostKeyAlias alias\n  KnownHostsCommand /bin/keys %H\n");
+        let host = InventorySsh {
+            jump: Some("bastion".to_string()),
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
+        assert_eq!(resolved.notes.len(), 4, "{:?}", resolved.notes);
+        assert!(resolved.notes[0].starts_with("HostKeyAlias alias at /cfg:2 is not supported"));
+        assert!(
+            resolved.notes[1]
+                .starts_with("KnownHostsCommand /bin/keys %H at /cfg:3 is not supported")
+        );
     }
 
     #[test]

@@ -21,8 +21,42 @@ impl Tokens<'_> {
             .unwrap_or_else(|| PathBuf::from("/"))
     }
 
-    pub(super) fn expand_paths(&self, raw: &[String]) -> Result<Vec<PathBuf>, String> {
-        raw.iter().map(|path| self.expand_path(path)).collect()
+    /// A `UserKnownHostsFile`/`GlobalKnownHostsFile` list, expanded. `none` (any case) as the
+    /// only entry means no file at all, as OpenSSH reads it; `none` among other entries is an
+    /// error, as it is for OpenSSH.
+    pub(super) fn expand_known_hosts(
+        &self,
+        keyword: &str,
+        raw: &[String],
+    ) -> Result<Vec<PathBuf>, String> {
+        if raw
+            .first()
+            .is_some_and(|first| first.eq_ignore_ascii_case("none"))
+        {
+            if raw.len() > 1 {
+                return Err(format!("{keyword}: \"none\" appears with other entries"));
+            }
+            return Ok(Vec::new());
+        }
+        raw.iter()
+            .map(|path| self.expand_absolute(keyword, path))
+            .collect()
+    }
+
+    /// A file name that decides which host keys are trusted, expanded; it must be absolute.
+    /// OpenSSH expands `~`, tokens and `${VAR}` and then opens what is left as it is, so a name
+    /// still relative after that is opened in ssh's current directory. For a fleet tool started
+    /// from cron, CI or any shell, the current directory is an accident: fleetrmi refuses such
+    /// a name rather than check host keys against whatever file happens to be there.
+    pub(super) fn expand_absolute(&self, keyword: &str, raw: &str) -> Result<PathBuf, String> {
+        let path = self.expand_path(raw)?;
+        if path.is_relative() {
+            return Err(format!(
+                "{keyword} {raw:?} is a relative path, which OpenSSH would open in the current \
+                 directory; write it as an absolute path or start it with ~/ (or %d/)"
+            ));
+        }
+        Ok(path)
     }
 
     pub(super) fn expand_path(&self, raw: &str) -> Result<PathBuf, String> {

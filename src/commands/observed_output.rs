@@ -45,11 +45,11 @@ pub(crate) async fn observe_fleet<Job, Fut, Report>(
 where
     Job: Fn(HostTarget, HostProgress) -> Fut,
     Fut: Future<Output = Report>,
-    Report: HostOutcome,
+    Report: HostOutcome + From<ObservedHost>,
 {
     let progress = super::progress_for(global, fleet.hosts.len());
     let started = Instant::now();
-    let hosts = run_on_hosts(&fleet.hosts, fleet.forks, &progress, job).await;
+    let hosts = run_on_hosts(&fleet.hosts, fleet.forks, global.timeout, &progress, job).await;
     progress.finish();
     (hosts, started.elapsed())
 }

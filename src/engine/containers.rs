@@ -9,6 +9,7 @@ use bollard::query_parameters::{
     ListContainersOptions, RemoveContainerOptions, StopContainerOptions,
 };
 
+use super::bounded::Within;
 use super::{Engine, EngineError};
 
 impl Engine {
@@ -19,8 +20,8 @@ impl Engine {
                 all: true,
                 ..Default::default()
             }))
+            .within(self.api_timeout(), "list containers")
             .await
-            .map_err(|error| EngineError::from_bollard("list containers", error))
     }
 
     /// Every container's name (without the leading `/`), by full ID.
@@ -53,8 +54,8 @@ impl Engine {
                     signal: None,
                 }),
             )
+            .within(self.api_timeout(), "stop a container")
             .await
-            .map_err(|error| EngineError::from_bollard("stop a container", error))
     }
 
     /// `docker rm ID`: a stopped container; its volumes are kept, as `docker rm` keeps them.
@@ -68,7 +69,7 @@ impl Engine {
                     link: false,
                 }),
             )
+            .within(self.api_timeout(), "remove a container")
             .await
-            .map_err(|error| EngineError::from_bollard("remove a container", error))
     }
 }

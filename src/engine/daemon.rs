@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::bounded::Within;
 use super::{Engine, EngineError};
 
 /// The daemon's own version answer, beyond what the run negotiated.
@@ -24,8 +25,8 @@ impl Engine {
         let version = self
             .docker
             .version()
-            .await
-            .map_err(|error| EngineError::from_bollard("read /version", error))?;
+            .within(self.api_timeout(), "read /version")
+            .await?;
         Ok(DaemonVersion {
             max_api_version: version.api_version.unwrap_or_default(),
             min_api_version: version.min_api_version.unwrap_or_default(),
@@ -41,8 +42,8 @@ impl Engine {
         let started = Instant::now();
         self.docker
             .ping()
-            .await
-            .map_err(|error| EngineError::from_bollard("ping the daemon", error))?;
+            .within(self.api_timeout(), "ping the daemon")
+            .await?;
         Ok(started.elapsed())
     }
 }

@@ -73,7 +73,9 @@ impl Engine {
             .iter()
             .map(|name| format!("names={}", query_value(name)))
             .collect();
-        let mut sender = self.raw.connect::<Empty<Bytes>>(action).await?;
+        let mut sender = tokio::time::timeout(idle, self.raw.connect::<Empty<Bytes>>(action))
+            .await
+            .map_err(|_| TransferError::Stalled(idle))??;
         let request = hyper::Request::get(
             self.raw
                 .versioned(&format!("/images/get?{}", query.join("&"))),

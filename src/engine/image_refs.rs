@@ -3,15 +3,20 @@
 
 use bollard::query_parameters::TagImageOptions;
 
+use super::bounded::Within;
 use super::{Engine, EngineError};
 
 impl Engine {
     /// The full ID of the image `name` (a tag or an ID) names, `None` when there is none.
     pub async fn image_id_of(&self, name: &str) -> Result<Option<String>, EngineError> {
-        match self.docker.inspect_image(name).await {
+        match self
+            .docker
+            .inspect_image(name)
+            .within(self.api_timeout(), "inspect an image")
+            .await
+        {
             Ok(image) => Ok(image.id),
             Err(error) => {
-                let error = EngineError::from_bollard("inspect an image", error);
                 if error.is_not_found() {
                     Ok(None)
                 } else {
@@ -32,8 +37,8 @@ impl Engine {
                     tag: Some(tag.to_string()),
                 }),
             )
+            .within(self.api_timeout(), "tag an image")
             .await
-            .map_err(|error| EngineError::from_bollard("tag an image", error))
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use bollard::query_parameters::ListImagesOptions;
 use serde::Serialize;
 
+use super::bounded::Within;
 use super::snapshot::real_references;
 use super::{Engine, EngineError};
 
@@ -47,8 +48,8 @@ impl Engine {
                 filters: Some(filters).filter(|filters| !filters.is_empty()),
                 ..Default::default()
             }))
-            .await
-            .map_err(|error| EngineError::from_bollard("list images", error))?;
+            .within(self.api_timeout(), "list images")
+            .await?;
         let containers = self.all_containers().await?;
 
         let mut used: HashMap<String, (u64, u64)> = HashMap::new();

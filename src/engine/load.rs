@@ -44,7 +44,9 @@ impl Engine {
             })?;
         let sent = Arc::new(AtomicU64::new(0));
         let body = StreamBody::new(file_chunks(file, Arc::clone(&sent)));
-        let mut sender = self.raw.connect::<StreamBody<_>>(action).await?;
+        let mut sender = tokio::time::timeout(idle, self.raw.connect::<StreamBody<_>>(action))
+            .await
+            .map_err(|_| TransferError::Stalled(idle))??;
         // quiet=0: the engine reports each layer as it loads it, so a long load is never silent.
         let request = hyper::Request::post(self.raw.versioned("/images/load?quiet=0"))
             .header(hyper::header::HOST, "docker")

@@ -1,6 +1,7 @@
 //! The Docker Engine API of one host, spoken over its SSH connection with bollard.
 
 mod api_version;
+mod bounded;
 mod build_cache;
 mod containers;
 mod daemon;
@@ -38,6 +39,7 @@ pub use load::LoadAnswer;
 pub use transfer::{QuietWatch, TransferError, TransferWatch};
 
 use crate::ssh::SshSession;
+use bounded::Within;
 use raw_get::RawApi;
 use transport::{CallCounter, Route, VersionPrefix, docker_over_ssh};
 
@@ -164,8 +166,11 @@ impl Engine {
 
         let info = docker
             .info()
-            .await
-            .map_err(|error| EngineError::from_bollard("read /info", error))?;
+            .within(
+                std::time::Duration::from_secs(access.request_timeout_secs),
+                "read /info",
+            )
+            .await?;
         let containerd_store = info.driver_status.iter().flatten().any(|pair| {
             pair.iter()
                 .any(|item| item == "io.containerd.snapshotter.v1")
@@ -190,6 +195,11 @@ impl Engine {
                 transport: transport.to_string(),
             },
         })
+    }
+
+    /// The limit for one API call (`--api-timeout`), also used for other reads on the host.
+    pub fn api_timeout(&self) -> std::time::Duration {
+        self.raw.timeout()
     }
 
     /// How many API calls this connection has made so far.
@@ -225,8 +235,11 @@ async fn negotiate(
     }
     let server = docker
         .version()
-        .await
-        .map_err(|error| EngineError::from_bollard("reach the Docker daemon", error))?;
+        .within(
+            std::time::Duration::from_secs(timeout_secs),
+            "reach the Docker daemon",
+        )
+        .await?;
     let api = server
         .api_version
         .as_deref()

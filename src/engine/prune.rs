@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bollard::query_parameters::PruneImagesOptions;
 
+use super::bounded::Within;
 use super::{Engine, EngineError};
 use crate::plan::DeleteRecord;
 
@@ -34,8 +35,8 @@ impl Engine {
                 .prune_images(Some(PruneImagesOptions {
                     filters: Some(filters.clone()),
                 }))
-                .await
-                .map_err(|error| EngineError::from_bollard("prune images", error));
+                .within(self.api_timeout(), "prune images")
+                .await;
             match answer {
                 Ok(answer) => {
                     let mut records = Vec::new();

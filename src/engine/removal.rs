@@ -2,6 +2,7 @@
 
 use bollard::query_parameters::RemoveImageOptions;
 
+use super::bounded::Within;
 use super::{Engine, EngineError};
 use crate::plan::DeleteRecord;
 
@@ -25,8 +26,8 @@ impl Engine {
                 }),
                 None,
             )
-            .await
-            .map_err(|error| EngineError::from_bollard("remove an image", error))?;
+            .within(self.api_timeout(), "remove an image")
+            .await?;
         let mut records = Vec::with_capacity(items.len());
         for item in items {
             if let Some(reference) = item.untagged {

@@ -7,6 +7,7 @@ use bollard::query_parameters::ListImagesOptions;
 use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
+use super::bounded::Within;
 use super::{Engine, EngineError};
 use crate::snapshot::{ContainerRecord, ContainerState, ImageRecord, Snapshot};
 
@@ -51,8 +52,8 @@ impl Engine {
                         all: true,
                         ..Default::default()
                     }))
+                    .within(self.api_timeout(), "list images")
                     .await
-                    .map_err(|error| EngineError::from_bollard("list images", error))
             },
             self.all_containers()
         )?;
@@ -95,13 +96,13 @@ impl Engine {
         let inspect = self
             .docker
             .inspect_image(image_id)
-            .await
-            .map_err(|error| EngineError::from_bollard("inspect an image", error))?;
+            .within(self.api_timeout(), "inspect an image")
+            .await?;
         let history = self
             .docker
             .image_history(image_id)
-            .await
-            .map_err(|error| EngineError::from_bollard("read an image's history", error))?;
+            .within(self.api_timeout(), "read an image's history")
+            .await?;
         let diff_ids = inspect
             .root_fs
             .and_then(|root_fs| root_fs.layers)
@@ -119,8 +120,8 @@ impl Engine {
         let inspect = self
             .docker
             .inspect_image(image_id)
-            .await
-            .map_err(|error| EngineError::from_bollard("inspect an image", error))?;
+            .within(self.api_timeout(), "inspect an image")
+            .await?;
         let diff_ids = inspect
             .root_fs
             .and_then(|root_fs| root_fs.layers)
@@ -137,8 +138,8 @@ impl Engine {
         let history = self
             .docker
             .image_history(image_id)
-            .await
-            .map_err(|error| EngineError::from_bollard("read an image's history", error))?;
+            .within(self.api_timeout(), "read an image's history")
+            .await?;
         Ok(layer_sizes(&history, layer_count))
     }
 }

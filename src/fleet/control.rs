@@ -106,9 +106,15 @@ impl RunControl {
                          (interrupt again to abandon them)"
                     );
                     control.request_stop(StopReason::Interrupted);
-                } else {
-                    eprintln!("interrupt: abandoning calls in flight");
+                } else if seen == 2 {
+                    eprintln!(
+                        "interrupt: abandoning calls in flight (interrupt again to exit at once, \
+                         without a report)"
+                    );
                     control.abort();
+                } else {
+                    eprintln!("interrupt: exiting now; no report");
+                    std::process::exit(crate::report::exit_code::INTERRUPTED);
                 }
             }
         });

@@ -7,7 +7,7 @@ use crate::report::{HostReport, Step};
 use super::progress::HostSoFar;
 
 /// Steps that only read: a host stopped in one of them changed nothing by it.
-const READ_ONLY_STEPS: [&str; 7] = [
+const READ_ONLY_STEPS: [&str; 10] = [
     "starting",
     "connecting",
     "docker",
@@ -15,6 +15,9 @@ const READ_ONLY_STEPS: [&str; 7] = [
     "free space",
     "closing",
     "checking",
+    "ping",
+    "listing images",
+    "disk usage",
 ];
 
 /// The report of `host` (at `address`) stopped at `step` (timeout or interrupt) because of
@@ -31,11 +34,7 @@ pub(super) fn cut_short(
         .report
         .unwrap_or_else(|| HostReport::new(host, address));
     report.results = so_far.results;
-    let activity = if so_far.step.is_empty() {
-        "starting".to_string()
-    } else {
-        so_far.step
-    };
+    let activity = activity(&so_far.step);
     if let Some(mut pending) = so_far.pending {
         pending.error = Some(format!("not finished: {cause} while {activity}"));
         report.results.push(pending);
@@ -45,6 +44,18 @@ pub(super) fn cut_short(
     } else {
         report.results.iter().map(|r| r.reclaimed_bytes).sum()
     };
+    let (step, message) = failure(step, activity, cause);
+    report.fail(step, message);
+    report
+}
+
+/// What a host was doing, for messages: its last step.
+pub(super) fn activity(step: &str) -> &str {
+    if step.is_empty() { "starting" } else { step }
+}
+
+/// The failure of a host stopped at `step` (timeout or interrupt) while doing `activity`.
+pub(super) fn failure(step: Step, activity: &str, cause: &str) -> (Step, String) {
     let read_only = READ_ONLY_STEPS
         .iter()
         .any(|prefix| activity.starts_with(prefix));
@@ -54,13 +65,12 @@ pub(super) fn cut_short(
         format!("{cause} while {activity}; whether that step completed on the host is unknown")
     };
     // A host that never got through to its engine in time was not reached.
-    let step = match (step, activity.as_str()) {
+    let step = match (step, activity) {
         (Step::Timeout, "starting" | "connecting") => Step::Connect,
         (Step::Timeout, "docker") => Step::Docker,
         (step, _) => step,
     };
-    report.fail(step, message);
-    report
+    (step, message)
 }
 
 #[cfg(test)]

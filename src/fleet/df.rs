@@ -33,7 +33,7 @@ pub async fn df_on_host(
                 .warnings
                 .push("free space not measured: the engine did not say where its root is".into());
         } else {
-            match filesystem_space(&host.session, &docker_root).await {
+            match filesystem_space(&host.session, &docker_root, host.engine.api_timeout()).await {
                 Ok(space) => report.filesystem = Some(space),
                 Err(error) => report
                     .outcome

@@ -72,3 +72,24 @@ macro_rules! observed_outcome {
 }
 
 observed_outcome!(PingHost, ImagesHost, DfHost);
+
+impl From<ObservedHost> for PingHost {
+    fn from(outcome: ObservedHost) -> PingHost {
+        PingHost::new(outcome)
+    }
+}
+
+impl From<ObservedHost> for DfHost {
+    fn from(outcome: ObservedHost) -> DfHost {
+        DfHost::new(outcome)
+    }
+}
+
+impl From<ObservedHost> for ImagesHost {
+    fn from(outcome: ObservedHost) -> ImagesHost {
+        ImagesHost {
+            outcome,
+            images: Vec::new(),
+        }
+    }
+}

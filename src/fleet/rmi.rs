@@ -345,7 +345,7 @@ pub(super) async fn read_space(
     if docker_root.is_empty() {
         return None;
     }
-    match filesystem_space(&host.session, docker_root).await {
+    match filesystem_space(&host.session, docker_root, host.engine.api_timeout()).await {
         Ok(space) => Some(space),
         Err(error) => {
             if !warnings.iter().any(|w| w.starts_with("free space")) {

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
-use crate::report::{HostReport, HostStatus, Step};
+use crate::report::{HostReport, HostStatus, ObservedHost, Step};
 
 use super::HostTarget;
 use super::control::{RunControl, StopReason};
-use super::cut_short::cut_short;
+use super::cut_short::{activity, cut_short, failure};
 use super::outcome::HostOutcome;
 use super::progress::{FleetProgress, HostProgress};
 use super::rollout::Rollout;
@@ -39,26 +39,40 @@ impl RunSettings {
     }
 }
 
-/// Runs `job` on every host, all in one batch, for read-only commands whose reports are not
-/// [`HostReport`]s; mutating commands use [`run_fleet`] for rollouts and interrupts.
+/// Runs `job` on every host, all in one batch, each within `host_timeout`, for read-only
+/// commands whose reports are not [`HostReport`]s; mutating commands use [`run_fleet`] for
+/// rollouts and interrupts.
 pub async fn run_on_hosts<Job, Fut, Report>(
     hosts: &[HostTarget],
     forks: usize,
+    host_timeout: Option<Duration>,
     progress: &FleetProgress,
     job: Job,
 ) -> Vec<Report>
 where
     Job: Fn(HostTarget, HostProgress) -> Fut,
     Fut: Future<Output = Report>,
-    Report: HostOutcome,
+    Report: HostOutcome + From<ObservedHost>,
 {
     raise_open_files(forks.min(hosts.len()));
     let job = &job;
+    let limit = host_timeout.unwrap_or(Duration::MAX);
     let mut reports: Vec<(usize, Report)> = futures::stream::iter(hosts.iter().enumerate())
         .map(|(index, host)| async move {
             let host_progress = progress.host_started(&host.name);
             let started = Instant::now();
-            let mut report = job(host.clone(), host_progress.clone()).await;
+            let mut report = tokio::select! {
+                report = job(host.clone(), host_progress.clone()) => report,
+                _ = sleep_for(limit) => {
+                    let so_far = host_progress.so_far();
+                    let cause =
+                        format!("no result within --timeout {}", humantime::format_duration(limit));
+                    let (step, message) = failure(Step::Timeout, activity(&so_far.step), &cause);
+                    let mut outcome = ObservedHost::new(&host.name, &host.address);
+                    outcome.fail(step, message);
+                    Report::from(outcome)
+                }
+            };
             report.set_duration(started.elapsed());
             progress.host_finished(host_progress, &report);
             (index, report)

@@ -14,6 +14,9 @@ use super::auth::{AuthSettings, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
 use super::jump::JumpPool;
 
+/// How long closing a connection may take.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
+
 /// Where and as whom to connect, and how to check the host: everything resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshTarget {
@@ -155,6 +158,9 @@ impl SshSession {
             nodelay: true,
             keepalive_interval: Some(Duration::from_secs(15)),
             keepalive_max: 4,
+            // Keepalive replies keep a healthy session active; this also ends one whose writes
+            // are stuck (a peer that stopped reading), which keepalives alone would not.
+            inactivity_timeout: Some(Duration::from_secs(90)),
             preferred: checker.preferred(&russh::Preferred::DEFAULT),
             ..client::Config::default()
         });
@@ -238,12 +244,11 @@ impl SshSession {
         Ok(channel)
     }
 
-    /// Ends the connection politely.
+    /// Ends the connection politely: says goodbye to the server, giving up after [`CLOSE_LIMIT`]: the run's result is known by
+    /// then, and a peer that stopped reading must not hold it.
     pub async fn close(&self) {
-        let _ = self
-            .handle
-            .disconnect(Disconnect::ByApplication, "", "en")
-            .await;
+        let goodbye = self.handle.disconnect(Disconnect::ByApplication, "", "en");
+        let _ = tokio::time::timeout(CLOSE_LIMIT, goodbye).await;
     }
 }
 

@@ -1,6 +1,8 @@
 //! Free and total space of a filesystem on the host, read with the SFTP `statvfs@openssh.com`
 //! extension: no shell and no remote command, only OpenSSH's own sftp-server.
 
+use std::time::Duration;
+
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::{SshError, SshSession};
@@ -22,15 +24,25 @@ pub struct FilesystemSpace {
     pub total_bytes: u64,
 }
 
-/// Reads the space of the filesystem holding `path` on the host.
+/// Reads the space of the filesystem holding `path` on the host, within `limit` (a hung
+/// sftp-server, or a Docker root on a hung mount, must not hold the host's run).
 pub async fn filesystem_space(
     session: &SshSession,
     path: &str,
+    limit: Duration,
 ) -> Result<FilesystemSpace, SshError> {
-    let mut stream = session.open_subsystem("sftp").await?;
-    let result = query_statvfs(&mut stream, path).await;
-    let _ = stream.shutdown().await;
-    result.map_err(|cause| SshError::Transport(format!("statvfs of {path} over sftp: {cause}")))
+    let read = async {
+        let mut stream = session.open_subsystem("sftp").await?;
+        let result = query_statvfs(&mut stream, path).await;
+        let _ = stream.shutdown().await;
+        result.map_err(|cause| SshError::Transport(format!("statvfs of {path} over sftp: {cause}")))
+    };
+    tokio::time::timeout(limit, read).await.unwrap_or_else(|_| {
+        Err(SshError::Transport(format!(
+            "statvfs of {path} over sftp: no answer within {}",
+            humantime::format_duration(limit)
+        )))
+    })
 }
 
 async fn query_statvfs<S: AsyncRead + AsyncWrite + Unpin>(

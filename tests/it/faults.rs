@@ -189,6 +189,30 @@ fn frozen_dockerd_times_out_at_its_step_and_others_finish() {
 }
 
 #[test]
+fn read_only_commands_keep_to_the_host_timeout() {
+    let hosts = lab().take(2);
+    hosts.signal_dockerd(1, "STOP");
+    let _thaw = Thaw(&hosts, 1);
+    let started = std::time::Instant::now();
+    let run = hosts.fleetrmi(&["--timeout", "3s", "--output", "json", "df"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    let json = run.json();
+    let frozen = json["hosts"]
+        .as_array()
+        .expect("hosts")
+        .iter()
+        .find(|host| host["host"] == hosts.host(1).name.as_str())
+        .expect("the frozen host is reported");
+    assert_eq!(frozen["status"], "unreachable", "{frozen}");
+    assert_eq!(frozen["failure"]["step"], "docker", "{frozen}");
+    assert_eq!(
+        frozen["failure"]["message"],
+        "no result within --timeout 3s while docker"
+    );
+}
+
+#[test]
 fn connection_killed_mid_run_is_reported_and_claims_nothing() {
     let hosts = lab().take(2);
     hosts.signal_dockerd(1, "STOP");

@@ -78,6 +78,10 @@ mod tests {
     use super::*;
     use crate::report::{BackupOutcome, HostStatus, ImageResult};
 
+    fn stopped(so_far: HostSoFar, step: Step, cause: &str, dry_run: bool) -> HostReport {
+        cut_short("h1", "127.0.0.1", so_far, step, cause, dry_run)
+    }
+
     fn removed(image: &str, bytes: u64) -> ImageResult {
         ImageResult {
             image: image.into(),
@@ -98,14 +102,7 @@ mod tests {
             report: Some(published),
             ..HostSoFar::default()
         };
-        let report = cut_short(
-            "h1",
-            "127.0.0.1",
-            so_far,
-            Step::Timeout,
-            "no result in 5s",
-            false,
-        );
+        let report = stopped(so_far, Step::Timeout, "no result in 5s", false);
         assert_eq!(report.status, HostStatus::Failed);
         assert_eq!(report.warnings, ["accept-new added a key"]);
         assert_eq!(report.predicted_bytes, Some(30));
@@ -131,14 +128,7 @@ mod tests {
             }),
             ..HostSoFar::default()
         };
-        let report = cut_short(
-            "h1",
-            "127.0.0.1",
-            so_far,
-            Step::Interrupt,
-            "abandoned",
-            false,
-        );
+        let report = stopped(so_far, Step::Interrupt, "abandoned", false);
         assert_eq!(report.status, HostStatus::Interrupted);
         let pending = &report.results[0];
         assert!(pending.backup.is_some());
@@ -155,14 +145,7 @@ mod tests {
             results: vec![removed("a:1", 10)],
             ..HostSoFar::default()
         };
-        let report = cut_short(
-            "h1",
-            "127.0.0.1",
-            so_far,
-            Step::Timeout,
-            "no result in 5s",
-            true,
-        );
+        let report = stopped(so_far, Step::Timeout, "no result in 5s", true);
         assert_eq!(report.reclaimed_bytes, 0);
         assert_eq!(report.results.len(), 1);
     }
@@ -174,14 +157,7 @@ mod tests {
                 step: activity.into(),
                 ..HostSoFar::default()
             };
-            let report = cut_short(
-                "h1",
-                "127.0.0.1",
-                so_far,
-                Step::Timeout,
-                "no result in 5s",
-                false,
-            );
+            let report = stopped(so_far, Step::Timeout, "no result in 5s", false);
             assert_eq!(report.status, HostStatus::Unreachable, "{activity}");
             let failure = report.failure.expect("failure");
             assert_eq!(failure.step, step);

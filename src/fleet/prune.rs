@@ -350,10 +350,22 @@ async fn rule_removals(
             planned.error.clone().map(|e| (e.status, e.message)),
             &snapshot.layer_sizes,
         );
-        if let Some(difference) = describe_difference(&expected, &result) {
-            report.warnings.push(difference);
-        }
+        let difference = describe_difference(&expected, &result);
         progress.record(report, result);
+        if let Some(difference) = difference {
+            // Later requests were planned on what this one should have done (a parent's
+            // references after its child, say): sending them could untag an image that stays.
+            report.warnings.push(difference);
+            let rest = not_attempted();
+            if !rest.is_empty() {
+                report.warnings.push(format!(
+                    "removals stopped: the later ones were planned on what the engine did not \
+                     do; not attempted: {rest} (rerun with --dry-run to plan again)"
+                ));
+            }
+            progress.publish(report);
+            return false;
+        }
     }
     true
 }

@@ -34,6 +34,7 @@ pub use containers_first::{
 pub use engine_error::EngineError;
 pub use layer_scope::{LayerNeed, LayerScope};
 pub use record::DeleteRecord;
+pub(crate) use reference_store::is_single_reference;
 pub use removal::{PlannedRemoval, RemovalPlan, plan_removal};
 pub use request::RemovalRequest;
 pub use store::SimulatedStore;

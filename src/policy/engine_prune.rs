@@ -98,14 +98,16 @@ pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) ->
                     )
                 }
             } else if store.references_of(id).len() < initial.references_of(id).len() {
-                (
-                    Action::Untag,
-                    Reason::HasChildren,
-                    format!(
-                        "untagged only: child images stay ({})",
-                        children_names(&store, id)
+                // The engine's prune deletes each reference without force: all but the last go
+                // even when a container or a child then keeps the image.
+                let (reason, why) = match container_keep(&initial, id, false, false) {
+                    Some(kept) => kept,
+                    None => (
+                        Reason::HasChildren,
+                        format!("child images stay ({})", children_names(&store, id)),
                     ),
-                )
+                };
+                (Action::Untag, reason, format!("untagged only: {why}"))
             } else {
                 let (reason, detail) = kept_because(&initial, &store, id, request);
                 (Action::Keep, reason, detail)

@@ -11,7 +11,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::SimulatedStore;
+use crate::plan::{SimulatedStore, is_single_reference};
+use crate::reference::Reference;
 use crate::snapshot::Snapshot;
 
 use super::decision::{Action, Reason};
@@ -157,15 +158,25 @@ pub(crate) fn plan_rules(snapshot: &Snapshot, request: &PolicyRequest) -> Policy
     }
 }
 
-/// The requests that remove one image: by ID when one request can do it without force, else
-/// reference by reference.
+/// The requests that remove one image: by ID when one request can do it without force (no
+/// reference, or a single one: one tag with the digests of its repository), else reference by
+/// reference. A repository's digests go with its last tag, so only the digests of repositories
+/// without a tag are asked for: asking for one already gone would be a 404.
 fn request_names(store: &SimulatedStore, id: &str, force: bool) -> Vec<String> {
     let references = store.references_of(id);
-    if force || references.len() <= 1 {
-        vec![id.to_owned()]
-    } else {
-        references.iter().map(|r| r.familiar()).collect()
+    if force || references.is_empty() || is_single_reference(&references) {
+        return vec![id.to_owned()];
     }
+    let tagged: BTreeSet<String> = references
+        .iter()
+        .filter(|reference| reference.digest().is_none())
+        .map(Reference::name)
+        .collect();
+    references
+        .iter()
+        .filter(|reference| reference.digest().is_none() || !tagged.contains(&reference.name()))
+        .map(Reference::familiar)
+        .collect()
 }
 
 /// Runs the requests for one image on `store`, as the engine will.

@@ -785,3 +785,77 @@ fn every_image_gets_exactly_one_decision_with_a_reason() {
     assert_eq!(seen.len(), 9);
     assert!(seen.values().all(|count| *count == 1));
 }
+
+#[test]
+fn a_pulled_image_with_its_tag_and_digest_goes_by_id_without_force() {
+    // Semantics case 25: a tag with the digests of its own repository is a single reference,
+    // so one DELETE by ID removes it (by tag then digest, the digest would already be gone).
+    let builder = SnapshotBuilder::new().image(
+        "pulled",
+        ImageSpec::new()
+            .tags(["ci/app:pr-7"])
+            .digests([format!("ci/app@{}", crate::plan::test_support::digest("p"))])
+            .layers(["P"]),
+    );
+    let rules = Rules {
+        matches: patterns(&["ci/*:pr-*"]),
+        ..Rules::default()
+    };
+    let plan = plan_policy(&snapshot(builder, &[], &[]), &request(true, rules));
+    assert_eq!(removed(&plan), ids(&["pulled"]));
+    let names: Vec<&str> = plan.requests.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, [image_id("pulled")]);
+    assert!(plan.requests.iter().all(|r| r.error.is_none() && !r.force));
+}
+
+#[test]
+fn an_image_in_two_repositories_goes_tag_by_tag_and_skips_digests_that_go_with_a_tag() {
+    let builder = SnapshotBuilder::new().image(
+        "two",
+        ImageSpec::new()
+            .tags(["ci/app:pr-7", "ci/web:pr-7"])
+            .digests([
+                format!("ci/app@{}", crate::plan::test_support::digest("a")),
+                format!("ci/other@{}", crate::plan::test_support::digest("o")),
+            ])
+            .layers(["T"]),
+    );
+    let rules = Rules {
+        matches: patterns(&["ci/*:pr-*"]),
+        ..Rules::default()
+    };
+    let plan = plan_policy(&snapshot(builder, &[], &[]), &request(true, rules));
+    assert_eq!(removed(&plan), ids(&["two"]));
+    assert!(plan.requests.iter().all(|r| r.error.is_none()), "{plan:?}");
+    let names: Vec<&str> = plan.requests.iter().map(|r| r.name.as_str()).collect();
+    assert!(
+        !names.iter().any(|name| name.starts_with("ci/app@")),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|name| name.starts_with("ci/other@")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn prune_all_untags_all_but_one_tag_of_an_image_a_container_uses_and_says_why() {
+    // The engine's prune deletes each reference without force: the first tag goes (the image
+    // has another), the last is refused because a container uses the image.
+    let builder = SnapshotBuilder::new()
+        .image(
+            "used",
+            ImageSpec::new().tags(["app:1", "app:latest"]).layers(["U"]),
+        )
+        .running("ctr", "used");
+    let plan = plan_policy(
+        &snapshot(builder, &[], &[]),
+        &request(true, Rules::default()),
+    );
+    assert_eq!(
+        outcome(&plan, "used"),
+        (Action::Untag, Reason::RunningContainer)
+    );
+    assert_eq!(plan.records(), [untagged("app:1")]);
+    assert_eq!(plan.predicted_bytes, 0);
+}

@@ -188,3 +188,44 @@ fn digest_dry_run_matches_by_id() {
         ],
     );
 }
+
+#[test]
+fn a_rule_prune_removes_a_pulled_image_by_id_without_force() {
+    // `dg:1` has its tag and a digest in one repository, as every pulled or pushed image has:
+    // a single reference, so the rules remove it with one DELETE by ID (case 25), no --force.
+    let hosts = lab().take(1);
+    let d = digests();
+    let pattern = format!("{}/dg:*", d.registry);
+    let args = |dry: bool| {
+        let mut args = vec!["--output", "json", "prune", "-a", "--match", &pattern];
+        args.push(if dry { "--dry-run" } else { "--yes" });
+        hosts.fleetrmi(&args)
+    };
+    let dry = args(true);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let real = args(false);
+    assert_eq!(real.code, 0, "{}", real.stderr);
+    let host = &real.json()["hosts"][0];
+    assert_eq!(host["status"], "ok", "{host}");
+    assert_eq!(host["warnings"], serde_json::json!([]), "{}", real.stderr);
+    let results = host["results"].as_array().expect("results");
+    assert_eq!(results.len(), 1, "{host}");
+    assert!(results[0]["error"].is_null(), "{host}");
+    assert!(
+        results[0]["image"]
+            .as_str()
+            .expect("name")
+            .starts_with("sha256:")
+    );
+    assert_eq!(untagged(&real.json()), [d.tag.as_str(), d.dg.as_str()]);
+    assert_eq!(
+        dry.json()["hosts"][0]["predicted_bytes"],
+        host["reclaimed_bytes"]
+    );
+    assert!(
+        !references(&hosts, 0)
+            .iter()
+            .any(|line| line.contains("/dg:1") || line.contains("/dg@")),
+        "dg is gone"
+    );
+}

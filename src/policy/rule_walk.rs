@@ -140,6 +140,15 @@ pub(crate) fn plan_rules(snapshot: &Snapshot, request: &PolicyRequest) -> Policy
                 }
             } else {
                 match &verdicts[id] {
+                    // Its last child went with `noprune` (to spare a protected ancestor), so it
+                    // stays although no child is left.
+                    Verdict::Keep(Reason::Intermediate, _) if !store.has_children(id) => (
+                        Action::Keep,
+                        Reason::Intermediate,
+                        "untagged parent left in place: its last child was removed without \
+                         pruning parents, to keep a protected image above it"
+                            .to_owned(),
+                    ),
                     Verdict::Keep(reason, detail) => (Action::Keep, *reason, detail.clone()),
                     Verdict::Candidate(why) => (Action::Keep, Reason::Refused, why.clone()),
                 }

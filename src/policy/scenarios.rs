@@ -859,3 +859,44 @@ fn prune_all_untags_all_but_one_tag_of_an_image_a_container_uses_and_says_why() 
     assert_eq!(plan.records(), [untagged("app:1")]);
     assert_eq!(plan.predicted_bytes, 0);
 }
+
+#[test]
+fn an_intermediate_left_by_a_noprune_removal_says_why_it_stays() {
+    // leaf:1 → mid2 (untagged) → mid (untagged, pinned): leaf goes with noprune to spare mid,
+    // so mid2 stays without a child.
+    let builder = SnapshotBuilder::new()
+        .image("mid", ImageSpec::new().layers(["M"]))
+        .image("mid2", ImageSpec::new().parent("mid").layers(["M", "N"]))
+        .image(
+            "leaf",
+            ImageSpec::new()
+                .tags(["leaf:1"])
+                .parent("mid2")
+                .layers(["M", "N", "L"]),
+        );
+    let rules = Rules {
+        matches: patterns(&["leaf"]),
+        keep_labels: vec!["pin=mid".parse().expect("label")],
+        ..Rules::default()
+    };
+    let plan = plan_policy(
+        &snapshot(
+            builder,
+            &[("mid", 1), ("mid2", 2), ("leaf", 3)],
+            &[("mid", "pin", "mid")],
+        ),
+        &request(true, rules),
+    );
+    assert_eq!(outcome(&plan, "leaf"), (Action::Remove, Reason::Selected));
+    assert_eq!(outcome(&plan, "mid"), (Action::Keep, Reason::KeepLabel));
+    let mid2 = by_key(&plan, "mid2");
+    assert_eq!(
+        (mid2.action, mid2.reason),
+        (Action::Keep, Reason::Intermediate)
+    );
+    assert!(
+        mid2.detail.contains("without pruning parents"),
+        "{}",
+        mid2.detail
+    );
+}

@@ -196,8 +196,7 @@ async fn engine_prune(
             return false;
         }
     };
-    let mut result =
-        ImageResult::from_records(PRUNE_RESULT, &answer.records, None, &snapshot.layer_sizes);
+    let mut result = ImageResult::from_records(PRUNE_RESULT, &answer.records, None, snapshot);
     result.backup = backup;
     let saved: BTreeSet<&str> = result
         .backup
@@ -321,15 +320,10 @@ async fn rule_removals(
             .remove_image(&planned.name, planned.force, planned.no_prune)
             .await;
         let mut result = match answer {
-            Ok(records) => {
-                ImageResult::from_records(&planned.name, &records, None, &snapshot.layer_sizes)
+            Ok(records) => ImageResult::from_records(&planned.name, &records, None, snapshot),
+            Err(EngineError::Api { status, message }) => {
+                ImageResult::from_records(&planned.name, &[], Some((status, message)), snapshot)
             }
-            Err(EngineError::Api { status, message }) => ImageResult::from_records(
-                &planned.name,
-                &[],
-                Some((status, message)),
-                &snapshot.layer_sizes,
-            ),
             Err(lost) => {
                 progress.settle_pending(report, LOST_ANSWER);
                 report.fail(
@@ -348,7 +342,7 @@ async fn rule_removals(
             &planned.name,
             &planned.records,
             planned.error.clone().map(|e| (e.status, e.message)),
-            &snapshot.layer_sizes,
+            snapshot,
         );
         let difference = describe_difference(&expected, &result);
         progress.record(report, result);
@@ -386,8 +380,7 @@ fn planned_results(
     match plan.mode {
         PruneMode::Engine => {
             let records = plan.records();
-            let mut result =
-                ImageResult::from_records(PRUNE_RESULT, &records, None, &snapshot.layer_sizes);
+            let mut result = ImageResult::from_records(PRUNE_RESULT, &records, None, snapshot);
             result.backup = planned_backup(&records, &BTreeSet::new(), None);
             vec![result]
         }
@@ -400,7 +393,7 @@ fn planned_results(
                         &planned.name,
                         &planned.records,
                         planned.error.clone().map(|e| (e.status, e.message)),
-                        &snapshot.layer_sizes,
+                        snapshot,
                     );
                     if planned.error.is_none() {
                         result.backup =

@@ -224,13 +224,10 @@ async fn run_connected(
             .remove_image(image, request.force, request.no_prune)
             .await;
         let mut result = match answer {
-            Ok(records) => ImageResult::from_records(image, &records, None, &snapshot.layer_sizes),
-            Err(EngineError::Api { status, message }) => ImageResult::from_records(
-                image,
-                &[],
-                Some((status, message)),
-                &snapshot.layer_sizes,
-            ),
+            Ok(records) => ImageResult::from_records(image, &records, None, &snapshot),
+            Err(EngineError::Api { status, message }) => {
+                ImageResult::from_records(image, &[], Some((status, message)), &snapshot)
+            }
             Err(lost) => {
                 progress.settle_pending(report, LOST_ANSWER);
                 report.fail(
@@ -249,7 +246,7 @@ async fn run_connected(
                 image,
                 &planned.records,
                 planned.error.clone().map(|e| (e.status, e.message)),
-                &snapshot.layer_sizes,
+                &snapshot,
             );
             if let Some(difference) = describe_difference(&expected, &result) {
                 report.warnings.push(difference);
@@ -290,7 +287,7 @@ fn planned_results(
                 &planned.image,
                 &planned.records,
                 planned.error.clone().map(|e| (e.status, e.message)),
-                &snapshot.layer_sizes,
+                snapshot,
             );
             let done = planned_steps(
                 host,

@@ -132,7 +132,7 @@ impl ImageResult {
         image: &str,
         records: &[DeleteRecord],
         error: Option<(u16, String)>,
-        layer_sizes: &std::collections::BTreeMap<String, u64>,
+        snapshot: &crate::snapshot::Snapshot,
     ) -> ImageResult {
         let mut result = ImageResult {
             image: image.to_string(),
@@ -142,9 +142,12 @@ impl ImageResult {
             match record {
                 DeleteRecord::Untagged(reference) => result.untagged.push(reference.clone()),
                 DeleteRecord::Deleted(id) => {
-                    match layer_sizes.get(id) {
-                        Some(size) => result.reclaimed_bytes += size,
-                        None => result.deleted_images += 1,
+                    // A layer the pre-run read has no size for (one the plan did not predict,
+                    // which is warned about) claims no bytes and is no image either.
+                    if let Some(size) = snapshot.layer_sizes.get(id) {
+                        result.reclaimed_bytes += size;
+                    } else if snapshot.images.iter().any(|image| &image.id == id) {
+                        result.deleted_images += 1;
                     }
                     result.deleted.push(id.clone());
                 }
@@ -322,4 +325,34 @@ impl HostReport {
 
 fn as_millis<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_u64(duration.as_millis() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{ImageRecord, Snapshot};
+
+    #[test]
+    fn only_known_layers_claim_bytes_and_only_known_images_count_as_images() {
+        let image = format!("sha256:{}", "a".repeat(64));
+        let layer = format!("sha256:{}", "b".repeat(64));
+        let unknown = format!("sha256:{}", "c".repeat(64));
+        let mut snapshot = Snapshot::default();
+        snapshot.images.push(ImageRecord {
+            id: image.clone(),
+            ..ImageRecord::default()
+        });
+        snapshot.layer_sizes.insert(layer.clone(), 700);
+        let records = [
+            DeleteRecord::Untagged("x:1".into()),
+            DeleteRecord::Deleted(image),
+            DeleteRecord::Deleted(layer),
+            DeleteRecord::Deleted(unknown),
+        ];
+        let result = ImageResult::from_records("x:1", &records, None, &snapshot);
+        assert_eq!(result.reclaimed_bytes, 700);
+        assert_eq!(result.deleted_images, 1);
+        assert_eq!(result.deleted.len(), 3);
+        assert_eq!(result.untagged, ["x:1"]);
+    }
 }

@@ -16,6 +16,7 @@ fn at_terminal(hosts: &Hosts, args: &[&str], answer: &str) -> (i32, String) {
         lab().inventory().to_string_lossy().to_string(),
         "--known-hosts".to_string(),
         lab().known_hosts().to_string_lossy().to_string(),
+        "--no-ssh-config".to_string(),
         "-l".to_string(),
         hosts.limit(),
     ];
@@ -24,14 +25,15 @@ fn at_terminal(hosts: &Hosts, args: &[&str], answer: &str) -> (i32, String) {
         .iter()
         .map(|arg| format!("'{}'", arg.replace('\'', r"'\''")))
         .collect();
-    let mut child = Command::new("script")
+    let mut script = Command::new("script");
+    script
         .args(["-q", "-e", "-c", &command_line.join(" "), "/dev/null"])
         .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script runs");
+        .stderr(Stdio::piped());
+    crate::harness::clear_settings_from_environment(&mut script);
+    let mut child = script.spawn().expect("script runs");
     // Keep stdin open until the program ends: `script` would pass its end on as an EOF.
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(answer.as_bytes()).expect("answer");

@@ -196,7 +196,7 @@ fn a_host_cut_short_while_stopping_a_container_still_reports_the_archive_it_wrot
     let backup = dir.path().to_string_lossy().to_string();
     let run = hosts.fleetrmi(&[
         "--timeout",
-        "4s",
+        "12s",
         "--output",
         "json",
         "rmi",

@@ -133,7 +133,7 @@ fn silent_host_and_refused_login_fail_alone_with_their_step() {
                 inventory.path(),
                 &[
                     "--connect-timeout",
-                    "2s",
+                    "8s",
                     "--output",
                     "json",
                     "rmi",
@@ -176,7 +176,7 @@ fn frozen_dockerd_times_out_at_its_step_and_others_finish() {
     hosts.signal_dockerd(1, "STOP");
     let _thaw = Thaw(&hosts, 1);
     let started = std::time::Instant::now();
-    let run = hosts.fleetrmi(&["--api-timeout", "2s", "--output", "json", "rmi", "purge:1"]);
+    let run = hosts.fleetrmi(&["--api-timeout", "8s", "--output", "json", "rmi", "purge:1"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert_eq!(run.code, 4, "{}", run.stderr);
     let json = run.json();
@@ -194,7 +194,7 @@ fn read_only_commands_keep_to_the_host_timeout() {
     hosts.signal_dockerd(1, "STOP");
     let _thaw = Thaw(&hosts, 1);
     let started = std::time::Instant::now();
-    let run = hosts.fleetrmi(&["--timeout", "3s", "--output", "json", "df"]);
+    let run = hosts.fleetrmi(&["--timeout", "10s", "--output", "json", "df"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     assert_eq!(run.code, 4, "{}", run.stderr);
     let json = run.json();
@@ -208,7 +208,7 @@ fn read_only_commands_keep_to_the_host_timeout() {
     assert_eq!(frozen["failure"]["step"], "docker", "{frozen}");
     assert_eq!(
         frozen["failure"]["message"],
-        "no result within --timeout 3s while docker"
+        "no result within --timeout 10s while docker"
     );
 }
 
@@ -223,6 +223,10 @@ fn connection_killed_mid_run_is_reported_and_claims_nothing() {
             &[
                 "-l",
                 &hosts.limit(),
+                // Longer than the wait for a session to kill below, short enough that a
+                // reconnect after a kill during the handshake does not hang the test.
+                "--api-timeout",
+                "30s",
                 "--output",
                 "json",
                 "rmi",

@@ -308,8 +308,8 @@ impl Hosts {
             // The lab's inventory says everything; the machine's own ~/.ssh/config must not.
             .arg("--no-ssh-config")
             .args(args)
-            .env_remove("SSH_AUTH_SOCK")
-            .env_remove("FLEETRMI_INVENTORY");
+            .env_remove("SSH_AUTH_SOCK");
+        clear_settings_from_environment(&mut command);
         command
     }
 
@@ -375,6 +375,9 @@ impl Hosts {
         let output = Command::new("docker")
             .args(args)
             .env("DOCKER_HOST", socket)
+            .env_remove("DOCKER_CONTEXT")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .env_remove("DOCKER_CERT_PATH")
             .output()
             .expect("docker CLI runs");
         Run::from(output)
@@ -588,5 +591,15 @@ pub fn ensure_local_user(name: &str, sudo_docker: bool) {
         let path = format!("/etc/sudoers.d/fleetrmi-test-{name}");
         std::fs::write(&path, rule).expect("write sudoers rule");
         let _ = Command::new("chmod").args(["0440", &path]).status();
+    }
+}
+
+/// Removes every `FLEETRMI_*` variable from `command`'s environment: a developer's or CI's
+/// settings (output format, lock, timeouts…) must not change what a test sees.
+pub fn clear_settings_from_environment(command: &mut Command) {
+    for (name, _) in std::env::vars() {
+        if name.starts_with("FLEETRMI_") {
+            command.env_remove(name);
+        }
     }
 }

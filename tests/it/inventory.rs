@@ -39,15 +39,20 @@ fn expected(case: &str, suffix: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Runs fleetrmi in the fixtures directory, with no FLEETRMI_* settings from the environment.
+/// Runs fleetrmi in the fixtures directory, with no FLEETRMI_* settings from the environment
+/// and no ssh_config of the machine's.
 fn fleetrmi_in_fixtures(args: &[String], rest: &[&str]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fleetrmi"));
-    command.current_dir(fixtures()).args(args).args(rest);
-    for (name, _) in std::env::vars() {
-        if name.starts_with("FLEETRMI_") {
-            command.env_remove(name);
-        }
+    command.current_dir(fixtures());
+    // The machine's own ssh_config must not change what a case resolves.
+    if !args
+        .iter()
+        .any(|arg| arg == "-F" || arg.starts_with("--ssh-config"))
+    {
+        command.arg("--no-ssh-config");
     }
+    command.args(args).args(rest);
+    crate::harness::clear_settings_from_environment(&mut command);
     Run::from(command.output().expect("fleetrmi runs"))
 }
 

@@ -138,11 +138,18 @@ fn interrupt_mid_run_reports_every_host_and_exits_130() {
         .stderr(std::process::Stdio::piped());
     let child = command.spawn().expect("spawn");
     let started = Instant::now();
-    // Wait until the first host is done and the silent one is in flight.
-    while !has_tag_absent(&hosts, 0) && started.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(100));
+    // Wait until the silent host is in flight: with --forks 1 fleetrmi connects to it only
+    // once the first host is done (whatever the machine's load).
+    silent.set_nonblocking(true).expect("non-blocking listener");
+    let mut accepted = None;
+    while accepted.is_none() && started.elapsed() < Duration::from_secs(30) {
+        match silent.accept() {
+            Ok((stream, _)) => accepted = Some(stream),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
     }
-    std::thread::sleep(Duration::from_millis(500));
+    assert!(accepted.is_some(), "fleetrmi never reached the silent host");
+    assert!(has_tag_absent(&hosts, 0), "the first host was done first");
     let pid = child.id().to_string();
     let signal = |_| {
         std::process::Command::new("kill")
@@ -154,7 +161,7 @@ fn interrupt_mid_run_reports_every_host_and_exits_130() {
     let _ = signal(2);
     let run = Run::from(child.wait_with_output().expect("wait"));
     assert!(
-        started.elapsed() < Duration::from_secs(30),
+        started.elapsed() < Duration::from_secs(45),
         "the interrupt did not stop the run"
     );
     assert_eq!(run.code, 130, "{}", run.stderr);

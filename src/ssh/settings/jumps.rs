@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use super::tokens::Tokens;
 use super::{
-    CliSsh, Layer, LayerSource, LocalEnv, MAX_JUMP_DEPTH, PROXY_COMMAND_HINT, ResolvedSsh,
-    SettingSource, Sourced, default_identities, pick, resolve_common, sourced, unsupported_notes,
+    CliSsh, Endpoint, Layer, LayerSource, LocalEnv, MAX_JUMP_DEPTH, PROXY_COMMAND_HINT,
+    ResolvedSsh, SettingSource, Sourced, default_identities, pick, resolve_common, sourced,
+    unsupported_notes,
 };
 use crate::ssh::args::{JumpSpec, parse_jump_chain, proxy_command_as_jump};
 use crate::ssh::config::{ConfigValue, SshConfig};
@@ -133,7 +134,7 @@ impl JumpResolver<'_> {
                 .iter()
                 .map(|note| format!("jump host {spec}: {note}")),
         );
-        let hop = ResolvedSsh {
+        let hop = common.into_resolved(Endpoint {
             name: spec.to_string(),
             lookup: spec.host.clone(),
             hostname,
@@ -141,18 +142,7 @@ impl JumpResolver<'_> {
             user,
             identity_files,
             certificate_files,
-            identities_only: common.identities_only,
-            identity_agent: common.identity_agent,
-            known_hosts_files: common.known_hosts_files,
-            global_known_hosts_files: common.global_known_hosts_files,
-            host_key_checking: common.host_key_checking,
-            hash_known_hosts: common.hash_known_hosts,
-            revoked_host_keys: common.revoked_host_keys,
-            connect_timeout: common.connect_timeout,
-            jumps: Vec::new(),
-            jump_source: None,
-            notes: Vec::new(),
-        };
+        });
         Ok((hop, proxy_jump))
     }
 }

@@ -405,11 +405,11 @@ pub fn resolve_ssh_settings(
         }
     }
 
-    let common =
+    let mut common =
         resolve_common(&layers, cli, &tokens, inventory.connect_timeout).map_err(&failed)?;
 
     let mut notes = unsupported_notes(&from_config);
-    notes.extend(common.notes);
+    notes.append(&mut common.notes);
     // The jump chain: the inventory's `jump`, else a ProxyJump from the options or ssh_config.
     let (jump_text, jump_source) = match &inventory.jump {
         Some(text) => (Some(text.clone()), Some(inventory_var("jump"))),
@@ -459,7 +459,7 @@ pub fn resolve_ssh_settings(
         _ => Vec::new(),
     };
 
-    Ok(ResolvedSsh {
+    let mut resolved = common.into_resolved(Endpoint {
         name: inventory.name.clone(),
         lookup,
         hostname,
@@ -467,18 +467,11 @@ pub fn resolve_ssh_settings(
         user,
         identity_files,
         certificate_files,
-        identities_only: common.identities_only,
-        identity_agent: common.identity_agent,
-        known_hosts_files: common.known_hosts_files,
-        global_known_hosts_files: common.global_known_hosts_files,
-        host_key_checking: common.host_key_checking,
-        hash_known_hosts: common.hash_known_hosts,
-        revoked_host_keys: common.revoked_host_keys,
-        connect_timeout: common.connect_timeout,
-        jumps,
-        jump_source,
-        notes,
-    })
+    });
+    resolved.jumps = jumps;
+    resolved.jump_source = jump_source;
+    resolved.notes = notes;
+    Ok(resolved)
 }
 
 fn inventory_var(var: &str) -> SettingSource {
@@ -545,6 +538,43 @@ struct Common {
     connect_timeout: Sourced<Duration>,
     /// Things the user should know about these settings.
     notes: Vec<String>,
+}
+
+/// What differs between a target and a jump host: where it is and how its user logs in.
+struct Endpoint {
+    name: String,
+    lookup: String,
+    hostname: Sourced<String>,
+    port: Sourced<u16>,
+    user: Sourced<String>,
+    identity_files: Vec<Sourced<PathBuf>>,
+    certificate_files: Vec<Sourced<PathBuf>>,
+}
+
+impl Common {
+    /// The settings of `endpoint`, with no jump hosts and no notes yet.
+    fn into_resolved(self, endpoint: Endpoint) -> ResolvedSsh {
+        ResolvedSsh {
+            name: endpoint.name,
+            lookup: endpoint.lookup,
+            hostname: endpoint.hostname,
+            port: endpoint.port,
+            user: endpoint.user,
+            identity_files: endpoint.identity_files,
+            certificate_files: endpoint.certificate_files,
+            identities_only: self.identities_only,
+            identity_agent: self.identity_agent,
+            known_hosts_files: self.known_hosts_files,
+            global_known_hosts_files: self.global_known_hosts_files,
+            host_key_checking: self.host_key_checking,
+            hash_known_hosts: self.hash_known_hosts,
+            revoked_host_keys: self.revoked_host_keys,
+            connect_timeout: self.connect_timeout,
+            jumps: Vec::new(),
+            jump_source: None,
+            notes: Vec::new(),
+        }
+    }
 }
 
 fn resolve_common(

@@ -11,21 +11,10 @@ check of 8 hosts takes milliseconds and starts no docker CLI.
 """
 
 import hashlib
-import http.client
 import json
-import socket
 import sys
 
-
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=30)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(30)
-        self.sock.connect(self.path)
+from unix_http import UnixConnection
 
 
 def get(path, url):

@@ -9,21 +9,10 @@ of its own to remove on every endpoint. One process, one request per tag: 500 ta
 under a second, where 500 docker CLI runs would take half a minute.
 """
 
-import http.client
-import socket
 import sys
 import urllib.parse
 
-
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("localhost", timeout=30)
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(30)
-        self.sock.connect(self.path)
+from unix_http import UnixConnection
 
 
 def main():

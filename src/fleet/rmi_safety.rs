@@ -73,6 +73,18 @@ pub(super) fn images_deleted_by(snapshot: &Snapshot, planned: &PlannedRemoval) -
         .collect()
 }
 
+/// What the backup before `planned` saves: the images it deletes; `None` when it deletes none
+/// (a removal that only untags saves nothing).
+fn backup_unit(
+    snapshot: &Snapshot,
+    planned: &PlannedRemoval,
+    gone_tags: &BTreeSet<String>,
+) -> Option<BackupUnit> {
+    let ids = images_deleted_by(snapshot, planned);
+    (!ids.is_empty())
+        .then(|| BackupUnit::new(snapshot, &ids, gone_tags, &format!("rmi {}", planned.image)))
+}
+
 /// The dry run's view of the steps: the archive that would be written, the containers that
 /// would be stopped or removed.
 pub(super) fn planned_steps(
@@ -85,12 +97,7 @@ pub(super) fn planned_steps(
     names: &HashMap<String, String>,
 ) -> StepsDone {
     let backup = safety.backup_dir.as_ref().and_then(|dir| {
-        let ids = images_deleted_by(snapshot, planned);
-        (!ids.is_empty()).then(|| {
-            let unit =
-                BackupUnit::new(snapshot, &ids, gone_tags, &format!("rmi {}", planned.image));
-            planned_outcome(dir, host, &unit)
-        })
+        backup_unit(snapshot, planned, gone_tags).map(|unit| planned_outcome(dir, host, &unit))
     });
     StepsDone {
         backup,
@@ -119,31 +126,28 @@ pub(super) async fn run_steps(
     control: &RunControl,
 ) -> StepsDone {
     let mut done = StepsDone::default();
-    if let Some(dir) = &safety.backup_dir {
-        let ids = images_deleted_by(snapshot, planned);
-        if !ids.is_empty() {
-            let unit =
-                BackupUnit::new(snapshot, &ids, gone_tags, &format!("rmi {}", planned.image));
-            match backup_image(&host.engine, host_name, &unit, dir, progress, control).await {
-                Ok(record) => {
-                    done.backup = Some(record.outcome());
-                    progress.pending(&planned.image, done.backup.as_ref(), &[]);
-                }
-                Err(BackupError::Interrupted) => {
-                    done.interrupted = true;
-                    return done;
-                }
-                Err(error) => {
-                    let mut outcome = planned_outcome(dir, host_name, &unit);
-                    outcome.error = Some(error.to_string());
-                    done.backup = Some(outcome);
-                    done.refusal = Some(format!(
-                        "not removed: its backup failed: {error}\nhint: check that {} is \
-                         writable and has room for the images",
-                        dir.display()
-                    ));
-                    return done;
-                }
+    if let Some(dir) = &safety.backup_dir
+        && let Some(unit) = backup_unit(snapshot, planned, gone_tags)
+    {
+        match backup_image(&host.engine, host_name, &unit, dir, progress, control).await {
+            Ok(record) => {
+                done.backup = Some(record.outcome());
+                progress.pending(&planned.image, done.backup.as_ref(), &[]);
+            }
+            Err(BackupError::Interrupted) => {
+                done.interrupted = true;
+                return done;
+            }
+            Err(error) => {
+                let mut outcome = planned_outcome(dir, host_name, &unit);
+                outcome.error = Some(error.to_string());
+                done.backup = Some(outcome);
+                done.refusal = Some(format!(
+                    "not removed: its backup failed: {error}\nhint: check that {} is \
+                     writable and has room for the images",
+                    dir.display()
+                ));
+                return done;
             }
         }
     }

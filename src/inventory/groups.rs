@@ -10,6 +10,7 @@
 //! reconciliation runs: each group without a parent becomes a child of `all` (after `ungrouped`,
 //! in order of first appearance), and `ungrouped` holds exactly the hosts in no other group.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use serde_saphyr::Spanned;
@@ -289,29 +290,16 @@ impl TreeBuilder {
         path: &YamlPath,
         source: &Source<'_>,
     ) -> Result<(), InventoryError> {
-        let single;
-        let entries = match &node.value {
-            Node::Null => return Ok(()),
-            Node::Mapping(entries) => entries.as_slice(),
-            // Ansible reads `hosts: web1` as one host without variables.
-            Node::String(name) => {
-                single = [one_entry(name, node)];
-                single.as_slice()
-            }
-            other => {
-                return Err(InventoryError::WrongShape {
-                    at: source.at(node.defined, path),
-                    what: format!("`hosts` of group `{}`", self.groups[group].name),
-                    expected: "a mapping from host name to variables",
-                    found: other.kind(),
-                    hint: matches!(other, Node::Sequence(_)).then(|| {
-                        "write each host as a key followed by `:` on its own line, not as a `- ` list item"
-                            .to_owned()
-                    }),
-                });
-            }
-        };
-        for (key, value) in entries {
+        // Ansible reads `hosts: web1` as one host without variables.
+        let entries = named_entries(
+            node,
+            || format!("`hosts` of group `{}`", self.groups[group].name),
+            "a mapping from host name to variables",
+            "host",
+            path,
+            source,
+        )?;
+        for (key, value) in entries.iter() {
             let written = key.value.as_str();
             let host_path = path.child(written);
             let key_at = source.at(key.referenced, &host_path);
@@ -362,29 +350,16 @@ impl TreeBuilder {
         path: &YamlPath,
         source: &Source<'_>,
     ) -> Result<(), InventoryError> {
-        let single;
-        let entries = match &node.value {
-            Node::Null => return Ok(()),
-            Node::Mapping(entries) => entries.as_slice(),
-            // Ansible reads `children: web` as one child group.
-            Node::String(name) => {
-                single = [one_entry(name, node)];
-                single.as_slice()
-            }
-            other => {
-                return Err(InventoryError::WrongShape {
-                    at: source.at(node.defined, path),
-                    what: format!("`children` of group `{}`", self.groups[group].name),
-                    expected: "a mapping of group names",
-                    found: other.kind(),
-                    hint: matches!(other, Node::Sequence(_)).then(|| {
-                        "write each child group as a key followed by `:` on its own line, not as a `- ` list item"
-                            .to_owned()
-                    }),
-                });
-            }
-        };
-        for (key, child) in entries {
+        // Ansible reads `children: web` as one child group.
+        let entries = named_entries(
+            node,
+            || format!("`children` of group `{}`", self.groups[group].name),
+            "a mapping of group names",
+            "child group",
+            path,
+            source,
+        )?;
+        for (key, child) in entries.iter() {
             self.read_group(key, child, Some(group), path, source)?;
         }
         Ok(())
@@ -526,8 +501,41 @@ impl TreeBuilder {
     }
 }
 
+/// One `name: value` entry of a YAML mapping, with where each was written.
+type NamedEntry = (Spanned<String>, Spanned<Node>);
+
+/// The entries of a `hosts:` or `children:` value: its mapping, a lone name given as a string
+/// (as a mapping with that one name), or none for an empty value. Anything else is an error
+/// naming `what` and, for a list, how to write each `item` instead.
+fn named_entries<'a>(
+    node: &'a Spanned<Node>,
+    what: impl FnOnce() -> String,
+    expected: &'static str,
+    item: &str,
+    path: &YamlPath,
+    source: &Source<'_>,
+) -> Result<Cow<'a, [NamedEntry]>, InventoryError> {
+    match &node.value {
+        Node::Null => Ok(Cow::Borrowed(&[])),
+        Node::Mapping(entries) => Ok(Cow::Borrowed(entries.as_slice())),
+        Node::String(name) => Ok(Cow::Owned(vec![one_entry(name, node)])),
+        other => Err(InventoryError::WrongShape {
+            at: source.at(node.defined, path),
+            what: what(),
+            expected,
+            found: other.kind(),
+            hint: matches!(other, Node::Sequence(_)).then(|| {
+                format!(
+                    "write each {item} as a key followed by `:` on its own line, not as a `- ` \
+                     list item"
+                )
+            }),
+        }),
+    }
+}
+
 /// A string given where a mapping of names was expected, as a mapping with that one name.
-fn one_entry(name: &str, node: &Spanned<Node>) -> (Spanned<String>, Spanned<Node>) {
+fn one_entry(name: &str, node: &Spanned<Node>) -> NamedEntry {
     (
         Spanned::new(name.to_owned(), node.referenced, node.defined),
         Spanned::new(Node::Null, node.referenced, node.defined),

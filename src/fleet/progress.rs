@@ -51,7 +51,8 @@ pub struct HostSoFar {
     pub step: String,
     pub results: Vec<ImageResult>,
     pub timeline: StepTimeline,
-    /// The job's report as it last published it: engine, warnings, predictions, restores.
+    /// The job's report as it last published it, without its results: engine, warnings,
+    /// predictions, restores.
     pub report: Option<HostReport>,
     /// The removal under way, with what its safety steps already did (the archive written,
     /// the containers stopped), until its result is recorded.
@@ -80,20 +81,35 @@ impl HostProgress {
         }
     }
 
-    /// Adds a finished removal to `report` with its bytes, and records it (see [`Self::result`]
-    /// and [`Self::publish`]).
+    /// Adds a finished removal to `report` with its bytes, and records it (see [`Self::result`]).
+    /// Between removals only the warnings (appended) and the prediction (replanned after a
+    /// refusal) change besides the results and bytes, which `cut_short` takes from the results;
+    /// so the report is published again only when one of those changed, not once per removal
+    /// (a copy each time would grow with the host).
     pub fn record(&self, report: &mut HostReport, result: ImageResult) {
         self.result(&result);
         report.reclaimed_bytes += result.reclaimed_bytes;
         report.results.push(result);
-        self.publish(report);
+        let changes = |r: &HostReport| (r.warnings.len(), r.predicted_bytes);
+        let published = self
+            .done
+            .lock()
+            .ok()
+            .and_then(|done| done.report.as_ref().map(changes));
+        if published != Some(changes(report)) {
+            self.publish(report);
+        }
     }
 
-    /// Keeps a copy of `report`, for the report of a host cut short by `--timeout` or a second
-    /// Ctrl-C. Jobs publish after each change worth keeping.
-    pub fn publish(&self, report: &HostReport) {
+    /// Keeps a copy of `report` but its results (those are kept one by one by [`Self::result`]),
+    /// for the report of a host cut short by `--timeout` or a second Ctrl-C. Jobs publish after
+    /// each change worth keeping.
+    pub fn publish(&self, report: &mut HostReport) {
+        let results = std::mem::take(&mut report.results);
+        let copy = report.clone();
+        report.results = results;
         if let Ok(mut done) = self.done.lock() {
-            done.report = Some(report.clone());
+            done.report = Some(copy);
         }
     }
 

@@ -101,7 +101,7 @@ pub async fn restore_on_host(
             }
         }
         report.restored.push(restored);
-        progress.publish(&report);
+        progress.publish(&mut report);
     }
     if report.status == HostStatus::Ok
         && report.restored.iter().any(|archive| {

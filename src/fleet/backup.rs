@@ -132,7 +132,7 @@ pub async fn backup_image(
         })?;
     let destination = host_dir.join(unit.file_name());
     let watch = ProgressWatch::new(progress, control, &unit.reason);
-    progress.step(&format!("backing up ({})", unit.reason));
+    progress.changing_step(&format!("backing up ({})", unit.reason));
     let saved = engine
         .save_images(&unit.names, &destination, &watch, |path, bytes| {
             let contents = read_archive(path)?;
@@ -192,7 +192,7 @@ impl TransferWatch for ProgressWatch<'_> {
             && shown.elapsed() >= Duration::from_millis(150)
         {
             *shown = Instant::now();
-            self.progress.step(&format!(
+            self.progress.changing_step(&format!(
                 "backing up ({}): {} streamed",
                 self.label,
                 format_bytes(total)

@@ -42,7 +42,7 @@ pub async fn builder_prune_on_host(
     match build_cache_support(&host.engine.info.api_version) {
         BuildCacheSupport::Unsupported(message) => unsupported(&mut report, message),
         BuildCacheSupport::Supported => {
-            progress.step("pruning the build cache");
+            progress.changing_step("pruning the build cache");
             match host.engine.prune_build_cache(&request.options).await {
                 Ok(answer) => {
                     report.reclaimed_bytes = answer.space_reclaimed;

@@ -6,20 +6,6 @@ use crate::report::{HostReport, Step};
 
 use super::progress::HostSoFar;
 
-/// Steps that only read: a host stopped in one of them changed nothing by it.
-const READ_ONLY_STEPS: [&str; 10] = [
-    "starting",
-    "connecting",
-    "docker",
-    "snapshot",
-    "free space",
-    "closing",
-    "checking",
-    "ping",
-    "listing images",
-    "disk usage",
-];
-
 /// The report of `host` (at `address`) stopped at `step` (timeout or interrupt) because of
 /// `cause`.
 pub(super) fn cut_short(
@@ -44,7 +30,7 @@ pub(super) fn cut_short(
     } else {
         report.results.iter().map(|r| r.reclaimed_bytes).sum()
     };
-    let (step, message) = failure(step, activity, cause);
+    let (step, message) = failure(step, activity, so_far.step_changes, cause);
     report.fail(step, message);
     report
 }
@@ -54,15 +40,13 @@ pub(super) fn activity(step: &str) -> &str {
     if step.is_empty() { "starting" } else { step }
 }
 
-/// The failure of a host stopped at `step` (timeout or interrupt) while doing `activity`.
-pub(super) fn failure(step: Step, activity: &str, cause: &str) -> (Step, String) {
-    let read_only = READ_ONLY_STEPS
-        .iter()
-        .any(|prefix| activity.starts_with(prefix));
-    let message = if read_only {
-        format!("{cause} while {activity}")
-    } else {
+/// The failure of a host stopped at `step` (timeout or interrupt) while doing `activity`,
+/// which `changes` something or only reads.
+pub(super) fn failure(step: Step, activity: &str, changes: bool, cause: &str) -> (Step, String) {
+    let message = if changes {
         format!("{cause} while {activity}; whether that step completed on the host is unknown")
+    } else {
+        format!("{cause} while {activity}")
     };
     // A host that never got through to its engine in time was not reached.
     let step = match (step, activity) {
@@ -98,6 +82,7 @@ mod tests {
         published.predicted_bytes = Some(30);
         let so_far = HostSoFar {
             step: "removing b:1".into(),
+            step_changes: true,
             results: vec![removed("a:1", 10)],
             report: Some(published),
             ..HostSoFar::default()
@@ -121,6 +106,7 @@ mod tests {
     fn the_archive_of_an_unfinished_removal_is_reported() {
         let so_far = HostSoFar {
             step: "stopping container web".into(),
+            step_changes: true,
             pending: Some(ImageResult {
                 image: "a:1".into(),
                 backup: Some(BackupOutcome::default()),

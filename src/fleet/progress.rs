@@ -49,6 +49,8 @@ pub struct HostProgress {
 #[derive(Debug, Clone, Default)]
 pub struct HostSoFar {
     pub step: String,
+    /// Whether `step` changes something (see [`HostProgress::changing_step`]).
+    pub step_changes: bool,
     pub results: Vec<ImageResult>,
     pub timeline: StepTimeline,
     /// The job's report as it last published it, without its results: engine, warnings,
@@ -60,9 +62,21 @@ pub struct HostSoFar {
 }
 
 impl HostProgress {
+    /// A step that only reads.
     pub fn step(&self, step: &str) {
+        self.enter(step, false);
+    }
+
+    /// A step that changes something (on the host, or a backup on this machine): a host cut
+    /// short in it is reported with that step's outcome unknown.
+    pub fn changing_step(&self, step: &str) {
+        self.enter(step, true);
+    }
+
+    fn enter(&self, step: &str, changes: bool) {
         if let Ok(mut done) = self.done.lock() {
             done.step = step.to_string();
+            done.step_changes = changes;
             done.timeline.start(step, Instant::now());
         }
         if let Some(line) = &self.line {

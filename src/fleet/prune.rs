@@ -181,7 +181,7 @@ async fn engine_prune(
         );
         return false;
     }
-    progress.step("pruning");
+    progress.changing_step("pruning");
     let filters = job.policy.filters.to_engine(job.policy.all);
     let answer = match host.engine.prune_images(&filters).await {
         Ok(answer) => answer,
@@ -310,7 +310,7 @@ async fn rule_removals(
             BackupStep::Saved(_) | BackupStep::Nothing => {}
         }
         progress.pending(&planned.name, step.outcome().as_ref(), &[]);
-        progress.step(&format!(
+        progress.changing_step(&format!(
             "removing {} ({}/{total})",
             planned.name,
             index + 1

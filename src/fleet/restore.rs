@@ -177,7 +177,7 @@ async fn restore_archive(
         return result;
     }
 
-    progress.step(&format!("restoring {}", archive.file));
+    progress.changing_step(&format!("restoring {}", archive.file));
     let watch = LoadWatch {
         progress,
         control,
@@ -328,7 +328,7 @@ impl TransferWatch for LoadWatch<'_> {
             && shown.elapsed() >= Duration::from_millis(150)
         {
             *shown = Instant::now();
-            self.progress.step(&format!(
+            self.progress.changing_step(&format!(
                 "restoring {}: {} sent",
                 self.file,
                 format_bytes(total)

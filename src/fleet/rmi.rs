@@ -218,7 +218,7 @@ async fn run_connected(
         }
 
         progress.pending(image, done.backup.as_ref(), &done.containers);
-        progress.step(&format!("removing {image}"));
+        progress.changing_step(&format!("removing {image}"));
         let answer = host
             .engine
             .remove_image(image, request.force, request.no_prune)

@@ -160,7 +160,7 @@ pub(super) async fn run_steps(
         };
         let mut failure = None;
         if step.stop {
-            progress.step(&format!("stopping container {label}"));
+            progress.changing_step(&format!("stopping container {label}"));
             if let Err(error) = host
                 .engine
                 .stop_container(&step.container_id, safety.stop_timeout)
@@ -170,7 +170,7 @@ pub(super) async fn run_steps(
             }
         }
         if failure.is_none() && step.remove {
-            progress.step(&format!("removing container {label}"));
+            progress.changing_step(&format!("removing container {label}"));
             if let Err(error) = host.engine.remove_container(&step.container_id).await {
                 failure = Some(format!("removing container {label} failed: {error}"));
             }

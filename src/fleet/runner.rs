@@ -67,7 +67,12 @@ where
                     let so_far = host_progress.so_far();
                     let cause =
                         format!("no result within --timeout {}", humantime::format_duration(limit));
-                    let (step, message) = failure(Step::Timeout, activity(&so_far.step), &cause);
+                    let (step, message) = failure(
+                        Step::Timeout,
+                        activity(&so_far.step),
+                        so_far.step_changes,
+                        &cause,
+                    );
                     let mut outcome = ObservedHost::new(&host.name, &host.address);
                     outcome.fail(step, message);
                     Report::from(outcome)

@@ -11,6 +11,7 @@ mod error;
 mod export;
 mod image_refs;
 mod images;
+mod kind;
 mod load;
 mod prune;
 mod raw_get;
@@ -29,6 +30,7 @@ pub use daemon::DaemonVersion;
 pub use disk_usage::{DiskUsage, UsageCounts};
 pub use error::EngineError;
 pub use images::ListedImage;
+pub use kind::{EngineKind, Product};
 pub use prune::PruneAnswer;
 
 pub use build_cache::{
@@ -53,6 +55,10 @@ pub const NEWEST_SUPPORTED_API: ApiVersion = ApiVersion {
 /// What the engine says about itself, read once at connect time.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct EngineInfo {
+    /// Docker or Podman.
+    pub product: Product,
+    /// The image store whose rules the host's removals follow.
+    pub kind: EngineKind,
     pub api_version: String,
     pub server_version: String,
     pub docker_root_dir: String,
@@ -158,7 +164,7 @@ impl Engine {
         )
         .map_err(|error| EngineError::from_bollard("open the Docker API", error))?;
 
-        let (server_api, server_version) =
+        let (server_api, product, server_version) =
             negotiate(&docker, &session, &route, access.request_timeout_secs).await?;
         calls.add(u64::from(matches!(route, Route::Socket(_))));
         let negotiated = server_api.min(NEWEST_SUPPORTED_API);
@@ -187,6 +193,8 @@ impl Engine {
             calls_in_flight,
             raw,
             info: EngineInfo {
+                product,
+                kind: EngineKind::detect(product, containerd_store),
                 api_version: negotiated.to_string(),
                 server_version,
                 docker_root_dir: info.docker_root_dir.unwrap_or_default(),
@@ -221,7 +229,7 @@ async fn negotiate(
     session: &SshSession,
     route: &Route,
     timeout_secs: u64,
-) -> Result<(ApiVersion, String), EngineError> {
+) -> Result<(ApiVersion, Product, String), EngineError> {
     if let Route::Socket(_) = route {
         let timeout = std::time::Duration::from_secs(timeout_secs);
         let pinged = raw_get::ping(session, route, timeout).await?;
@@ -231,7 +239,8 @@ async fn negotiate(
                 pinged.api_version
             ))
         })?;
-        return Ok((api, pinged.server_version.unwrap_or_default()));
+        let (product, version) = pinged.server.unwrap_or((Product::Docker, String::new()));
+        return Ok((api, product, version));
     }
     let server = docker
         .version()
@@ -255,7 +264,17 @@ async fn negotiate(
             "the daemon needs API {minimum} or newer; fleetrmi speaks up to {NEWEST_SUPPORTED_API}"
         )));
     }
-    Ok((api, server.version.unwrap_or_default()))
+    let podman = server
+        .components
+        .iter()
+        .flatten()
+        .any(|component| kind::is_podman_component(&component.name));
+    let product = if podman {
+        Product::Podman
+    } else {
+        Product::Docker
+    };
+    Ok((api, product, server.version.unwrap_or_default()))
 }
 
 /// Whether the daemon could not be reached because sshd would not open the socket channel.

@@ -16,6 +16,7 @@ use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 
 use super::EngineError;
+use super::kind::{Product, parse_server_header};
 use super::transport::Route;
 use crate::ssh::SshSession;
 
@@ -115,8 +116,9 @@ impl RawApi {
 pub(crate) struct PingAnswer {
     /// `Api-Version`: the newest API version the daemon speaks.
     pub(crate) api_version: String,
-    /// From `Server: Docker/<version> (<os>)`, when the daemon sends it.
-    pub(crate) server_version: Option<String>,
+    /// From `Server: Docker/<version> (<os>)` or `Server: Libpod/<version> (<os>)`, when the
+    /// daemon sends it.
+    pub(crate) server: Option<(Product, String)>,
 }
 
 /// `GET /_ping`, unversioned, as the Docker CLI negotiates: the daemon answers with its API
@@ -150,14 +152,8 @@ pub(crate) async fn ping(
         .ok_or_else(|| EngineError::Protocol("the daemon did not report its API version".into()))?;
     Ok(PingAnswer {
         api_version,
-        server_version: header("server").as_deref().and_then(server_version),
+        server: header("server").as_deref().and_then(parse_server_header),
     })
-}
-
-/// `Docker/20.10.24+dfsg1 (linux)` → `20.10.24+dfsg1`.
-fn server_version(server: &str) -> Option<String> {
-    let rest = server.strip_prefix("Docker/")?;
-    Some(rest.split_whitespace().next()?.to_string())
 }
 
 /// One HTTP/1.1 connection on a fresh channel of the host's SSH connection, by `route`.
@@ -249,15 +245,6 @@ mod tests {
             error_message(br#"{"message":"a disk usage operation is already running"}"#),
             "a disk usage operation is already running"
         );
-    }
-
-    #[test]
-    fn server_header_gives_the_engine_version() {
-        assert_eq!(
-            super::server_version("Docker/20.10.24+dfsg1 (linux)").as_deref(),
-            Some("20.10.24+dfsg1")
-        );
-        assert_eq!(super::server_version("nginx"), None);
     }
 
     #[test]

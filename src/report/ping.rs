@@ -97,7 +97,7 @@ impl PingReport {
                 Cell::new(text(
                     engine.map(|engine| api_text(engine, host.daemon.as_ref())),
                 )),
-                Cell::new(text(engine.map(|engine| engine.server_version.clone()))),
+                Cell::new(text(engine.map(product_text))),
                 Cell::new(text(engine.map(storage_text))),
                 Cell::new(text(engine.map(|engine| engine.docker_root_dir.clone()))),
                 Cell::new(duration(host.outcome.duration)).set_alignment(CellAlignment::Right),
@@ -130,6 +130,13 @@ fn api_text(engine: &EngineInfo, daemon: Option<&DaemonVersion>) -> String {
     }
 }
 
+/// `Docker 26.1.5+dfsg1`, `Podman 4.3.1`.
+fn product_text(engine: &EngineInfo) -> String {
+    format!("{} {}", engine.product.name(), engine.server_version)
+        .trim_end()
+        .to_string()
+}
+
 fn storage_text(engine: &EngineInfo) -> String {
     if engine.containerd_store {
         format!("{} (containerd store)", engine.storage_driver)
@@ -145,6 +152,11 @@ mod tests {
 
     fn engine(api: &str, containerd_store: bool) -> EngineInfo {
         EngineInfo {
+            product: crate::engine::Product::Docker,
+            kind: crate::engine::EngineKind::detect(
+                crate::engine::Product::Docker,
+                containerd_store,
+            ),
             api_version: api.into(),
             server_version: "20.10.24+dfsg1".into(),
             docker_root_dir: "/var/lib/docker".into(),
@@ -180,6 +192,7 @@ mod tests {
         assert_eq!(report.exit_code(), crate::report::exit_code::SUCCESS);
         let table = report.render_table();
         assert!(table.contains("publickey (agent)"), "{table}");
+        assert!(table.contains("Docker 20.10.24+dfsg1"), "{table}");
         assert!(table.contains("total (2 hosts)"), "{table}");
     }
 
@@ -211,6 +224,8 @@ mod tests {
         assert_eq!(json["hosts"][0]["host"], "a");
         assert_eq!(json["hosts"][0]["status"], "ok");
         assert_eq!(json["hosts"][0]["engine"]["api_version"], "1.41");
+        assert_eq!(json["hosts"][0]["engine"]["product"], "docker");
+        assert_eq!(json["hosts"][0]["engine"]["kind"], "docker-classic");
         assert_eq!(json["totals"]["ok"], 1);
     }
 }

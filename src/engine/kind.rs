@@ -1,0 +1,128 @@
+//! Which engine answers on a host (dockerd with either image store, or Podman's Docker API),
+//! read from what the host says about itself: the removal rules fleetrmi can predict, and how
+//! it counts freed bytes, depend on it.
+
+use serde::Serialize;
+
+/// The program serving the Docker API on a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Product {
+    Docker,
+    Podman,
+}
+
+impl Product {
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Docker => "Docker",
+            Product::Podman => "Podman",
+        }
+    }
+}
+
+/// A `Server:` header split into product and version: `Docker/26.1.5+dfsg1 (linux)`,
+/// `Libpod/4.3.1 (linux)`.
+pub fn parse_server_header(server: &str) -> Option<(Product, String)> {
+    let (name, rest) = server.split_once('/')?;
+    let product = match name {
+        "Docker" => Product::Docker,
+        "Libpod" => Product::Podman,
+        _ => return None,
+    };
+    let version = rest.split_whitespace().next()?;
+    Some((product, version.to_string()))
+}
+
+/// Whether `/version`'s components name Podman (the answer a dial-stdio route reads instead of
+/// `/_ping`'s headers).
+pub fn is_podman_component(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("podman")
+}
+
+/// The image store whose delete and prune rules a host follows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EngineKind {
+    /// dockerd with its classic (graph driver) image store: the rules the planner models exactly.
+    #[default]
+    DockerClassic,
+    /// dockerd with containerd's image store (the default of new Docker 29 installs).
+    DockerContainerd,
+    /// Podman's Docker-compatible API (libpod).
+    Podman,
+}
+
+impl EngineKind {
+    pub fn detect(product: Product, containerd_store: bool) -> EngineKind {
+        match (product, containerd_store) {
+            (Product::Podman, _) => EngineKind::Podman,
+            (Product::Docker, true) => EngineKind::DockerContainerd,
+            (Product::Docker, false) => EngineKind::DockerClassic,
+        }
+    }
+
+    /// The name used in tables, JSON and policy files' `engines:` selector.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::DockerClassic => "docker-classic",
+            EngineKind::DockerContainerd => "docker-containerd",
+            EngineKind::Podman => "podman",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<EngineKind> {
+        EngineKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
+    pub const ALL: [EngineKind; 3] = [
+        EngineKind::DockerClassic,
+        EngineKind::DockerContainerd,
+        EngineKind::Podman,
+    ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_and_podman_server_headers_give_product_and_version() {
+        assert_eq!(
+            parse_server_header("Docker/20.10.24+dfsg1 (linux)"),
+            Some((Product::Docker, "20.10.24+dfsg1".to_string()))
+        );
+        assert_eq!(
+            parse_server_header("Libpod/4.3.1 (linux)"),
+            Some((Product::Podman, "4.3.1".to_string()))
+        );
+        assert_eq!(parse_server_header("nginx"), None);
+        assert_eq!(parse_server_header("nginx/1.2"), None);
+    }
+
+    #[test]
+    fn podman_wins_over_the_store_flag() {
+        assert_eq!(
+            EngineKind::detect(Product::Podman, true),
+            EngineKind::Podman
+        );
+        assert_eq!(
+            EngineKind::detect(Product::Docker, true),
+            EngineKind::DockerContainerd
+        );
+        assert_eq!(
+            EngineKind::detect(Product::Docker, false),
+            EngineKind::DockerClassic
+        );
+    }
+
+    #[test]
+    fn kind_names_round_trip() {
+        for kind in EngineKind::ALL {
+            assert_eq!(EngineKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(EngineKind::from_name("docker"), None);
+        assert!(is_podman_component("Podman Engine"));
+        assert!(!is_podman_component("Engine"));
+    }
+}

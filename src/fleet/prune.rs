@@ -349,19 +349,28 @@ async fn rule_removals(
         if let Some(difference) = difference {
             // Later requests were planned on what this one should have done (a parent's
             // references after its child, say): sending them could untag an image that stays.
-            report.warnings.push(difference);
-            let rest = not_attempted();
-            if !rest.is_empty() {
-                report.warnings.push(format!(
-                    "removals stopped: the later ones were planned on what the engine did not \
-                     do; not attempted: {rest} (rerun with --dry-run to plan again)"
-                ));
-            }
+            stop_after_difference(report, &planned.name, difference, &not_attempted());
             progress.publish(report);
             return false;
         }
     }
     true
+}
+
+/// The engine did other than planned for `name`: the host stops there. With removals left, the
+/// host fails at the remove step naming them, so a scheduled run sees the images left behind.
+fn stop_after_difference(report: &mut HostReport, name: &str, difference: String, rest: &str) {
+    report.warnings.push(difference);
+    if rest.is_empty() {
+        return;
+    }
+    report.fail(
+        Step::Remove,
+        format!(
+            "the engine did not do what the plan predicted for {name}, and the later removals \
+             were planned on it; not attempted: {rest} (rerun with --dry-run to plan again)"
+        ),
+    );
 }
 
 /// The dry run's results: the engine prune as one result with every record, or one result per
@@ -458,6 +467,34 @@ mod tests {
 
     fn deleted(id: &str) -> DeleteRecord {
         DeleteRecord::Deleted(id.to_owned())
+    }
+
+    #[test]
+    fn a_difference_with_removals_left_fails_the_host_naming_them() {
+        let mut report = HostReport::new("h1", "127.0.0.1");
+        stop_after_difference(
+            &mut report,
+            "old:1",
+            "the engine differs".into(),
+            "old:2 old:3",
+        );
+        assert_eq!(report.status, crate::report::HostStatus::Failed);
+        let failure = report.failure.expect("a failure");
+        assert_eq!(failure.step, Step::Remove);
+        assert!(
+            failure.message.contains("not attempted: old:2 old:3"),
+            "{}",
+            failure.message
+        );
+        assert_eq!(report.warnings, vec!["the engine differs".to_string()]);
+    }
+
+    #[test]
+    fn a_difference_on_the_last_removal_is_a_warning_only() {
+        let mut report = HostReport::new("h1", "127.0.0.1");
+        stop_after_difference(&mut report, "old:1", "the engine differs".into(), "");
+        assert_eq!(report.status, crate::report::HostStatus::Ok);
+        assert_eq!(report.warnings.len(), 1);
     }
 
     #[test]

@@ -456,8 +456,8 @@ fn describe_set_difference(planned: &[DeleteRecord], actual: &[DeleteRecord]) ->
     }
     Some(format!(
         "the engine's prune did not do what the plan predicted: only planned [{}], only done [{}]",
-        only_planned.join(", "),
-        only_engine.join(", ")
+        crate::report::bounded_list(&only_planned, 8),
+        crate::report::bounded_list(&only_engine, 8)
     ))
 }
 

@@ -310,6 +310,9 @@ fn planned_results(
 }
 
 /// A warning when the engine did something other than the plan said, `None` when they agree.
+/// How many records a plan-vs-engine warning lists on each side before it says how many more.
+const DIFFERENCE_ITEMS: usize = 8;
+
 pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
     if planned.records() == actual.records() && planned.error == actual.error {
         return None;
@@ -322,7 +325,7 @@ pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -
         if parts.is_empty() {
             "nothing".to_string()
         } else {
-            parts.join(", ")
+            crate::report::bounded_list(&parts, DIFFERENCE_ITEMS)
         }
     };
     Some(format!(

@@ -16,6 +16,17 @@ pub fn duration(value: Duration) -> String {
     }
 }
 
+/// Items joined with `, `, at most `limit` of them: a long list ends with `… (N more)` so that a
+/// warning stays one readable line.
+pub fn bounded_list<S: AsRef<str>>(items: &[S], limit: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(limit).map(AsRef::as_ref).collect();
+    let mut text = shown.join(", ");
+    if items.len() > limit {
+        text.push_str(&format!(", … ({} more)", items.len() - limit));
+    }
+    text
+}
+
 /// `text` safe to print on a terminal: control characters other than newline and tab (an
 /// escape sequence a hostile host put in an error message, say) are shown as `\x1b`, never
 /// sent to the terminal. JSON output needs none of this: serde escapes them.
@@ -38,6 +49,13 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_list_is_cut_with_a_count() {
+        assert_eq!(bounded_list(&["a", "b"], 3), "a, b");
+        assert_eq!(bounded_list(&["a", "b", "c", "d"], 2), "a, b, … (2 more)");
+        assert_eq!(bounded_list::<&str>(&[], 2), "");
+    }
 
     #[test]
     fn escape_sequences_from_a_host_never_reach_the_terminal() {

@@ -388,8 +388,13 @@ pub fn docker_rows(image: &ListedImage) -> Vec<(&str, &str)> {
 }
 
 /// `registry:5000/team/app:1` → (`registry:5000/team/app`, `1`). A colon before the last `/`
-/// belongs to the registry's port, not to a tag.
+/// belongs to the registry's port, not to a tag. A digest reference (`repo@sha256:…`, which the
+/// containerd store and Podman list among the tags of an image known only by digest) has no
+/// tag: (`repo`, `<none>`), as `docker images` shows it.
 pub fn split_tag(reference: &str) -> (&str, &str) {
+    if let Some((repository, _digest)) = reference.split_once('@') {
+        return (repository, "<none>");
+    }
     match reference.rsplit_once(':') {
         Some((repository, tag)) if !tag.contains('/') => (repository, tag),
         _ => (reference, "<none>"),
@@ -564,6 +569,17 @@ mod tests {
         assert_eq!(
             split_tag("registry:5000/team/app"),
             ("registry:5000/team/app", "<none>")
+        );
+    }
+
+    #[test]
+    fn a_digest_listed_among_the_tags_is_a_repository_without_tag() {
+        let digest = format!("localhost:5055/dg@sha256:{}", "c".repeat(64));
+        assert_eq!(split_tag(&digest), ("localhost:5055/dg", "<none>"));
+        let digest_only = image("aa", &[digest.as_str()], 1);
+        assert_eq!(
+            docker_rows(&digest_only),
+            vec![("localhost:5055/dg", "<none>")]
         );
     }
 

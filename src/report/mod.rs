@@ -22,7 +22,7 @@ mod table;
 
 pub use events::{EventWriter, timestamp};
 pub use fleet_report::{FleetReport, Totals};
-pub use format::{bytes as format_bytes, duration as format_duration, terminal_safe};
+pub use format::{bounded_list, bytes as format_bytes, duration as format_duration, terminal_safe};
 pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, PruneSummary, Step};
 pub use metrics::render_metrics;
 pub use retry_file::render_retry_file;

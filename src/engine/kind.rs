@@ -71,6 +71,24 @@ impl EngineKind {
         }
     }
 
+    /// Why fleetrmi's plan may differ from what this engine does; `None` where the planner
+    /// models the engine exactly.
+    pub fn plan_caveat(self) -> Option<&'static str> {
+        match self {
+            EngineKind::DockerClassic => None,
+            EngineKind::DockerContainerd => Some(
+                "not predicted exactly on this engine (docker-containerd): the containerd image \
+                 store deletes by other rules than the classic store fleetrmi models (no \
+                 dependent-child refusal, no parent chains, image digests instead of layers)",
+            ),
+            EngineKind::Podman => Some(
+                "not predicted exactly on this engine (podman): Podman removes by its own rules \
+                 (names, conflicts, parents); fleetrmi plans with Docker's classic rules, and \
+                 never sends force (Podman's would remove containers)",
+            ),
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<EngineKind> {
         EngineKind::ALL.into_iter().find(|kind| kind.name() == name)
     }

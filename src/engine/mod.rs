@@ -13,6 +13,7 @@ mod image_refs;
 mod images;
 mod kind;
 mod load;
+mod podman_names;
 mod prune;
 mod raw_get;
 mod removal;

@@ -3,7 +3,7 @@
 use bollard::query_parameters::RemoveImageOptions;
 
 use super::bounded::Within;
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, EngineKind, podman_names};
 use crate::plan::DeleteRecord;
 
 impl Engine {
@@ -15,6 +15,10 @@ impl Engine {
         force: bool,
         no_prune: bool,
     ) -> Result<Vec<DeleteRecord>, EngineError> {
+        // Podman's forced removal also stops and removes every container using the image,
+        // which `docker rmi -f` never does: fleetrmi never asks Podman to force (the plan sends
+        // such removals name by name, or refuses them).
+        let force = force && self.info.kind != EngineKind::Podman;
         let items = self
             .docker
             .remove_image(
@@ -36,6 +40,9 @@ impl Engine {
             if let Some(id) = item.deleted {
                 records.push(DeleteRecord::Deleted(id));
             }
+        }
+        if self.info.kind == EngineKind::Podman {
+            return Ok(podman_names::docker_records(records));
         }
         Ok(records)
     }

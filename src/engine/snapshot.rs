@@ -8,7 +8,7 @@ use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
 use super::bounded::Within;
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, EngineKind, podman_names};
 use crate::snapshot::{ContainerRecord, ContainerState, ImageRecord, Snapshot};
 
 impl Engine {
@@ -58,12 +58,26 @@ impl Engine {
             self.all_containers()
         )?;
         let mut snapshot = Snapshot::default();
+        let podman = self.info.kind == EngineKind::Podman;
+        let spelled = |references: Vec<String>| {
+            let references = real_references(references);
+            if podman {
+                references
+                    .iter()
+                    .map(|name| podman_names::familiar_name(name))
+                    .collect()
+            } else {
+                references
+            }
+        };
         for summary in summaries {
             snapshot.images.push(ImageRecord {
-                id: summary.id,
-                parent: Some(summary.parent_id).filter(|parent| !parent.is_empty()),
-                repo_tags: real_references(summary.repo_tags),
-                repo_digests: real_references(summary.repo_digests),
+                id: podman_names::docker_id(&summary.id),
+                parent: Some(summary.parent_id)
+                    .filter(|parent| !parent.is_empty())
+                    .map(|parent| podman_names::docker_id(&parent)),
+                repo_tags: spelled(summary.repo_tags),
+                repo_digests: spelled(summary.repo_digests),
                 created: summary.created,
                 // Known only from an inspect; a removal's plan never reads it.
                 created_nanos: 0,
@@ -77,7 +91,7 @@ impl Engine {
             .filter_map(|container| {
                 Some(ContainerRecord {
                     id: container.id?,
-                    image_id: container.image_id?,
+                    image_id: podman_names::docker_id(&container.image_id?),
                     state: ContainerState::from_engine_state(
                         &container
                             .state

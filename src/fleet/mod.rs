@@ -19,6 +19,7 @@ mod rmi;
 mod rmi_safety;
 pub mod rollout;
 mod runner;
+mod send_removal;
 mod target;
 mod timeline;
 

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::engine::EngineError;
-use crate::plan::{ContainerPolicy, PreparedRemoval, RemovalRequest};
+use crate::engine::EngineKind;
+use crate::plan::{ContainerPolicy, FreedByImages, PreparedRemoval, RemovalRequest};
 use crate::report::{HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
 use crate::ssh::filesystem_space;
@@ -14,6 +14,7 @@ use super::connect::{ConnectOptions, ConnectedHost, connect_host};
 use super::control::RunControl;
 use super::progress::HostProgress;
 use super::rmi_safety::{RmiSafety, StepsDone, planned_steps, prepare, run_steps};
+use super::send_removal::send_removal;
 
 /// The result of a removal whose safety steps ran but whose engine answer was lost.
 pub(super) const LOST_ANSWER: &str =
@@ -91,6 +92,7 @@ async fn run_connected(
         images: request.images.clone(),
         force: request.force,
         no_prune: request.no_prune,
+        force_removes_containers: host.engine.info.kind == EngineKind::Podman,
     };
     // A dry run reads every image's chain (it is also what checks the lighter read in the
     // tests); a plain real run reads only the chains its removals can touch. Sizes and layers
@@ -99,7 +101,7 @@ async fn run_connected(
     let plain =
         request.safety.backup_dir.is_none() && request.safety.containers == ContainerPolicy::Leave;
     let read_snapshot = async {
-        if request.dry_run || host.engine.info.containerd_store || !plain {
+        if request.dry_run || host.engine.info.kind != EngineKind::DockerClassic || !plain {
             host.engine.snapshot().await
         } else {
             host.engine.snapshot_for_removal(&removal).await
@@ -130,19 +132,15 @@ async fn run_connected(
         }
     };
     let host_name = report.host.clone();
-    let replan = |images: &[String]| {
-        prepare(
-            &snapshot,
-            images,
-            request.force,
-            request.no_prune,
-            &request.safety,
-        )
-    };
+    let replan = |images: &[String]| prepare(&snapshot, &removal, images, &request.safety);
     let mut prepared = replan(&request.images);
     report.predicted_bytes = Some(prepared.plan.predicted_bytes);
+    let caveat = host.engine.info.kind.plan_caveat();
     if request.dry_run {
         report.results = planned_results(&host_name, &prepared, &snapshot, request, &names);
+        for result in &mut report.results {
+            result.not_exact = caveat.map(str::to_string);
+        }
         for result in &report.results {
             progress.result(result);
         }
@@ -155,6 +153,8 @@ async fn run_connected(
     // Arguments sent to the engine so far; after a removal is refused by its safety steps the
     // rest is planned again on what those left, so later comparisons stay true.
     let mut attempted: Vec<String> = Vec::new();
+    // Engines that list only deleted images: bytes from the layers those images leave unheld.
+    let mut freed_by_images = caveat.map(|_| FreedByImages::new(&snapshot));
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, image) in request.images.iter().enumerate() {
         if control.interrupted() {
@@ -219,14 +219,21 @@ async fn run_connected(
 
         progress.pending(image, done.backup.as_ref(), &done.containers);
         progress.changing_step(&format!("removing {image}"));
-        let answer = host
-            .engine
-            .remove_image(image, request.force, request.no_prune)
-            .await;
+        let answer = send_removal(
+            &host.engine,
+            image,
+            planned.as_ref(),
+            request.force,
+            request.no_prune,
+        )
+        .await;
         let mut result = match answer {
-            Ok(records) => ImageResult::from_records(image, &records, None, &snapshot),
-            Err(EngineError::Api { status, message }) => {
-                ImageResult::from_records(image, &[], Some((status, message)), &snapshot)
+            Ok((records, error)) => {
+                let mut result = ImageResult::from_records(image, &records, error, &snapshot);
+                if let Some(freed) = &mut freed_by_images {
+                    result.reclaimed_bytes = freed.count(&records);
+                }
+                result
             }
             Err(lost) => {
                 progress.settle_pending(report, LOST_ANSWER);
@@ -241,7 +248,7 @@ async fn run_connected(
         result.backup = done.backup;
         result.containers = done.containers;
         gone_tags.extend(result.untagged.iter().cloned());
-        if let Some(planned) = &planned {
+        if let Some(planned) = planned.as_ref().filter(|_| caveat.is_none()) {
             let expected = ImageResult::from_records(
                 image,
                 &planned.records,
@@ -257,7 +264,10 @@ async fn run_connected(
         }
         progress.record(report, result);
     }
-    if report.failure.is_none() && report.reclaimed_bytes != prepared.plan.predicted_bytes {
+    if caveat.is_none()
+        && report.failure.is_none()
+        && report.reclaimed_bytes != prepared.plan.predicted_bytes
+    {
         report.warnings.push(format!(
             "the plan predicted {} bytes freed, the engine's deletions add up to {}",
             prepared.plan.predicted_bytes, report.reclaimed_bytes

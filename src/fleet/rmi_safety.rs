@@ -44,17 +44,15 @@ pub(super) struct StepsDone {
 /// The plan for `images` with the container steps `safety` allows.
 pub(super) fn prepare(
     snapshot: &Snapshot,
+    removal: &RemovalRequest,
     images: &[String],
-    force: bool,
-    no_prune: bool,
     safety: &RmiSafety,
 ) -> PreparedRemoval {
     plan_with_containers(
         snapshot,
         &RemovalRequest {
             images: images.to_vec(),
-            force,
-            no_prune,
+            ..removal.clone()
         },
         safety.containers,
     )

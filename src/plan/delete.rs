@@ -178,7 +178,7 @@ impl SimulatedStore {
 
     /// The image store's `Delete`: drops the record, unlinks any children, and releases the top
     /// layer; records the image ID, then each layer freed, top down.
-    fn delete_image_record(&mut self, image_id: &str, records: &mut Vec<DeleteRecord>) {
+    pub(crate) fn delete_image_record(&mut self, image_id: &str, records: &mut Vec<DeleteRecord>) {
         let Some(image) = self.images.remove(image_id) else {
             return;
         };

@@ -10,7 +10,9 @@
 mod conflict;
 mod containers_first;
 mod delete;
+mod dispatch;
 mod engine_error;
+mod freed_by_images;
 mod layer_scope;
 mod layer_store;
 mod lookup;
@@ -31,7 +33,9 @@ mod transcripts;
 pub use containers_first::{
     ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_with_containers,
 };
+pub use dispatch::Dispatch;
 pub use engine_error::EngineError;
+pub use freed_by_images::FreedByImages;
 pub use layer_scope::{LayerNeed, LayerScope};
 pub use record::DeleteRecord;
 pub(crate) use reference_store::is_single_reference;

@@ -3,6 +3,7 @@
 
 use crate::snapshot::Snapshot;
 
+use super::dispatch::{Dispatch, unforced_dispatch};
 use super::engine_error::EngineError;
 use super::record::DeleteRecord;
 use super::request::RemovalRequest;
@@ -18,6 +19,8 @@ pub struct PlannedRemoval {
     pub records: Vec<DeleteRecord>,
     /// The error answer, if the request fails.
     pub error: Option<EngineError>,
+    /// How the argument is sent to the engine.
+    pub dispatch: Dispatch,
 }
 
 /// What one `docker rmi` invocation will do on one host.
@@ -78,21 +81,39 @@ pub(crate) fn replay(store: &mut SimulatedStore, request: &RemovalRequest) -> Ve
     request
         .images
         .iter()
-        .map(
-            |image| match store.delete_image(image, request.force, !request.no_prune) {
-                Ok(records) => PlannedRemoval {
-                    image: image.clone(),
-                    records,
-                    error: None,
-                },
-                Err(error) => PlannedRemoval {
-                    image: image.clone(),
-                    records: Vec::new(),
-                    error: Some(error),
-                },
-            },
-        )
+        .map(|image| replay_one(store, request, image))
         .collect()
+}
+
+fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str) -> PlannedRemoval {
+    let before = (request.force && request.force_removes_containers).then(|| store.clone());
+    let answer = store.delete_image(image, request.force, !request.no_prune);
+    let (records, error) = match answer {
+        Ok(records) => (records, None),
+        Err(error) => (Vec::new(), Some(error)),
+    };
+    let dispatch = match &before {
+        None => Dispatch::AsGiven,
+        Some(_) if error.is_some() => Dispatch::Unforced(vec![image.to_string()]),
+        Some(before) => match unforced_dispatch(before, image, &records) {
+            Ok(dispatch) => dispatch,
+            Err(refusal) => {
+                *store = before.clone();
+                return PlannedRemoval {
+                    image: image.to_string(),
+                    records: Vec::new(),
+                    error: Some(refusal),
+                    dispatch: Dispatch::Refused,
+                };
+            }
+        },
+    };
+    PlannedRemoval {
+        image: image.to_string(),
+        records,
+        error,
+        dispatch,
+    }
 }
 
 #[cfg(test)]

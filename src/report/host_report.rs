@@ -124,6 +124,10 @@ pub struct ImageResult {
     /// `--stop-containers`: containers stopped (or removed) before this removal.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub containers: Vec<ContainerOutcome>,
+    /// In a dry run on an engine whose rules fleetrmi does not model exactly: why this
+    /// prediction may differ from what the engine will do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_exact: Option<String>,
 }
 
 impl ImageResult {

@@ -15,6 +15,7 @@ pub fn render_table(report: &FleetReport) -> String {
     if report.dry_run {
         table.set_header([
             "host",
+            "engine",
             "status",
             "would untag",
             "would delete",
@@ -24,7 +25,7 @@ pub fn render_table(report: &FleetReport) -> String {
         ]);
     } else {
         table.set_header([
-            "host", "status", "untagged", "deleted", "errors", "freed", "time",
+            "host", "engine", "status", "untagged", "deleted", "errors", "freed", "time",
         ]);
     }
     let freed = |reclaimed: u64, predicted: Option<u64>| {
@@ -37,6 +38,11 @@ pub fn render_table(report: &FleetReport) -> String {
     for host in &report.hosts {
         table.add_row(vec![
             Cell::new(&host.host),
+            Cell::new(
+                host.engine
+                    .as_ref()
+                    .map_or("—", |engine| engine.kind.name()),
+            ),
             Cell::new(status_word(host.status)),
             number(host.untagged_count()),
             number(host.deleted_count()),
@@ -49,6 +55,7 @@ pub fn render_table(report: &FleetReport) -> String {
     let totals = &report.totals;
     table.add_row(vec![
         Cell::new(format!("total ({} hosts)", totals.hosts)),
+        Cell::new(""),
         Cell::new(totals_status(report)),
         number(totals.untagged),
         number(totals.deleted),
@@ -103,6 +110,13 @@ pub fn error_lines(report: &FleetReport) -> Vec<String> {
         }
         for warning in &host.warnings {
             lines.push(format!("warning: {}: {}", host.host, warning));
+        }
+        if let Some(caveat) = host
+            .results
+            .iter()
+            .find_map(|result| result.not_exact.as_ref())
+        {
+            lines.push(format!("note: {}: {caveat}", host.host));
         }
     }
     lines.extend(not_started_line(report));
@@ -185,6 +199,24 @@ mod tests {
         );
         let report = FleetReport::with_mode(vec![refused("h1")], Default::default(), false);
         assert_eq!(error_lines(&report), ["error: h1: remove run:1: conflict"]);
+    }
+
+    #[test]
+    fn a_prediction_that_is_not_exact_is_noted_once_per_host() {
+        let mut host = HostReport::new("p1", "127.0.0.1");
+        for image in ["a:1", "b:1"] {
+            host.results.push(ImageResult {
+                image: image.into(),
+                not_exact: Some("not predicted exactly on this engine (podman)".into()),
+                ..ImageResult::default()
+            });
+        }
+        let report = FleetReport::with_mode(vec![host], Default::default(), true);
+        assert_eq!(
+            error_lines(&report),
+            ["note: p1: not predicted exactly on this engine (podman)"]
+        );
+        assert!(render_table(&report).contains("engine"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bollard::query_parameters::PruneImagesOptions;
 
 use super::bounded::Within;
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, EngineKind, podman_names};
 use crate::plan::DeleteRecord;
 
 /// The engine's answer to a prune.
@@ -47,6 +47,9 @@ impl Engine {
                         if let Some(id) = item.deleted {
                             records.push(DeleteRecord::Deleted(id));
                         }
+                    }
+                    if self.info.kind == EngineKind::Podman {
+                        records = podman_names::docker_records(records);
                     }
                     return Ok(PruneAnswer {
                         records,

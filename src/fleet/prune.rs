@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::engine::EngineError;
-use crate::plan::{DeleteRecord, deleted_images};
+use crate::plan::{DeleteRecord, FreedByImages, deleted_images};
 use crate::policy::{Action, PolicyPlan, PolicyRequest, PruneMode, plan_policy};
 use crate::report::{HostReport, ImageResult, PruneSummary, Step};
 use crate::snapshot::{Snapshot, short_id};
@@ -80,19 +80,16 @@ async fn run_connected(
         Ok(snapshot) => snapshot,
         Err(error) => return report.fail(Step::Snapshot, error.to_string()),
     };
-    if host.engine.info.containerd_store {
-        report.warnings.push(
-            "this engine keeps images in containerd's store, whose removal rules the plan does \
-             not model (it models the classic store): the engine may do other than planned"
-                .to_owned(),
-        );
-    }
+    let caveat = host.engine.info.kind.plan_caveat();
     let plan = plan_policy(&snapshot, &job.policy);
     report.predicted_bytes = Some(plan.predicted_bytes);
     report.prune = Some(summary(&plan, job));
     report.decisions = plan.decisions.clone();
     if job.dry_run {
         report.results = planned_results(&plan, &snapshot, job, &report.host);
+        for result in &mut report.results {
+            result.not_exact = caveat.map(str::to_string);
+        }
         for result in &report.results {
             progress.result(result);
         }
@@ -113,7 +110,11 @@ async fn run_connected(
             rule_removals(host, job, &plan, &snapshot, report, progress, control).await
         }
     };
-    if complete && report.failure.is_none() && report.reclaimed_bytes != plan.predicted_bytes {
+    if caveat.is_none()
+        && complete
+        && report.failure.is_none()
+        && report.reclaimed_bytes != plan.predicted_bytes
+    {
         report.warnings.push(format!(
             "the plan predicted {} bytes freed, the engine's deletions add up to {}",
             plan.predicted_bytes, report.reclaimed_bytes
@@ -196,7 +197,11 @@ async fn engine_prune(
             return false;
         }
     };
+    let exact = host.engine.info.kind.plan_caveat().is_none();
     let mut result = ImageResult::from_records(PRUNE_RESULT, &answer.records, None, snapshot);
+    if !exact {
+        result.reclaimed_bytes = FreedByImages::new(snapshot).count(&answer.records);
+    }
     result.backup = backup;
     let saved: BTreeSet<&str> = result
         .backup
@@ -217,10 +222,12 @@ async fn engine_prune(
             ));
         }
     }
-    if let Some(difference) = describe_set_difference(&plan.records(), &answer.records) {
+    if exact && let Some(difference) = describe_set_difference(&plan.records(), &answer.records) {
         report.warnings.push(difference);
     }
-    if answer.space_reclaimed != result.reclaimed_bytes {
+    // Only the classic store's figure is checked against the layers: the containerd store's
+    // counts content too, and Podman's was seen far above what the disk got back.
+    if exact && answer.space_reclaimed != result.reclaimed_bytes {
         report.warnings.push(format!(
             "the engine reports {} bytes reclaimed, the layers it deleted add up to {}",
             answer.space_reclaimed, result.reclaimed_bytes
@@ -244,6 +251,8 @@ async fn rule_removals(
 ) -> bool {
     let total = plan.requests.len();
     let host_name = report.host.clone();
+    let exact = host.engine.info.kind.plan_caveat().is_none();
+    let mut freed_by_images = (!exact).then(|| FreedByImages::new(snapshot));
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, planned) in plan.requests.iter().enumerate() {
         if control.interrupted() {
@@ -320,7 +329,13 @@ async fn rule_removals(
             .remove_image(&planned.name, planned.force, planned.no_prune)
             .await;
         let mut result = match answer {
-            Ok(records) => ImageResult::from_records(&planned.name, &records, None, snapshot),
+            Ok(records) => {
+                let mut result = ImageResult::from_records(&planned.name, &records, None, snapshot);
+                if let Some(freed) = &mut freed_by_images {
+                    result.reclaimed_bytes = freed.count(&records);
+                }
+                result
+            }
             Err(EngineError::Api { status, message }) => {
                 ImageResult::from_records(&planned.name, &[], Some((status, message)), snapshot)
             }
@@ -344,7 +359,11 @@ async fn rule_removals(
             planned.error.clone().map(|e| (e.status, e.message)),
             snapshot,
         );
-        let difference = describe_difference(&expected, &result);
+        let difference = if exact {
+            describe_difference(&expected, &result)
+        } else {
+            describe_outcome_difference(&expected, &result)
+        };
         progress.record(report, result);
         if let Some(difference) = difference {
             // Later requests were planned on what this one should have done (a parent's
@@ -355,6 +374,22 @@ async fn rule_removals(
         }
     }
     true
+}
+
+/// On an engine the plan does not model exactly, only what later removals were planned on is
+/// compared: whether the request succeeded.
+fn describe_outcome_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
+    match (&planned.error, &actual.error) {
+        (None, Some(error)) => Some(format!(
+            "{}: the plan expected the engine to accept this removal; it answered: {error}",
+            actual.image
+        )),
+        (Some(_), None) => Some(format!(
+            "{}: the plan expected the engine to refuse this removal; it accepted it",
+            actual.image
+        )),
+        _ => None,
+    }
 }
 
 /// The engine did other than planned for `name`: the host stops there. With removals left, the

@@ -113,6 +113,32 @@ stop_pids() {
 	wait_gone "$timeout" "$@"
 }
 
+# detach PIDFILE LOG COMMAND...: start COMMAND in its own session, stdin from
+# /dev/null, output appended to LOG; its pid goes to PIDFILE (a bash writes
+# its own pid, then becomes COMMAND). Returns at once.
+detach() {
+	local pidfile=$1 logfile=$2
+	shift 2
+	# shellcheck disable=SC2016 # $$ and $1 are for that bash
+	setsid -f bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$pidfile" "$@" \
+		</dev/null >>"$logfile" 2>&1 3>&- 9>&-
+}
+
+# wait_listening SECONDS LOG WHAT CHECK...: until CHECK succeeds; after SECONDS,
+# show the end of LOG and fail saying WHAT did not listen.
+wait_listening() {
+	local seconds=$1 logfile=$2 what=$3 deadline
+	shift 3
+	deadline=$(($(now_ms) + seconds * 1000))
+	until "$@"; do
+		if (($(now_ms) > deadline)); then
+			tail -n 20 "$logfile" >&2 || true
+			die "$what: not listening within ${seconds}s"
+		fi
+		sleep 0.05
+	done
+}
+
 # ---------------------------------------------------------------- lab layout
 
 hdir() { printf '%s/h%s' "$DIR" "$1"; }
@@ -223,23 +249,15 @@ start_moby() { # start_moby I DOCKERD [ARGS...]: one dockerd with the lab's sett
 # socket and pidfile under the exec root), so that stopping and cleaning up
 # find it the same way. Waits for its socket.
 start_containerd() {
-	local i=$1 h c deadline
+	local i=$1 h c
 	h=$(hdir "$i")
 	c=$h/x/containerd
 	containerd_pid "$i" >/dev/null && return 0
 	mkdir -p "$c"
 	rm -f "$c/containerd.pid" "$c/containerd.sock"
-	# shellcheck disable=SC2016 # $$ and $1 are for that bash
-	PATH="$TRIXIE_ROOT/usr/bin:$PATH" setsid -f bash -c 'echo $$ >"$1/containerd.pid"; exec containerd --config "$2"' \
-		_ "$c" "$h/containerd.toml" </dev/null >>"$h/containerd.log" 2>&1 3>&- 9>&-
-	deadline=$(($(now_ms) + 20000))
-	until [[ -S $c/containerd.sock ]]; do
-		if (($(now_ms) > deadline)); then
-			tail -n 20 "$h/containerd.log" >&2 || true
-			die "h$i: containerd did not listen on $c/containerd.sock within 20s"
-		fi
-		sleep 0.05
-	done
+	PATH="$TRIXIE_ROOT/usr/bin:$PATH" detach "$c/containerd.pid" "$h/containerd.log" \
+		containerd --config "$h/containerd.toml"
+	wait_listening 20 "$h/containerd.log" "h$i: containerd on $c/containerd.sock" test -S "$c/containerd.sock"
 }
 
 # start_podman I: Podman's Docker-compatible service on the host's socket,
@@ -248,13 +266,11 @@ start_podman() {
 	local i=$1 h
 	h=$(hdir "$i")
 	mkdir -p "$h/x/tmp"
-	# shellcheck disable=SC2016 # $$ and $1 are for that bash
 	CONTAINERS_CONF=$h/containers.conf CONTAINERS_REGISTRIES_CONF=$h/registries.conf \
-		setsid -f bash -c 'echo $$ >"$1"; shift; exec "$@"' _ "$h/d.pid" \
+		detach "$h/d.pid" "$h/d.log" \
 		podman --root "$h/data" --runroot "$h/x" --tmpdir "$h/x/tmp" \
 		--storage-driver overlay --cgroup-manager cgroupfs --events-backend file \
-		system service --time=0 "unix://$h/d.sock" \
-		</dev/null >>"$h/d.log" 2>&1 3>&- 9>&-
+		system service --time=0 "unix://$h/d.sock"
 }
 
 wait_dockerd() { # wait_dockerd I: until the socket answers /_ping
@@ -331,7 +347,7 @@ tcp_listening() {
 # ---------------------------------------------------------------- registry
 
 start_registry() { # one registry per lab: config, storage and log under DIR/registry
-	local r=$DIR/registry addr deadline
+	local r=$DIR/registry addr
 	addr=$(reg_addr)
 	mkdir -p "$r/data"
 	cat >"$r/config.yml" <<EOF
@@ -348,19 +364,11 @@ http:
   addr: $addr
 EOF
 	rm -f "$r/registry.pid"
-	# The bash writes its own pid, then becomes the registry.
-	# shellcheck disable=SC2016 # $$ and $1 are for that bash
-	setsid -f bash -c 'echo $$ >"$1/registry.pid"; exec /usr/bin/docker-registry serve "$1/config.yml"' \
-		_ "$r" </dev/null >>"$r/registry.log" 2>&1 3>&- 9>&-
-	deadline=$(($(now_ms) + 10000))
-	until tcp_listening "${addr%:*}" "$REG_PORT" && registry_pid >/dev/null; do
-		if (($(now_ms) > deadline)); then
-			tail -n 5 "$r/registry.log" >&2 || true
-			die "the registry did not listen on $addr within 10s"
-		fi
-		sleep 0.05
-	done
+	detach "$r/registry.pid" "$r/registry.log" /usr/bin/docker-registry serve "$r/config.yml"
+	wait_listening 10 "$r/registry.log" "the registry on $addr" registry_up "$addr"
 }
+
+registry_up() { tcp_listening "${1%:*}" "$REG_PORT" && registry_pid >/dev/null; }
 
 # ---------------------------------------------------------------- teardown
 

@@ -578,7 +578,7 @@ LABEL lab.role=chain" chain:1
 		mapfile -t refs < <(dk "$BH" image inspect -f '{{.Id}} {{range .RepoTags}}{{.}} {{end}}' "${ids[@]}" |
 			awk 'NF == 1 {print $1} NF > 1 {for (i = 2; i <= NF; i++) print $i}')
 		# The links are labels on containerd's image records: kept aside,
-		# set again after every load (restore_parents).
+		# set again after every load (c8d_after_load).
 		dk "$BH" image inspect -f '{{.Id}} {{.Parent}}' "${ids[@]}" | awk '$2 != ""' >"$SETDIR/parents.txt"
 		ids=()
 	else
@@ -595,7 +595,7 @@ LABEL lab.role=chain" chain:1
 	fingerprint "$BH" >"$SETDIR/images.txt"
 	write_images_json
 	rm -rf "$work"
-	log "$1 set: saved $(wc -l <"$SETDIR/images.txt") images ($(du -k "$SETDIR/images.tar" | cut -f1) KiB) in $(since "$t0")"
+	log "$1 set: saved $(grep -vc "^record " "$SETDIR/images.txt") images ($(du -k "$SETDIR/images.tar" | cut -f1) KiB) in $(since "$t0")"
 }
 
 # build_digest_images: two images pushed to the lab's registry, so that they
@@ -685,11 +685,23 @@ copy_libs() {
 
 # fingerprint I: one line per image: ID, Parent, tags and digest references.
 # Equal on every seeded host.
+# On a containerd26 host, also every name of containerd's image records: the
+# store's hidden `moby-dangling@ID` records change what rmi and prune answer.
 fingerprint() {
 	local ids=()
 	mapfile -t ids < <(dk "$1" images -aq --no-trunc | sort -u)
 	((${#ids[@]})) || return 0
 	dk "$1" image inspect -f '{{.Id}} {{if .Parent}}{{.Parent}}{{else}}-{{end}} {{range .RepoTags}}{{.}},{{end}}{{range .RepoDigests}}{{.}},{{end}}' "${ids[@]}" | sort
+	if [[ $(host_kind "$1") == containerd26 ]]; then
+		c8d_ctr "$1" images ls -q | sort | sed 's/^/record /'
+	fi
+}
+
+# c8d_ctr I ARGS...: containerd's own client on host I's containerd (moby's namespace).
+c8d_ctr() {
+	local i=$1
+	shift
+	"$TRIXIE_ROOT/usr/bin/ctr" -a "$(hdir "$i")/x/containerd/containerd.sock" -n moby "$@"
 }
 
 # all_refs I: every tag and digest reference on host I, one a line.
@@ -786,19 +798,28 @@ load_into_empty() {
 	done
 	dk "$i" load -q -i "$SETDIR/images.tar" >/dev/null
 	restore_digests "$i"
-	restore_parents "$i"
+	c8d_after_load "$i"
 }
 
-# restore_parents I: on a containerd26 host, label every name of each image
-# with its Parent as the builder had it (the containerd store keeps Parent
-# links as the image label org.mobyproject.image.parent; load drops them).
-restore_parents() {
-	local i=$1 name target parent ctr
+# c8d_after_load I: on a containerd26 host, what a load leaves different from
+# a fresh build. A test may have left an image of the set with a hidden
+# `moby-dangling@ID` record next to its tags (e.g. after removing the last tag
+# of a parent); load adds the tags back, so that record is dropped (the image
+# keeps its other names: containerd frees nothing). Then every name of each
+# image is labelled with its Parent as the builder had it (the store keeps
+# Parent links as the label org.mobyproject.image.parent; load drops them).
+c8d_after_load() {
+	local i=$1 name target parent
 	[[ -s $SETDIR/parents.txt ]] || return 0
-	ctr=("$TRIXIE_ROOT/usr/bin/ctr" -a "$(hdir "$i")/x/containerd/containerd.sock" -n moby)
-	"${ctr[@]}" images ls | awk 'NR > 1 {print $1, $3}' | while read -r name target; do
+	c8d_ctr "$i" images ls | awk 'NR > 1 {print $1, $3}' | sort >"$SETDIR/.records.$i"
+	awk '{n[$2]++; r[NR] = $0} END {for (k in r) {split(r[k], f, " "); if (f[1] ~ /^moby-dangling@/ && n[f[2]] > 1) print f[1]}}' \
+		"$SETDIR/.records.$i" | while read -r name; do
+		c8d_ctr "$i" images rm "$name" >/dev/null
+	done
+	rm -f "$SETDIR/.records.$i"
+	c8d_ctr "$i" images ls | awk 'NR > 1 {print $1, $3}' | while read -r name target; do
 		parent=$(awk -v id="$target" '$1 == id {print $2}' "$SETDIR/parents.txt")
-		[[ -z $parent ]] || "${ctr[@]}" images label "$name" "org.mobyproject.image.parent=$parent" >/dev/null
+		[[ -z $parent ]] || c8d_ctr "$i" images label "$name" "org.mobyproject.image.parent=$parent" >/dev/null
 	done
 }
 
@@ -816,7 +837,7 @@ seed_one() { # seed_one I: reset host I to the standard seeded state of its kind
 	# and load into an empty store.
 	dk "$i" load -q -i "$SETDIR/images.tar" >/dev/null
 	restore_digests "$i"
-	restore_parents "$i"
+	c8d_after_load "$i"
 	if ! diff -q <(fingerprint "$i") "$SETDIR/images.txt" >/dev/null; then
 		# Next cheapest: remove the references and images the archive does
 		# not have (a test's extra tag, a digest from a push, a new image).

@@ -8,8 +8,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Condvar, Mutex, OnceLock};
 
-/// How many hosts the lab starts when the test run starts it itself.
-const LAB_HOSTS: usize = 6;
+/// The engine kinds of the hosts the lab starts when the test run starts it itself: today's
+/// dockerd 20.10 for most tests, and twins of every other kind (one for the docker CLI, one for
+/// fleetrmi).
+const LAB_KINDS: [(&str, usize); 4] = [
+    (CLASSIC20, 6),
+    ("classic26", 2),
+    ("containerd26", 2),
+    ("podman4", 2),
+];
+
+/// The kind `Lab::take` lends: dockerd 20.10 with its classic image store.
+pub const CLASSIC20: &str = "classic20";
 
 pub struct Lab {
     pub dir: PathBuf,
@@ -25,6 +35,8 @@ pub struct LabHost {
     pub address: String,
     pub port: u16,
     pub socket: PathBuf,
+    /// The engine kind (`lab.sh up --kinds`): classic20, classic26, containerd26 or podman4.
+    pub kind: String,
 }
 
 pub fn repo_root() -> PathBuf {
@@ -56,9 +68,14 @@ pub fn lab() -> &'static Lab {
 }
 
 fn start_lab() -> PathBuf {
+    let kinds: Vec<&str> = LAB_KINDS
+        .iter()
+        .flat_map(|&(kind, count)| std::iter::repeat_n(kind, count))
+        .collect();
     let output = Command::new("bash")
         .arg(lab_script())
-        .args(["up", "--hosts", &LAB_HOSTS.to_string(), "--watch"])
+        .args(["up", "--hosts", &kinds.len().to_string()])
+        .args(["--kinds", &kinds.join(" "), "--watch"])
         .arg(std::process::id().to_string())
         .output()
         .expect("lab.sh runs");
@@ -90,22 +107,33 @@ fn read_hosts(dir: &Path) -> Vec<LabHost> {
                 address: fields[1].to_string(),
                 port: fields[2].parse().expect("port"),
                 socket: PathBuf::from(fields[3]),
+                kind: fields.get(5).unwrap_or(&CLASSIC20).to_string(),
             }
         })
         .collect()
 }
 
 impl Lab {
-    /// Borrows `count` hosts, reseeded to the standard image set.
+    /// Borrows `count` dockerd 20.10 hosts, reseeded to the standard image set.
     pub fn take(&'static self, count: usize) -> Hosts {
+        self.take_kind(CLASSIC20, count)
+    }
+
+    /// Borrows `count` hosts running engine `kind`, reseeded to that kind's image set (the same
+    /// image IDs on every host of one kind).
+    pub fn take_kind(&'static self, kind: &str, count: usize) -> Hosts {
+        let of_kind = self.hosts.iter().filter(|host| host.kind == kind).count();
         assert!(
-            count <= self.hosts.len(),
-            "the lab has only {} hosts",
-            self.hosts.len()
+            count <= of_kind,
+            "the lab at {} has {of_kind} {kind} host(s), {count} wanted (a lab of your own: \
+             lab.sh up --kinds)",
+            self.dir.display()
         );
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         let chosen = loop {
-            let available: Vec<usize> = (0..free.len()).filter(|&i| free[i]).collect();
+            let available: Vec<usize> = (0..free.len())
+                .filter(|&i| free[i] && self.hosts[i].kind == kind)
+                .collect();
             if available.len() >= count {
                 break available[..count].to_vec();
             }

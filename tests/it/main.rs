@@ -8,6 +8,7 @@ mod cost;
 mod df;
 mod digest;
 mod dry_run;
+mod engines;
 mod faults;
 mod harness;
 mod images;

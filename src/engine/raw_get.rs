@@ -67,6 +67,28 @@ impl RawApi {
         method: hyper::Method,
         path: &str,
     ) -> Result<T, EngineError> {
+        let body = self.call(action, method, path).await?;
+        serde_json::from_slice(&body).map_err(|error| {
+            EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
+        })
+    }
+
+    /// A body-less request whose success carries no answer worth reading (`201`, `204`).
+    pub(crate) async fn call_for_status(
+        &self,
+        action: &'static str,
+        method: hyper::Method,
+        path: &str,
+    ) -> Result<(), EngineError> {
+        self.call(action, method, path).await.map(drop)
+    }
+
+    async fn call(
+        &self,
+        action: &'static str,
+        method: hyper::Method,
+        path: &str,
+    ) -> Result<Bytes, EngineError> {
         let call = async {
             let mut sender = self.connect::<Empty<Bytes>>(action).await?;
             exchange(&mut sender, method, &self.versioned(path), action).await
@@ -80,9 +102,7 @@ impl RawApi {
                 message: error_message(&body),
             });
         }
-        serde_json::from_slice(&body).map_err(|error| {
-            EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
-        })
+        Ok(body)
     }
 
     /// `/v<version><path>`: a path at the negotiated API version.

@@ -1,5 +1,6 @@
 //! Sends one planned `rmi` argument to the engine as the plan's dispatch says: as given, name by
-//! name without force (an engine whose force would remove containers), or not at all (refused).
+//! name without force or as plain untags (an engine whose force would remove containers), or not
+//! at all (refused).
 
 use crate::engine::{Engine, EngineError};
 use crate::plan::{DeleteRecord, Dispatch, PlannedRemoval};
@@ -16,9 +17,10 @@ pub(super) async fn send_removal(
     no_prune: bool,
 ) -> Result<Answer, EngineError> {
     let dispatch = planned.map_or(&Dispatch::AsGiven, |planned| &planned.dispatch);
-    let names: Vec<&str> = match dispatch {
+    let (names, untag): (Vec<&str>, bool) = match dispatch {
         Dispatch::AsGiven => return answer_of(engine.remove_image(image, force, no_prune).await),
-        Dispatch::Unforced(names) => names.iter().map(String::as_str).collect(),
+        Dispatch::Unforced(names) => (names.iter().map(String::as_str).collect(), false),
+        Dispatch::Untag(tags) => (tags.iter().map(String::as_str).collect(), true),
         Dispatch::Refused => {
             let error = planned.and_then(|planned| planned.error.clone());
             return Ok((Vec::new(), error.map(|error| (error.status, error.message))));
@@ -26,7 +28,12 @@ pub(super) async fn send_removal(
     };
     let mut records = Vec::new();
     for name in names {
-        let (mut more, error) = answer_of(engine.remove_image(name, false, no_prune).await)?;
+        let answer = if untag {
+            engine.untag_image(name).await
+        } else {
+            engine.remove_image(name, false, no_prune).await
+        };
+        let (mut more, error) = answer_of(answer)?;
         records.append(&mut more);
         if error.is_some() {
             return Ok((records, error));

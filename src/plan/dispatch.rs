@@ -24,6 +24,9 @@ pub enum Dispatch {
     AsGiven,
     /// Unforced `DELETE`s of these names, in order (the engine's force would remove containers).
     Unforced(Vec<String>),
+    /// Untag these tags and delete nothing: Docker's forced outcome keeps the image, which
+    /// the engine's removal of a last name would not (it would take the containers too).
+    Untag(Vec<String>),
     /// Nothing is sent: fleetrmi refuses the argument (the planned error says why).
     Refused,
 }
@@ -63,6 +66,9 @@ pub(crate) fn unforced_dispatch(
             _ => None,
         })
         .collect();
+    if deleted.is_empty() && !tags.is_empty() {
+        return Ok(Dispatch::Untag(tags));
+    }
     if tags.len() > 1 {
         Ok(Dispatch::Unforced(tags))
     } else {
@@ -102,6 +108,17 @@ mod tests {
         assert_eq!(
             forced(builder, "s:1"),
             Ok(Dispatch::Unforced(vec!["s:1".into()]))
+        );
+    }
+
+    #[test]
+    fn a_forced_untag_that_keeps_an_image_a_running_container_uses_is_an_untag() {
+        let builder = SnapshotBuilder::new()
+            .image("r", ImageSpec::new().tags(["r:1"]).layers(["R"]))
+            .running("c1", "r");
+        assert_eq!(
+            forced(builder, "r:1"),
+            Ok(Dispatch::Untag(vec!["r:1".into()]))
         );
     }
 

@@ -108,6 +108,11 @@ fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str)
             }
         },
     };
+    // An untag sends tags only: the records are what that request answers.
+    let records = match &dispatch {
+        Dispatch::Untag(tags) => tags.iter().cloned().map(DeleteRecord::Untagged).collect(),
+        _ => records,
+    };
     PlannedRemoval {
         image: image.to_string(),
         records,

@@ -122,20 +122,36 @@ impl Lab {
     /// Borrows `count` hosts running engine `kind`, reseeded to that kind's image set (the same
     /// image IDs on every host of one kind).
     pub fn take_kind(&'static self, kind: &str, count: usize) -> Hosts {
-        let of_kind = self.hosts.iter().filter(|host| host.kind == kind).count();
-        assert!(
-            count <= of_kind,
-            "the lab at {} has {of_kind} {kind} host(s), {count} wanted (a lab of your own: \
-             lab.sh up --kinds)",
-            self.dir.display()
-        );
+        self.take_mix(&[(kind, count)])
+    }
+
+    /// Borrows hosts of several kinds at once (`count` of each `kind`, in that order), each
+    /// reseeded to its kind's image set; all or none, so two tests never wait on each other.
+    pub fn take_mix(&'static self, wanted: &[(&str, usize)]) -> Hosts {
+        for &(kind, count) in wanted {
+            let of_kind = self.hosts.iter().filter(|host| host.kind == kind).count();
+            assert!(
+                count <= of_kind,
+                "the lab at {} has {of_kind} {kind} host(s), {count} wanted (a lab of your own: \
+                 lab.sh up --kinds)",
+                self.dir.display()
+            );
+        }
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         let chosen = loop {
-            let available: Vec<usize> = (0..free.len())
-                .filter(|&i| free[i] && self.hosts[i].kind == kind)
-                .collect();
-            if available.len() >= count {
-                break available[..count].to_vec();
+            let mut chosen = Vec::new();
+            for &(kind, count) in wanted {
+                let available: Vec<usize> = (0..free.len())
+                    .filter(|&i| free[i] && self.hosts[i].kind == kind)
+                    .take(count)
+                    .collect();
+                if available.len() < count {
+                    break;
+                }
+                chosen.extend(available);
+            }
+            if chosen.len() == wanted.iter().map(|(_, count)| count).sum::<usize>() {
+                break chosen;
             }
             free = self.returned.wait(free).unwrap_or_else(|e| e.into_inner());
         };

@@ -8,6 +8,7 @@ mod cost;
 mod df;
 mod digest;
 mod dry_run;
+mod engine_kinds;
 mod engines;
 mod faults;
 mod harness;

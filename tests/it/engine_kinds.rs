@@ -1,0 +1,199 @@
+//! What fleetrmi does on each engine kind: Docker's safety promises on Podman, honest bytes on
+//! engines that list no layers, and one run over a fleet of every kind.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::harness::{CLASSIC20, Hosts, lab};
+use serde_json::Value;
+
+/// Bytes under a directory, as `du --apparent-size` counts them.
+fn apparent_bytes(dir: &Path) -> u64 {
+    let output = Command::new("du")
+        .args(["-sb"])
+        .arg(dir)
+        .output()
+        .expect("du runs");
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .next()
+        .and_then(|bytes| bytes.parse().ok())
+        .expect("du prints a size")
+}
+
+/// The names of the containers on a lent host, with their state, sorted.
+fn containers(hosts: &Hosts, position: usize) -> Vec<String> {
+    let run = hosts.docker(position, &["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+    assert_eq!(run.code, 0, "docker ps: {}", run.stderr);
+    let mut lines: Vec<String> = run.stdout.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+fn rmi_json(hosts: &Hosts, args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["--output", "json", "rmi"];
+    all.extend(args);
+    let run = hosts.fleetrmi(&all);
+    let json = run.json();
+    (run.code, json, run.stderr)
+}
+
+#[test]
+fn podman_forced_rmi_never_removes_a_container_and_the_dry_run_says_so() {
+    let hosts = lab().take_kind("podman4", 1);
+    let before = containers(&hosts, 0);
+    let running_image = hosts.image_id(0, "run:1");
+    let stopped_image = hosts.image_id(0, "stopped:1");
+
+    // Docker untags an image a running container uses and keeps it: so does fleetrmi here.
+    let (dry_code, dry, _) = rmi_json(&hosts, &["-f", "--dry-run", "run:1"]);
+    let (code, real, stderr) = rmi_json(&hosts, &["-f", "run:1"]);
+    assert_eq!((code, dry_code), (0, 0), "{stderr}");
+    let done = &real["hosts"][0]["results"][0];
+    assert_eq!(done["untagged"], serde_json::json!(["run:1"]), "{done}");
+    assert_eq!(done["deleted"], serde_json::json!([]), "{done}");
+    assert_eq!(dry["hosts"][0]["results"][0]["untagged"], done["untagged"]);
+    assert!(
+        dry["hosts"][0]["results"][0]["not_exact"].is_string(),
+        "{dry}"
+    );
+    assert!(hosts.images(0).contains_key(&running_image));
+
+    // Docker would delete an image a stopped container uses and keep the container; Podman
+    // cannot without removing the container, so fleetrmi refuses, in the plan as in the run.
+    let (dry_code, dry, _) = rmi_json(&hosts, &["-f", "--dry-run", "stopped:1"]);
+    let (code, real, stderr) = rmi_json(&hosts, &["-f", "stopped:1"]);
+    assert_eq!((code, dry_code), (1, 1), "{stderr}");
+    let done = &real["hosts"][0]["results"][0];
+    let error = done["error"].as_str().expect("an error");
+    assert!(
+        error.starts_with("fleetrmi refused to remove stopped:1"),
+        "{error}"
+    );
+    assert_eq!(dry["hosts"][0]["results"][0]["error"], done["error"]);
+    assert!(hosts.images(0).contains_key(&stopped_image));
+
+    assert_eq!(containers(&hosts, 0), before, "a container went");
+}
+
+#[test]
+fn podman_forced_rmi_by_id_of_an_image_with_several_tags_goes_tag_by_tag() {
+    let hosts = lab().take_kind("podman4", 1);
+    let id = hosts.image_id(0, "multi:1");
+    let storage = hosts.host_dir(0);
+    let (dry_code, dry, _) = rmi_json(&hosts, &["-f", "--dry-run", &id]);
+    let before = apparent_bytes(&storage);
+    let (code, real, stderr) = rmi_json(&hosts, &["-f", &id]);
+    let after = apparent_bytes(&storage);
+    assert_eq!((code, dry_code), (0, 0), "{stderr}");
+    let host = &real["hosts"][0];
+    assert_eq!(host["engine"]["kind"], "podman", "{host}");
+    assert_eq!(host["status"], "ok", "{host}");
+    let mut untagged: Vec<&str> = host["results"][0]["untagged"]
+        .as_array()
+        .expect("untagged")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    untagged.sort_unstable();
+    // Podman also answers `Untagged` for the digest references it keeps with the tags.
+    for tag in ["multi:1", "multi:2", "other/multi:1"] {
+        assert!(untagged.contains(&tag), "{tag}: {host}");
+    }
+    assert!(
+        !hosts.images(0).contains_key(&id),
+        "the image is still there"
+    );
+    let mut planned: Vec<&str> = dry["hosts"][0]["results"][0]["untagged"]
+        .as_array()
+        .expect("planned untagged")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // Which digest references Podman names with the tags varies with how it got them: the
+    // plan (not exact on Podman) is held to the tags.
+    for tag in planned.into_iter().filter(|name| !name.contains('@')) {
+        assert!(
+            untagged.contains(&tag),
+            "{tag} planned, not done: {untagged:?}"
+        );
+    }
+    // Podman's layers are counted with their uncompressed sizes; the store also drops a few
+    // KB of metadata per image, so the disk falls a little more than the layers' bytes.
+    let reclaimed = host["reclaimed_bytes"].as_u64().expect("bytes");
+    let dropped = before.saturating_sub(after);
+    assert!(reclaimed > 0, "{host}");
+    assert!(
+        reclaimed <= dropped + 64 * 1024 && dropped <= reclaimed + reclaimed / 5 + 64 * 1024,
+        "reclaimed {reclaimed}, disk fell by {dropped}"
+    );
+}
+
+#[test]
+fn containerd_store_bytes_are_the_snapshots_the_engine_dropped() {
+    let hosts = lab().take_kind("containerd26", 1);
+    let layers_before = hosts.layers_size(0);
+    let (code, real, stderr) = rmi_json(&hosts, &["unique:1"]);
+    let layers_after = hosts.layers_size(0);
+    assert_eq!(code, 0, "{stderr}");
+    let host = &real["hosts"][0];
+    assert_eq!(host["engine"]["kind"], "docker-containerd", "{host}");
+    let reclaimed = host["reclaimed_bytes"].as_u64().expect("bytes");
+    let dropped = layers_before - layers_after;
+    // LayersSize counts snapshot usage in 4 KiB blocks; the layer's own size is exact.
+    assert!(reclaimed > 0, "{host}");
+    assert!(
+        reclaimed <= dropped && dropped - reclaimed < 8 * 1024,
+        "reclaimed {reclaimed}, LayersSize fell by {dropped}"
+    );
+    assert!(
+        host["warnings"].as_array().is_none_or(Vec::is_empty),
+        "{host}"
+    );
+}
+
+#[test]
+fn one_run_over_a_fleet_of_every_kind_reports_each_hosts_engine() {
+    let hosts = lab().take_mix(&[
+        (CLASSIC20, 1),
+        ("classic26", 1),
+        ("containerd26", 1),
+        ("podman4", 1),
+    ]);
+    let run = hosts.fleetrmi(&["--output", "json", "rmi", "purge:1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    let mut kinds: Vec<String> = Vec::new();
+    for host in report["hosts"].as_array().expect("hosts") {
+        assert_eq!(host["status"], "ok", "{host}");
+        assert!(host["reclaimed_bytes"].as_u64() > Some(0), "{host}");
+        kinds.push(host["engine"]["kind"].as_str().expect("kind").to_string());
+    }
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "docker-classic",
+            "docker-classic",
+            "docker-containerd",
+            "podman"
+        ]
+    );
+    for position in 0..4 {
+        assert!(
+            hosts
+                .images(position)
+                .values()
+                .all(|tags| !tags.contains(&"purge:1".to_string())),
+            "purge:1 still on {}",
+            hosts.host(position).name
+        );
+    }
+    let table = hosts.fleetrmi(&["rmi", "--dry-run", "purge:keep"]);
+    assert!(
+        table.stdout.contains("docker-containerd"),
+        "{}",
+        table.stdout
+    );
+    assert!(table.stderr.contains("note: "), "{}", table.stderr);
+}

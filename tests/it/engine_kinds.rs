@@ -104,7 +104,7 @@ fn podman_forced_rmi_by_id_of_an_image_with_several_tags_goes_tag_by_tag() {
         !hosts.images(0).contains_key(&id),
         "the image is still there"
     );
-    let mut planned: Vec<&str> = dry["hosts"][0]["results"][0]["untagged"]
+    let planned: Vec<&str> = dry["hosts"][0]["results"][0]["untagged"]
         .as_array()
         .expect("planned untagged")
         .iter()

@@ -21,12 +21,13 @@ impl Engine {
             .iter()
             .map(|image| image.id.clone())
             .collect();
-        let chains: Vec<LayerChain> = futures::stream::iter(ids.iter())
-            .map(|id| self.layer_chain(id))
+        let chains: Vec<Option<LayerChain>> = futures::stream::iter(ids.iter())
+            .map(|id| self.described_chain(id))
             .buffered(self.calls_in_flight)
             .try_collect()
             .await?;
         for (image, chain) in snapshot.images.iter_mut().zip(chains) {
+            let Some(chain) = chain else { continue };
             let LayerChain {
                 layers,
                 sizes,
@@ -127,6 +128,18 @@ impl Engine {
             sizes,
             created_nanos: inspect.created.as_deref().map(subsec_nanos).unwrap_or(0),
         })
+    }
+
+    /// [`Engine::layer_chain`], or `None` for an image a non-classic engine lists but cannot
+    /// describe: the containerd store keeps a deleted base's record for its children while
+    /// answering its history with "snapshot … does not exist". Such an image keeps what the
+    /// list says; its layers count for nothing (fleetrmi under-reports rather than guess).
+    async fn described_chain(&self, image_id: &str) -> Result<Option<LayerChain>, EngineError> {
+        match self.layer_chain(image_id).await {
+            Ok(chain) => Ok(Some(chain)),
+            Err(EngineError::Api { .. }) if self.info.kind != EngineKind::DockerClassic => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// Chain IDs of an image's layers, oldest first (one inspect).

@@ -3,6 +3,24 @@
 
 use crate::harness::{Hosts, Run, lab};
 
+/// The conformance steps each other engine kind runs once against its twin: tags, IDs and
+/// prefixes, containers with and without force, a parent, missing images, `--no-prune`.
+const KIND_STEPS: &[&[&str]] = &[
+    &["multi:2"],
+    &["@id:multi:1"],
+    &["-f", "@id:multi:1"],
+    &["run:1"],
+    &["-f", "run:1"],
+    &["stopped:1"],
+    &["-f", "stopped:1"],
+    &["@id:base:1"],
+    &["nope:1"],
+    &["-f", "nope:1", "app:2"],
+    &["--no-prune", "chain:1"],
+    &["@short:unique:1"],
+    &["app:3", "app:1"],
+];
+
 /// What `docker rmi` printed: records in order, and the daemon's error messages.
 #[derive(Debug, PartialEq)]
 struct Outcome {
@@ -73,10 +91,28 @@ pub(crate) fn assert_steps_match_docker(
     hosts: &Hosts,
     steps: &[&[&str]],
 ) -> Vec<serde_json::Value> {
+    compare_steps(hosts, steps, false)
+}
+
+/// [`assert_steps_match_docker`], and before each step fleetrmi's dry run on host 1 must name
+/// the records, errors and exit code its real run then gets.
+pub(crate) fn assert_steps_match_docker_and_plan(
+    hosts: &Hosts,
+    steps: &[&[&str]],
+) -> Vec<serde_json::Value> {
+    compare_steps(hosts, steps, true)
+}
+
+fn compare_steps(hosts: &Hosts, steps: &[&[&str]], dry_run_first: bool) -> Vec<serde_json::Value> {
     let mut reports = Vec::new();
     for step in steps {
         let step: Vec<String> = step.iter().map(|arg| resolve(hosts, arg)).collect();
         let step: Vec<&str> = step.iter().map(String::as_str).collect();
+        let planned = dry_run_first.then(|| {
+            let mut args = vec!["--output", "json", "rmi", "--dry-run"];
+            args.extend(&step);
+            fleetrmi_outcome(&hosts.fleetrmi_on(&[1], &args))
+        });
         let mut docker_args = vec!["rmi"];
         docker_args.extend(&step);
         let docker = docker_outcome(&hosts.docker(0, &docker_args));
@@ -94,6 +130,12 @@ pub(crate) fn assert_steps_match_docker(
             hosts.images(0),
             "step {step:?}: engine state differs after the step"
         );
+        if let Some(planned) = planned {
+            assert_eq!(
+                planned, fleet,
+                "step {step:?}: the dry run differs from the run"
+            );
+        }
         reports.push(run.json());
     }
     reports
@@ -226,4 +268,16 @@ fn forced_removal_by_id_untags_every_repository_in_the_engines_order() {
         "{}",
         reports[1]
     );
+}
+
+#[test]
+fn dockerd_26_classic_store_answers_like_the_docker_cli_and_its_dry_run() {
+    let hosts = lab().take_kind("classic26", 2);
+    assert_steps_match_docker_and_plan(&hosts, KIND_STEPS);
+}
+
+#[test]
+fn dockerd_26_containerd_store_answers_like_the_docker_cli() {
+    let hosts = lab().take_kind("containerd26", 2);
+    assert_steps_match_docker(&hosts, KIND_STEPS);
 }

@@ -16,9 +16,10 @@ use super::HostTarget;
 use super::backup::planned_outcome;
 use super::connect::{ConnectOptions, ConnectedHost, connect_host};
 use super::control::RunControl;
+use super::free_space::{FreeSpace, read_space, read_space_after};
 use super::progress::HostProgress;
 use super::prune_backup::{BackupStep, back_up, unit_for_records};
-use super::rmi::{LOST_ANSWER, describe_difference, read_space};
+use super::rmi::{LOST_ANSWER, describe_difference};
 
 /// The name of the one result an engine prune gives (its records are the engine's whole answer).
 pub const PRUNE_RESULT: &str = "(prune)";
@@ -102,8 +103,14 @@ async fn run_connected(
         return report.fail(Step::Interrupt, "interrupted before any removal".to_owned());
     }
 
-    let docker_root = host.engine.info.docker_root_dir.clone();
-    report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
+    let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
+    report.space_before = read_space(
+        host,
+        &mut free_space,
+        host.engine.api_timeout(),
+        &mut report.warnings,
+    )
+    .await;
     progress.publish(report);
     let complete = match plan.mode {
         PruneMode::Engine => {
@@ -119,7 +126,8 @@ async fn run_connected(
             plan.predicted_bytes, report.reclaimed_bytes
         ));
     }
-    report.space_after = read_space(host, &docker_root, &mut report.warnings).await;
+    progress.step("free space");
+    read_space_after(host, free_space, report, control).await;
 }
 
 /// No rules: `POST /images/prune`, exactly `docker image prune`. The engine picks candidates in
@@ -326,10 +334,17 @@ async fn rule_removals(
             }
             Err(lost) => {
                 progress.settle_pending(report, LOST_ANSWER);
+                let rest = not_attempted();
+                let rest = if rest.is_empty() {
+                    rest
+                } else {
+                    format!("; not attempted: {rest}")
+                };
                 report.fail(
                     Step::Remove,
                     format!(
-                        "{lost}; whether {} was removed is unknown: rerun with --dry-run to see",
+                        "{lost}; whether {} was removed is unknown: rerun with --dry-run to \
+                         see{rest}",
                         planned.name
                     ),
                 );

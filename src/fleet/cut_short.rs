@@ -44,7 +44,14 @@ pub(super) fn activity(step: &str) -> &str {
 /// which `changes` something or only reads.
 pub(super) fn failure(step: Step, activity: &str, changes: bool, cause: &str) -> (Step, String) {
     let message = if changes {
-        format!("{cause} while {activity}; whether that step completed on the host is unknown")
+        match activity.strip_prefix("removing ") {
+            Some(image) => {
+                format!("{cause} while {activity}; whether {image} was removed is unknown")
+            }
+            None => format!(
+                "{cause} while {activity}; whether that step completed on the host is unknown"
+            ),
+        }
     } else {
         format!("{cause} while {activity}")
     };

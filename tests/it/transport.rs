@@ -72,6 +72,20 @@ fn missing_socket_names_the_socket_and_what_to_check() {
         run.stderr
     );
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    // sshd refuses such a channel as it refuses forbidden forwarding; the error says which.
+    assert!(
+        run.stderr
+            .contains("there is no socket at /run/nothing-here/docker.sock"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("refused to forward"), "{}", run.stderr);
+    assert!(
+        !run.stderr
+            .contains("cannot reach the Docker daemon: cannot reach"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Runs `rmi purge:1` on host 0 as local user `user`, through an sshd of its own whose

@@ -253,7 +253,13 @@ async fn rule_removals(
     let total = plan.requests.len();
     let host_name = report.host.clone();
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
+    let names: Vec<String> = plan
+        .requests
+        .iter()
+        .map(|request| request.name.clone())
+        .collect();
     for (index, planned) in plan.requests.iter().enumerate() {
+        progress.still_to_come(&names[index..]);
         if control.interrupted() {
             let left: Vec<&str> = plan.requests[index..]
                 .iter()
@@ -318,6 +324,7 @@ async fn rule_removals(
             BackupStep::Saved(_) | BackupStep::Nothing => {}
         }
         progress.pending(&planned.name, step.outcome().as_ref(), &[]);
+        progress.still_to_come(&names[index + 1..]);
         progress.changing_step(&format!(
             "removing {} ({}/{total})",
             planned.name,

@@ -159,6 +159,7 @@ async fn run_connected(
     let mut attempted: Vec<String> = Vec::new();
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, image) in request.images.iter().enumerate() {
+        progress.still_to_come(&request.images[index..]);
         if control.interrupted() {
             report.fail(
                 Step::Interrupt,
@@ -218,6 +219,7 @@ async fn run_connected(
         }
 
         progress.pending(image, done.backup.as_ref(), &done.containers);
+        progress.still_to_come(&request.images[index + 1..]);
         progress.changing_step(&format!("removing {image}"));
         let answer = host
             .engine

@@ -85,9 +85,7 @@ fn a_retry_file_that_fails_at_the_end_is_an_error_and_the_older_one_is_removed()
     }
     assert!(accepted.is_some(), "fleetrmi never reached the silent host");
     // A non-empty directory where the new file is first written makes the write fail.
-    let blocker = directory
-        .path()
-        .join(format!(".retry.{}.tmp", child.id()));
+    let blocker = directory.path().join(format!(".retry.{}.tmp", child.id()));
     std::fs::create_dir(&blocker).expect("mkdir");
     std::fs::write(blocker.join("in-the-way"), "").expect("write");
     let run = Run::from(child.wait_with_output().expect("wait"));

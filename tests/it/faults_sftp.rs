@@ -12,7 +12,10 @@ fn duration_ms(host: &serde_json::Value) -> u64 {
 
 /// The bound is the feature: the host without sftp takes at most a second more than the other.
 fn assert_within_a_second(json: &serde_json::Value) {
-    let (normal, without) = (duration_ms(&json["hosts"][0]), duration_ms(&json["hosts"][1]));
+    let (normal, without) = (
+        duration_ms(&json["hosts"][0]),
+        duration_ms(&json["hosts"][1]),
+    );
     assert!(
         without <= normal + 1000,
         "the host without sftp took {without} ms, the other {normal} ms"

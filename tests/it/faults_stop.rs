@@ -89,6 +89,7 @@ fn sigterm_during_a_hung_removal_ends_within_the_grace_with_report_retry_file_an
         message.contains("whether purge:1 was removed is unknown"),
         "{message}"
     );
+    assert!(message.ends_with("not attempted: app:1"), "{message}");
     // Nothing is claimed for the stopped host, although the engine did remove the tag.
     assert_eq!(stopped["results"].as_array().map(Vec::len), Some(0));
     assert!(!has_tag(&hosts, 1, "purge:1"));

@@ -2,13 +2,9 @@
 //! or, when the write fails at the end, an error of the run that leaves no older file behind.
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::harness::{Hosts, Run, lab};
-
-fn has_tag(hosts: &Hosts, position: usize, tag: &str) -> bool {
-    hosts.images(position).values().flatten().any(|t| t == tag)
-}
+use crate::harness::{Run, accept_within, lab};
 
 #[test]
 fn outputs_that_cannot_be_written_are_refused_before_any_host() {
@@ -41,7 +37,7 @@ fn outputs_that_cannot_be_written_are_refused_before_any_host() {
     let run = hosts.fleetrmi(&["--retry-file", &missing.to_string_lossy(), "ping"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(hosts.ssh_logins(0), logins, "a host was contacted");
-    assert!(has_tag(&hosts, 0, "purge:1"));
+    assert!(hosts.has_tag(0, "purge:1"));
 }
 
 #[test]
@@ -74,15 +70,7 @@ fn a_retry_file_that_fails_at_the_end_is_an_error_and_the_older_one_is_removed()
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    silent.set_nonblocking(true).expect("non-blocking listener");
-    let waited = Instant::now();
-    let mut accepted = None;
-    while accepted.is_none() && waited.elapsed() < Duration::from_secs(30) {
-        match silent.accept() {
-            Ok((stream, _)) => accepted = Some(stream),
-            Err(_) => std::thread::sleep(Duration::from_millis(50)),
-        }
-    }
+    let accepted = accept_within(&silent, Duration::from_secs(30));
     assert!(accepted.is_some(), "fleetrmi never reached the silent host");
     // A non-empty directory where the new file is first written makes the write fail.
     let blocker = directory.path().join(format!(".retry.{}.tmp", child.id()));
@@ -104,7 +92,7 @@ fn a_retry_file_that_fails_at_the_end_is_an_error_and_the_older_one_is_removed()
     let json = run.json();
     assert_eq!(json["hosts"][0]["status"], "ok");
     assert_eq!(json["hosts"][1]["status"], "unreachable");
-    assert!(!has_tag(&hosts, 0, "purge:1"));
+    assert!(!hosts.has_tag(0, "purge:1"));
 }
 
 #[test]

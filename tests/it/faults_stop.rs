@@ -24,10 +24,6 @@ fn inventory_with_held_engine(hosts: &Hosts, held: &HeldEngine) -> tempfile::Nam
     ])
 }
 
-fn has_tag(hosts: &Hosts, position: usize, tag: &str) -> bool {
-    hosts.images(position).values().flatten().any(|t| t == tag)
-}
-
 #[test]
 fn sigterm_during_a_hung_removal_ends_within_the_grace_with_report_retry_file_and_metrics() {
     let hosts = lab().take(2);
@@ -92,9 +88,9 @@ fn sigterm_during_a_hung_removal_ends_within_the_grace_with_report_retry_file_an
     assert!(message.ends_with("not attempted: app:1"), "{message}");
     // Nothing is claimed for the stopped host, although the engine did remove the tag.
     assert_eq!(stopped["results"].as_array().map(Vec::len), Some(0));
-    assert!(!has_tag(&hosts, 1, "purge:1"));
-    assert!(has_tag(&hosts, 1, "app:1"), "app:1 was never sent");
-    assert!(!has_tag(&hosts, 0, "purge:1"));
+    assert!(!hosts.has_tag(1, "purge:1"));
+    assert!(hosts.has_tag(1, "app:1"), "app:1 was never sent");
+    assert!(!hosts.has_tag(0, "purge:1"));
 
     let retry_file = std::fs::read_to_string(&retry).expect("retry file written");
     assert!(
@@ -140,7 +136,7 @@ fn a_lost_removal_answer_names_what_was_not_attempted() {
         "{message}"
     );
     assert!(message.ends_with("not attempted: app:1 app:2"), "{message}");
-    assert!(has_tag(&hosts, 1, "app:1") && has_tag(&hosts, 1, "app:2"));
+    assert!(hosts.has_tag(1, "app:1") && hosts.has_tag(1, "app:2"));
     // The connection still answers: the free space after is read as usual.
     assert!(failed["space_after"].is_object(), "{failed}");
 }

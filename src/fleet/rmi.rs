@@ -86,6 +86,16 @@ async fn run_connected(
     progress: &HostProgress,
     control: &RunControl,
 ) {
+    // After an interrupt no new call starts, reads included.
+    if control.interrupted() {
+        return report.fail(
+            Step::Interrupt,
+            format!(
+                "interrupted before the snapshot{}",
+                not_attempted(&request.images)
+            ),
+        );
+    }
     progress.step("snapshot");
     let removal = RemovalRequest {
         images: request.images.clone(),

@@ -24,6 +24,8 @@ const FXF_READ: u32 = 1;
 const FXF_WRITE: u32 = 2;
 const FX_NO_SUCH_FILE: u32 = 2;
 const FX_PERMISSION_DENIED: u32 = 3;
+/// The generic failure, which OpenSSH's sftp-server gives for `ENXIO`.
+const FX_FAILURE: u32 = 4;
 const STATVFS: &str = "statvfs@openssh.com";
 /// Larger replies than this are not answers to fleetrmi's requests; refusing them bounds memory.
 const MAX_PACKET: usize = 64 * 1024;
@@ -166,7 +168,10 @@ impl SftpChannel {
                     code: FX_PERMISSION_DENIED,
                     ..
                 } => Ok(PathAccess::Denied),
-                _ => Ok(PathAccess::Openable),
+                SftpError::Refused {
+                    code: FX_FAILURE, ..
+                } => Ok(PathAccess::Openable),
+                other => Err(other),
             },
             _ => Err(SftpError::Protocol("not an open reply".to_string())),
         }

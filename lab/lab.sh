@@ -45,6 +45,7 @@ usage: lab/lab.sh install
        lab/lab.sh down DIR
        lab/lab.sh seed DIR I [I...]
        lab/lab.sh stop-sshd|start-sshd|stop-dockerd|start-dockerd DIR I
+       lab/lab.sh stop-sftp|start-sftp DIR I   (sshd without/with its sftp subsystem)
        lab/lab.sh status DIR
 EOF
 	exit 2
@@ -330,6 +331,21 @@ stop_sshd() { # stop_sshd I: stop the listener (open sessions run on, as on a re
 		return 0
 	}
 	stop_pids 10 "$p"
+}
+
+# set_sftp I on|off: host I's sshd offers the sftp subsystem or not (as hardened hosts and
+# minimal configs do); sshd restarts, sessions already open run on.
+set_sftp() {
+	local i=$1 want=$2 h
+	h=$(hdir "$i")
+	if [[ $want == on ]]; then
+		sed -i 's/^#Subsystem sftp /Subsystem sftp /' "$h/sshd_config"
+	else
+		sed -i 's/^Subsystem sftp /#Subsystem sftp /' "$h/sshd_config"
+	fi
+	/usr/sbin/sshd -t -f "$h/sshd_config" || die "h$i: invalid sshd_config"
+	stop_sshd "$i"
+	start_sshd "$i"
 }
 
 # tcp_listening IP PORT: something listens there (or on the wildcard).
@@ -1406,6 +1422,8 @@ cmd_fault() { # cmd_fault ACTION DIR I
 		start_dockerd "$3"
 		wait_dockerd "$3"
 		;;
+	stop-sftp) set_sftp "$3" off ;;
+	start-sftp) set_sftp "$3" on ;;
 	esac
 }
 
@@ -1418,7 +1436,7 @@ main() {
 	down) cmd_down "$@" ;;
 	seed) cmd_seed "$@" ;;
 	status) cmd_status "$@" ;;
-	stop-sshd | start-sshd | stop-dockerd | start-dockerd) cmd_fault "$cmd" "$@" ;;
+	stop-sshd | start-sshd | stop-dockerd | start-dockerd | stop-sftp | start-sftp) cmd_fault "$cmd" "$@" ;;
 	_reap) cmd_reap "$@" ;;
 	*) usage ;;
 	esac

@@ -175,6 +175,13 @@ pub struct GlobalArgs {
           value_parser = parse_duration, value_name = "DURATION")]
     pub api_timeout: std::time::Duration,
 
+    /// After SIGTERM or a first Ctrl-C no new host or call starts; calls in flight get this
+    /// long to end, then their hosts are reported interrupted and the run ends with its report
+    /// (keep it well below systemd's TimeoutStopSec).
+    #[arg(long, global = true, default_value = "10s", env = "FLEETRMI_STOP_GRACE",
+          value_parser = parse_duration, value_name = "DURATION")]
+    pub stop_grace: std::time::Duration,
+
     /// After the run, write the hosts to run again (failed, unreachable, interrupted, not
     /// started) to FILE, one per line; rerun them with `-l @FILE`.
     #[arg(long, global = true, env = "FLEETRMI_RETRY_FILE", value_name = "FILE")]

@@ -115,6 +115,30 @@ pub fn select_fleet(global: &GlobalArgs) -> Result<FleetSelection, InputError> {
     fleet_of(global, &entries)
 }
 
+/// `--retry-file` and `--metrics` can be written at the end of the run (checked before any
+/// host is contacted, so a run never ends without them or with an older run's).
+fn check_output_files(global: &GlobalArgs) -> Result<(), InputError> {
+    let outputs = [
+        ("--retry-file", &global.retry_file),
+        ("--metrics", &global.metrics),
+    ];
+    for (flag, path) in outputs {
+        if let Some(path) = path
+            && let Err(cause) = crate::atomic_file::check_writable(path)
+        {
+            return Err(InputError::Invalid {
+                message: format!("{flag} {}: {cause}", path.display()),
+                hint: Some(
+                    "the file is written whole at the end of the run: its directory must exist \
+                     and be writable by this user"
+                        .to_string(),
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The checked inventory and the hosts `--limit` selects in it (at least one, unless
 /// `--allow-empty`), for commands that choose among them further (`apply` takes the hosts of
 /// its policies' groups).
@@ -131,6 +155,7 @@ pub fn select_hosts(global: &GlobalArgs) -> Result<(Inventory, Vec<HostEntry>), 
 /// The hosts and connection settings for these inventory entries, each host's SSH settings
 /// resolved from the command line, the inventory and ssh_config.
 pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> Result<FleetSelection, InputError> {
+    check_output_files(global)?;
     let ssh_config = load_ssh_config(global)?;
     let mut hosts = Vec::new();
     let mut warnings = Vec::new();

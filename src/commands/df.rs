@@ -15,11 +15,11 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<i32, InputError> {
     })
     .await;
     let report = DfReport::new(hosts, elapsed);
-    print_observed(
-        global.output,
+    Ok(print_observed(
+        global,
+        report.exit_code(),
         || report.render_table(),
         || serde_json::to_string_pretty(&report),
         report.hosts.iter().map(|host| &host.outcome),
-    );
-    Ok(report.exit_code())
+    ))
 }

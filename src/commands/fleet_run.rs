@@ -5,7 +5,7 @@ use std::future::Future;
 use std::io::Write;
 use std::time::Instant;
 
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::replace_or_remove;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::fleet::control::{RunControl, StopReason};
 use crate::fleet::progress::HostProgress;
@@ -66,7 +66,7 @@ impl FleetRun<'_> {
             }
         };
         let control = RunControl::default();
-        control.listen_for_signals();
+        control.listen_for_signals(self.global.stop_grace);
         let events = (self.global.output == OutputFormat::Ndjson).then(EventWriter::default);
         let progress = super::progress_for(self.global, hosts.len()).with_events(events);
         if let Some(events) = progress.events() {
@@ -104,8 +104,52 @@ impl FleetRun<'_> {
                 other => other.describe(),
             });
         let code = report.exit_code();
+        let output_errors = self.write_outputs(&report, code);
+        let code = if output_errors.is_empty() {
+            code
+        } else {
+            exit_code::OUTPUT_FAILED
+        };
         self.render(&report, &progress, code, table);
+        for error in output_errors {
+            eprintln!("{error}");
+        }
         code
+    }
+
+    /// Writes the retry file and the metrics; returns an error line (with its hint) for each
+    /// that could not be written.
+    fn write_outputs(&self, report: &FleetReport, code: i32) -> Vec<String> {
+        let mut errors = Vec::new();
+        let hint = "hint: the hosts' outcome is in the report above; make the file's directory \
+                    writable (its path was checked before the run)";
+        if let Some(path) = &self.global.retry_file
+            && let Err(cause) = replace_or_remove(path, &render_retry_file(report))
+        {
+            errors.push(format!(
+                "error: cannot write the retry file {}: {cause}\n{hint}",
+                path.display()
+            ));
+        }
+        // Metrics say what the engines did; a dry run did nothing, and must not replace the
+        // figures of the last real run.
+        if let Some(path) = &self.global.metrics
+            && report.dry_run
+        {
+            eprintln!(
+                "warning: {} not written: a dry run changes nothing (it keeps the last real run's \
+                 figures)",
+                path.display()
+            );
+        } else if let Some(path) = &self.global.metrics
+            && let Err(cause) = replace_or_remove(path, &render_metrics(report, self.command, code))
+        {
+            errors.push(format!(
+                "error: cannot write the metrics file {}: {cause}\n{hint}",
+                path.display()
+            ));
+        }
+        errors
     }
 
     fn render(
@@ -131,32 +175,6 @@ impl FleetRun<'_> {
         }
         for line in lines {
             eprintln!("{}", terminal_safe(&line));
-        }
-        if let Some(path) = &self.global.retry_file
-            && let Err(error) = write_atomically(path, &render_retry_file(report))
-        {
-            eprintln!(
-                "warning: cannot write the retry file {}: {error}",
-                path.display()
-            );
-        }
-        // Metrics say what the engines did; a dry run did nothing, and must not replace the
-        // figures of the last real run.
-        if let Some(path) = &self.global.metrics
-            && report.dry_run
-        {
-            eprintln!(
-                "warning: {} not written: a dry run changes nothing (it keeps the last real run's \
-                 figures)",
-                path.display()
-            );
-        } else if let Some(path) = &self.global.metrics
-            && let Err(error) = write_atomically(path, &render_metrics(report, self.command, code))
-        {
-            eprintln!(
-                "warning: cannot write the metrics file {}: {error}",
-                path.display()
-            );
         }
     }
 }

@@ -34,11 +34,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: ImagesArgs) -> Result<i32, In
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs() as i64);
-    print_observed(
-        global.output,
+    Ok(print_observed(
+        global,
+        report.exit_code(),
         || report.render_table(now),
         || report.render_json(),
         report.hosts.iter().map(|host| &host.outcome),
-    );
-    Ok(report.exit_code())
+    ))
 }

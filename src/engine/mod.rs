@@ -142,7 +142,12 @@ impl Engine {
             }
             Err(fallback) => Err(EngineError::Unreachable {
                 action: "reach the Docker daemon",
-                cause: format!("{socket_error}; the dial-stdio fallback failed too: {fallback}"),
+                cause: match socket_error {
+                    EngineError::Unreachable { cause, .. } => {
+                        format!("{cause}; the dial-stdio fallback failed too: {fallback}")
+                    }
+                    other => format!("{other}; the dial-stdio fallback failed too: {fallback}"),
+                },
             }),
         }
     }

@@ -30,7 +30,13 @@ pub(super) fn cut_short(
     } else {
         report.results.iter().map(|r| r.reclaimed_bytes).sum()
     };
-    let (step, message) = failure(step, activity, so_far.step_changes, cause);
+    let (step, mut message) = failure(step, activity, so_far.step_changes, cause);
+    if !so_far.not_attempted.is_empty() {
+        message.push_str(&format!(
+            "; not attempted: {}",
+            so_far.not_attempted.join(" ")
+        ));
+    }
     report.fail(step, message);
     report
 }
@@ -44,7 +50,18 @@ pub(super) fn activity(step: &str) -> &str {
 /// which `changes` something or only reads.
 pub(super) fn failure(step: Step, activity: &str, changes: bool, cause: &str) -> (Step, String) {
     let message = if changes {
-        format!("{cause} while {activity}; whether that step completed on the host is unknown")
+        // `removing IMAGE`, or `removing IMAGE (2/5)` in a prune.
+        let removed = activity
+            .strip_prefix("removing ")
+            .map(|rest| rest.split(" (").next().unwrap_or(rest));
+        match removed {
+            Some(image) => {
+                format!("{cause} while {activity}; whether {image} was removed is unknown")
+            }
+            None => format!(
+                "{cause} while {activity}; whether that step completed on the host is unknown"
+            ),
+        }
     } else {
         format!("{cause} while {activity}")
     };
@@ -99,6 +116,22 @@ mod tests {
             failure.message.contains("is unknown"),
             "{}",
             failure.message
+        );
+    }
+
+    #[test]
+    fn a_host_stopped_in_a_removal_names_it_and_the_removals_never_attempted() {
+        let so_far = HostSoFar {
+            step: "removing a:1".into(),
+            step_changes: true,
+            not_attempted: vec!["b:1".into(), "c:1".into()],
+            ..HostSoFar::default()
+        };
+        let report = stopped(so_far, Step::Interrupt, "interrupted", false);
+        assert_eq!(
+            report.failure.expect("failure").message,
+            "interrupted while removing a:1; whether a:1 was removed is unknown; \
+             not attempted: b:1 c:1"
         );
     }
 

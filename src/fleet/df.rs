@@ -1,10 +1,10 @@
 //! `df` on one host: the engine's disk usage and the free space around its Docker root.
 
 use crate::report::{DfHost, Step};
-use crate::ssh::filesystem_space;
 
 use super::HostTarget;
 use super::connect::ConnectOptions;
+use super::free_space::{FreeSpace, not_measured};
 use super::observe::connect_observed;
 use super::progress::HostProgress;
 
@@ -27,20 +27,15 @@ pub async fn df_on_host(
     }
     if report.outcome.is_ok() {
         progress.step("free space");
-        if docker_root.is_empty() {
-            report
-                .outcome
-                .warnings
-                .push("free space not measured: the engine did not say where its root is".into());
-        } else {
-            match filesystem_space(&host.session, &docker_root, host.engine.api_timeout()).await {
-                Ok(space) => report.filesystem = Some(space),
-                Err(error) => report
-                    .outcome
-                    .warnings
-                    .push(format!("free space not measured: {error}")),
-            }
+        let mut free_space = FreeSpace::new(&docker_root);
+        match free_space
+            .read(&host.session, host.engine.api_timeout())
+            .await
+        {
+            Ok(space) => report.filesystem = Some(space),
+            Err(reason) => report.outcome.warnings.push(not_measured(&reason)),
         }
+        free_space.close().await;
     }
     report.docker_root_dir = Some(docker_root).filter(|root| !root.is_empty());
     report.outcome.api_calls = host.engine.api_calls();

@@ -6,6 +6,7 @@ mod connect;
 pub mod control;
 mod cut_short;
 mod df;
+mod free_space;
 mod images;
 mod observe;
 mod open_files;

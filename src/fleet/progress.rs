@@ -59,6 +59,8 @@ pub struct HostSoFar {
     /// The removal under way, with what its safety steps already did (the archive written,
     /// the containers stopped), until its result is recorded.
     pub pending: Option<ImageResult>,
+    /// The removals after the one under way, which a host stopped now never attempts.
+    pub not_attempted: Vec<String>,
 }
 
 impl HostProgress {
@@ -143,6 +145,13 @@ impl HostProgress {
         });
         if let Ok(mut done) = self.done.lock() {
             done.pending = pending;
+        }
+    }
+
+    /// The removals still to come after the one about to start.
+    pub fn still_to_come(&self, images: &[String]) {
+        if let Ok(mut done) = self.done.lock() {
+            done.not_attempted = images.to_vec();
         }
     }
 

@@ -16,9 +16,10 @@ use super::HostTarget;
 use super::backup::planned_outcome;
 use super::connect::{ConnectOptions, ConnectedHost, connect_host};
 use super::control::RunControl;
+use super::free_space::{FreeSpace, read_space, read_space_after};
 use super::progress::HostProgress;
 use super::prune_backup::{BackupStep, back_up, unit_for_records};
-use super::rmi::{LOST_ANSWER, describe_difference, read_space};
+use super::rmi::{LOST_ANSWER, describe_difference};
 
 /// The name of the one result an engine prune gives (its records are the engine's whole answer).
 pub const PRUNE_RESULT: &str = "(prune)";
@@ -99,8 +100,14 @@ async fn run_connected(
         return report.fail(Step::Interrupt, "interrupted before any removal".to_owned());
     }
 
-    let docker_root = host.engine.info.docker_root_dir.clone();
-    report.space_before = read_space(host, &docker_root, &mut report.warnings).await;
+    let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
+    report.space_before = read_space(
+        host,
+        &mut free_space,
+        host.engine.api_timeout(),
+        &mut report.warnings,
+    )
+    .await;
     progress.publish(report);
     let complete = match plan.mode {
         PruneMode::Engine => {
@@ -120,7 +127,8 @@ async fn run_connected(
             plan.predicted_bytes, report.reclaimed_bytes
         ));
     }
-    report.space_after = read_space(host, &docker_root, &mut report.warnings).await;
+    progress.step("free space");
+    read_space_after(host, free_space, report, control).await;
 }
 
 /// No rules: `POST /images/prune`, exactly `docker image prune`. The engine picks candidates in
@@ -254,7 +262,13 @@ async fn rule_removals(
     let exact = host.engine.info.kind.plan_caveat().is_none();
     let mut freed_by_images = (!exact).then(|| FreedByImages::new(snapshot));
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
+    let names: Vec<String> = plan
+        .requests
+        .iter()
+        .map(|request| request.name.clone())
+        .collect();
     for (index, planned) in plan.requests.iter().enumerate() {
+        progress.still_to_come(&names[index..]);
         if control.interrupted() {
             let left: Vec<&str> = plan.requests[index..]
                 .iter()
@@ -319,6 +333,7 @@ async fn rule_removals(
             BackupStep::Saved(_) | BackupStep::Nothing => {}
         }
         progress.pending(&planned.name, step.outcome().as_ref(), &[]);
+        progress.still_to_come(&names[index + 1..]);
         progress.changing_step(&format!(
             "removing {} ({}/{total})",
             planned.name,
@@ -341,10 +356,17 @@ async fn rule_removals(
             }
             Err(lost) => {
                 progress.settle_pending(report, LOST_ANSWER);
+                let rest = not_attempted();
+                let rest = if rest.is_empty() {
+                    rest
+                } else {
+                    format!("; not attempted: {rest}")
+                };
                 report.fail(
                     Step::Remove,
                     format!(
-                        "{lost}; whether {} was removed is unknown: rerun with --dry-run to see",
+                        "{lost}; whether {} was removed is unknown: rerun with --dry-run to \
+                         see{rest}",
                         planned.name
                     ),
                 );

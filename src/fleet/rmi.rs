@@ -7,11 +7,11 @@ use crate::engine::EngineKind;
 use crate::plan::{ContainerPolicy, FreedByImages, PreparedRemoval, RemovalRequest};
 use crate::report::{HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
-use crate::ssh::filesystem_space;
 
 use super::HostTarget;
 use super::connect::{ConnectOptions, ConnectedHost, connect_host};
 use super::control::RunControl;
+use super::free_space::{FreeSpace, read_space, read_space_after};
 use super::progress::HostProgress;
 use super::rmi_safety::{RmiSafety, StepsDone, planned_steps, prepare, run_steps};
 use super::send_removal::send_removal;
@@ -87,6 +87,16 @@ async fn run_connected(
     progress: &HostProgress,
     control: &RunControl,
 ) {
+    // After an interrupt no new call starts, reads included.
+    if control.interrupted() {
+        return report.fail(
+            Step::Interrupt,
+            format!(
+                "interrupted before the snapshot{}",
+                not_attempted(&request.images)
+            ),
+        );
+    }
     progress.step("snapshot");
     let removal = RemovalRequest {
         images: request.images.clone(),
@@ -107,14 +117,16 @@ async fn run_connected(
             host.engine.snapshot_for_removal(&removal).await
         }
     };
-    // A real run reads the free space before it while the snapshot is read: both only read.
-    let docker_root = host.engine.info.docker_root_dir.clone();
+    // A real run opens its SFTP session and reads the free space while the snapshot is read
+    // (both only read), and keeps the session for the read after the removals.
+    let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
+    let limit = host.engine.api_timeout();
     let mut space_warnings = Vec::new();
     let read_space_before = async {
         if request.dry_run {
             None
         } else {
-            read_space(host, &docker_root, &mut space_warnings).await
+            read_space(host, &mut free_space, limit, &mut space_warnings).await
         }
     };
     let (snapshot, space_before) = tokio::join!(read_snapshot, read_space_before);
@@ -157,11 +169,11 @@ async fn run_connected(
     let mut freed_by_images = caveat.map(|_| FreedByImages::new(&snapshot));
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, image) in request.images.iter().enumerate() {
+        progress.still_to_come(&request.images[index..]);
         if control.interrupted() {
-            let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();
             report.fail(
                 Step::Interrupt,
-                format!("interrupted; not attempted: {}", left.join(" ")),
+                format!("interrupted{}", not_attempted(&request.images[index..])),
             );
             break;
         }
@@ -191,12 +203,11 @@ async fn run_connected(
             None => StepsDone::default(),
         };
         if done.interrupted {
-            let left: Vec<&str> = request.images[index..].iter().map(String::as_str).collect();
             report.fail(
                 Step::Interrupt,
                 format!(
-                    "interrupted while backing up {image}; not attempted: {}",
-                    left.join(" ")
+                    "interrupted while backing up {image}{}",
+                    not_attempted(&request.images[index..])
                 ),
             );
             break;
@@ -218,6 +229,7 @@ async fn run_connected(
         }
 
         progress.pending(image, done.backup.as_ref(), &done.containers);
+        progress.still_to_come(&request.images[index + 1..]);
         progress.changing_step(&format!("removing {image}"));
         let answer = send_removal(
             &host.engine,
@@ -239,7 +251,10 @@ async fn run_connected(
                 progress.settle_pending(report, LOST_ANSWER);
                 report.fail(
                     Step::Remove,
-                    format!("{lost}; whether {image} was removed is unknown: rerun to see"),
+                    format!(
+                        "{lost}; whether {image} was removed is unknown: rerun to see{}",
+                        not_attempted(&request.images[index + 1..])
+                    ),
                 );
                 break;
             }
@@ -274,7 +289,16 @@ async fn run_connected(
         ));
     }
     progress.step("free space");
-    report.space_after = read_space(host, &docker_root, &mut report.warnings).await;
+    read_space_after(host, free_space, report, control).await;
+}
+
+/// `; not attempted: A B` for the arguments a stopped host never sent, or nothing.
+pub(super) fn not_attempted(images: &[String]) -> String {
+    if images.is_empty() {
+        String::new()
+    } else {
+        format!("; not attempted: {}", images.join(" "))
+    }
 }
 
 /// The dry run's results: what the engine would answer for each argument, with the archives
@@ -344,26 +368,6 @@ pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -
         show(planned),
         show(actual)
     ))
-}
-
-/// Free space around the Docker root; a failure here is a warning, never a failed run.
-pub(super) async fn read_space(
-    host: &ConnectedHost,
-    docker_root: &str,
-    warnings: &mut Vec<String>,
-) -> Option<crate::ssh::FilesystemSpace> {
-    if docker_root.is_empty() {
-        return None;
-    }
-    match filesystem_space(&host.session, docker_root, host.engine.api_timeout()).await {
-        Ok(space) => Some(space),
-        Err(error) => {
-            if !warnings.iter().any(|w| w.starts_with("free space")) {
-                warnings.push(format!("free space not measured: {error}"));
-            }
-            None
-        }
-    }
 }
 
 #[cfg(test)]

@@ -180,7 +180,7 @@ where
             Step::Timeout,
             &format!("no result within --timeout {}", humantime::format_duration(limit)),
         ),
-        _ = control.aborted() => stopped(Step::Interrupt, "abandoned by a second interrupt"),
+        _ = control.aborted() => stopped(Step::Interrupt, &control.abort_cause()),
     };
     report.duration = started.elapsed();
     if let Some(events) = progress.events() {

@@ -15,3 +15,7 @@ pub const HOST_UNREACHABLE: i32 = 4;
 pub const INTERRUPTED: i32 = 130;
 /// `--lock`: another run holds the lock; nothing was done.
 pub const ALREADY_RUNNING: i32 = 5;
+/// The run ended but its `--retry-file` or `--metrics` file could not be written (the older
+/// file was removed); the report on stdout is whole. Takes precedence over the hosts' outcome,
+/// since what reads those files would otherwise act on a stale one.
+pub const OUTPUT_FAILED: i32 = 6;

@@ -25,7 +25,7 @@ pub use fleet_report::{FleetReport, Totals};
 pub use format::{bounded_list, bytes as format_bytes, duration as format_duration, terminal_safe};
 pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, PruneSummary, Step};
 pub use metrics::render_metrics;
-pub use retry_file::render_retry_file;
+pub use retry_file::{render_observed_retry_file, render_retry_file};
 pub use table::{error_lines, render_table};
 
 pub use df::{DfHost, DfReport};

@@ -1,11 +1,31 @@
 //! `--retry-file FILE`: the hosts a rerun should take, one name per line, for `-l @FILE`.
 
-use super::{FleetReport, HostStatus};
+use super::{FleetReport, HostStatus, ObservedHost};
 
 /// Hosts that did not finish: failed, unreachable, interrupted, or never started. Hosts where
 /// the engine refused a removal (partial) are left out: running them again changes nothing.
 /// Each kind is under a `#` comment line, so unreachable and failed hosts stay apart.
 pub fn render_retry_file(report: &FleetReport) -> String {
+    retry_file_of(
+        report
+            .hosts
+            .iter()
+            .map(|host| (host.host.as_str(), host.status)),
+    )
+}
+
+/// The retry file of a read-only command (`ping`, `images`, `df`): its failed and unreachable
+/// hosts, under the same headings.
+pub fn render_observed_retry_file<'a>(hosts: impl IntoIterator<Item = &'a ObservedHost>) -> String {
+    retry_file_of(
+        hosts
+            .into_iter()
+            .map(|host| (host.host.as_str(), host.status)),
+    )
+}
+
+fn retry_file_of<'a>(hosts: impl Iterator<Item = (&'a str, HostStatus)>) -> String {
+    let hosts: Vec<(&str, HostStatus)> = hosts.collect();
     let mut text = String::from("# fleetrmi retry file: rerun these hosts with -l @FILE\n");
     for (status, heading) in [
         (HostStatus::Unreachable, "unreachable"),
@@ -13,15 +33,14 @@ pub fn render_retry_file(report: &FleetReport) -> String {
         (HostStatus::Interrupted, "interrupted"),
         (HostStatus::Skipped, "not started"),
     ] {
-        let hosts: Vec<&str> = report
-            .hosts
+        let named: Vec<&str> = hosts
             .iter()
-            .filter(|host| host.status == status)
-            .map(|host| host.host.as_str())
+            .filter(|(_, host_status)| *host_status == status)
+            .map(|(name, _)| *name)
             .collect();
-        if !hosts.is_empty() {
+        if !named.is_empty() {
             text.push_str(&format!("# {heading}\n"));
-            for host in hosts {
+            for host in named {
                 text.push_str(host);
                 text.push('\n');
             }

@@ -88,6 +88,18 @@ pub enum SshError {
     #[error("the SSH server refused to forward to the socket {path}: {cause}")]
     SocketForward { path: String, cause: String },
 
+    #[error(
+        "there is no socket at {path} on the host: dockerd is not running there, or \
+         docker_socket names another path"
+    )]
+    SocketMissing { path: String },
+
+    #[error(
+        "the SSH user may not open the socket {path} (permission denied); hint: add the user \
+         to the `docker` group, or reach Docker through sudo (become: true, or --become)"
+    )]
+    SocketDenied { path: String },
+
     #[error("SSH connection failed: {0}")]
     Transport(String),
 }

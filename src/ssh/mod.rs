@@ -13,7 +13,7 @@ mod passphrase;
 mod pattern;
 mod session;
 mod settings;
-mod statvfs;
+mod sftp;
 
 pub use args::{JumpSpec, parse_jump_chain};
 pub use auth::{AgentSocket, AuthSettings};
@@ -30,4 +30,4 @@ pub use settings::{
     CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, Sourced,
     SshSettingsError, resolve_ssh_settings,
 };
-pub use statvfs::{FilesystemSpace, filesystem_space};
+pub use sftp::{FilesystemSpace, PathAccess, SftpChannel, SftpError};

@@ -13,9 +13,13 @@ use super::SshError;
 use super::auth::{AuthSettings, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
 use super::jump::JumpPool;
+use super::sftp::{PathAccess, SftpChannel};
 
 /// How long closing a connection may take.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
+/// How long a refused socket's path may be looked at over SFTP before the error is given
+/// without saying why.
+const SOCKET_PROBE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Where and as whom to connect, and how to check the host: everything resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,43 +204,51 @@ impl SshSession {
     }
 
     /// Opens a `direct-streamlocal@openssh.com` channel to a unix socket on the host.
+    /// When sshd refuses the channel, which it does alike for a missing socket, one the user may
+    /// not open and forwarding forbidden by sshd_config, the path is looked at over SFTP to say which.
     pub async fn open_socket(&self, path: &str) -> Result<ChannelStream<client::Msg>, SshError> {
-        let channel = self
-            .handle
-            .channel_open_direct_streamlocal(path)
-            .await
-            .map_err(|error| SshError::SocketForward {
+        match self.handle.channel_open_direct_streamlocal(path).await {
+            Ok(channel) => Ok(channel.into_stream()),
+            Err(russh::Error::ChannelOpenFailure(reason)) => Err(socket_refusal(
+                path,
+                &reason,
+                self.socket_access(path).await,
+            )),
+            Err(other) => Err(SshError::SocketForward {
                 path: path.to_string(),
-                cause: match error {
-                    russh::Error::ChannelOpenFailure(reason) => describe_open_failure(&reason),
-                    other => other.to_string(),
-                },
-            })?;
-        Ok(channel.into_stream())
+                cause: other.to_string(),
+            }),
+        }
     }
 
-    /// Opens a session channel and starts a subsystem on it (e.g. `sftp`).
-    pub async fn open_subsystem(&self, name: &str) -> Result<ChannelStream<client::Msg>, SshError> {
-        let channel = self
-            .handle
+    /// Whether the socket at `path` exists and the user may open it, if SFTP can tell in time.
+    async fn socket_access(&self, path: &str) -> Option<PathAccess> {
+        let look = async {
+            let mut sftp = SftpChannel::open(self).await.ok()?;
+            let access = sftp.path_access(path).await.ok();
+            sftp.close().await;
+            access
+        };
+        tokio::time::timeout(SOCKET_PROBE_LIMIT, look)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Opens a session channel (for a subsystem or a command).
+    pub(crate) async fn open_session_channel(
+        &self,
+    ) -> Result<russh::Channel<client::Msg>, SshError> {
+        self.handle
             .channel_open_session()
             .await
-            .map_err(|error| SshError::Transport(error.to_string()))?;
-        channel
-            .request_subsystem(true, name)
-            .await
-            .map_err(|error| SshError::Transport(error.to_string()))?;
-        Ok(channel.into_stream())
+            .map_err(|error| SshError::Transport(error.to_string()))
     }
 
     /// Opens a session channel and runs `command` on it (no terminal). The command goes to the
     /// user's login shell, so the caller quotes every argument it builds.
     pub async fn open_exec(&self, command: &str) -> Result<russh::Channel<client::Msg>, SshError> {
-        let channel = self
-            .handle
-            .channel_open_session()
-            .await
-            .map_err(|error| SshError::Transport(error.to_string()))?;
+        let channel = self.open_session_channel().await?;
         channel
             .exec(true, command)
             .await
@@ -265,6 +277,30 @@ fn describe_tcp_open_failure(reason: &russh::ChannelOpenFailure) -> String {
     }
 }
 
+/// The error for a refused socket channel, from what SFTP found at `path` (if anything).
+fn socket_refusal(
+    path: &str,
+    reason: &russh::ChannelOpenFailure,
+    access: Option<PathAccess>,
+) -> SshError {
+    let path = path.to_string();
+    match access {
+        Some(PathAccess::Missing) => SshError::SocketMissing { path },
+        Some(PathAccess::Denied) => SshError::SocketDenied { path },
+        Some(PathAccess::Openable) => SshError::SocketForward {
+            path,
+            cause: "the socket is there and the user may open it, so sshd_config forbids \
+                    forwarding (AllowStreamLocalForwarding or AllowTcpForwarding no, or \
+                    DisableForwarding yes)"
+                .to_string(),
+        },
+        None => SshError::SocketForward {
+            path,
+            cause: describe_open_failure(reason),
+        },
+    }
+}
+
 fn describe_open_failure(reason: &russh::ChannelOpenFailure) -> String {
     match reason {
         russh::ChannelOpenFailure::AdministrativelyProhibited => {
@@ -277,5 +313,38 @@ fn describe_open_failure(reason: &russh::ChannelOpenFailure) -> String {
                 .to_string()
         }
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use russh::ChannelOpenFailure;
+
+    #[test]
+    fn a_refused_socket_says_whether_it_is_missing_denied_or_forbidden() {
+        let refusal = |access| {
+            socket_refusal("/run/d.sock", &ChannelOpenFailure::ConnectFailed, access).to_string()
+        };
+        let missing = refusal(Some(PathAccess::Missing));
+        assert!(
+            missing.starts_with("there is no socket at /run/d.sock"),
+            "{missing}"
+        );
+        let denied = refusal(Some(PathAccess::Denied));
+        assert!(
+            denied.contains("may not open the socket /run/d.sock"),
+            "{denied}"
+        );
+        let forbidden = refusal(Some(PathAccess::Openable));
+        assert!(forbidden.contains("refused to forward"), "{forbidden}");
+        assert!(
+            forbidden.contains("AllowStreamLocalForwarding"),
+            "{forbidden}"
+        );
+        for text in [&missing, &denied] {
+            assert!(!text.contains("refused to forward"), "{text}");
+        }
+        assert!(refusal(None).contains("no socket at that path"));
     }
 }

@@ -270,6 +270,11 @@ impl Hosts {
             .push((command, index));
     }
 
+    /// Whether lent host `position`'s engine has the reference `tag`.
+    pub fn has_tag(&self, position: usize, tag: &str) -> bool {
+        self.images(position).values().flatten().any(|t| t == tag)
+    }
+
     /// The lab directory of lent host `position` (pidfiles, sockets, logs).
     pub fn host_dir(&self, position: usize) -> PathBuf {
         self.lab.dir.join(&self.hosts[position].name)
@@ -646,4 +651,23 @@ pub fn clear_settings_from_environment(command: &mut Command) {
             command.env_remove(name);
         }
     }
+}
+
+/// Waits up to `limit` for fleetrmi to connect to `listener` (a host that never answers), and
+/// keeps that connection open.
+pub fn accept_within(
+    listener: &std::net::TcpListener,
+    limit: std::time::Duration,
+) -> Option<std::net::TcpStream> {
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        match listener.accept() {
+            Ok((stream, _)) => return Some(stream),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    None
 }

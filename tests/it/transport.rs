@@ -27,6 +27,11 @@ fn refused_socket_forwarding_falls_back_to_dial_stdio() {
     let warnings = report["warnings"].to_string();
     assert!(warnings.contains("dial-stdio"), "{warnings}");
     assert!(warnings.contains("refused to forward"), "{warnings}");
+    // The socket is there and root may open it: sshd_config is why, and the warning says so.
+    assert!(
+        warnings.contains("sshd_config forbids forwarding"),
+        "{warnings}"
+    );
     assert_eq!(report["results"][0]["untagged"][0], "purge:1");
     assert!(
         !hosts
@@ -72,6 +77,20 @@ fn missing_socket_names_the_socket_and_what_to_check() {
         run.stderr
     );
     assert!(run.stderr.contains("hint:"), "{}", run.stderr);
+    // sshd refuses such a channel as it refuses forbidden forwarding; the error says which.
+    assert!(
+        run.stderr
+            .contains("there is no socket at /run/nothing-here/docker.sock"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("refused to forward"), "{}", run.stderr);
+    assert!(
+        !run.stderr
+            .contains("cannot reach the Docker daemon: cannot reach"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// Runs `rmi purge:1` on host 0 as local user `user`, through an sshd of its own whose
@@ -112,6 +131,8 @@ fn user_outside_the_docker_group_is_told_how_to_fix_it() {
     assert_eq!(failure["step"], "docker");
     let message = failure["message"].as_str().expect("message");
     assert!(message.contains("permission denied"), "{message}");
+    assert!(message.contains("may not open the socket"), "{message}");
+    assert!(!message.contains("refused to forward"), "{message}");
     assert!(message.contains("`docker` group"), "{message}");
     assert!(message.contains("become"), "{message}");
     assert!(

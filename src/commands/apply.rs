@@ -29,26 +29,32 @@ pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, Inp
         .collect();
     let assignment = file.assign(&hosts)?;
     let mut entries: Vec<&HostEntry> = Vec::new();
-    let mut jobs: BTreeMap<String, PruneJob> = BTreeMap::new();
-    for (entry, policy) in selected.iter().zip(assignment) {
-        let Some(index) = policy else { continue };
-        let policy = &file.policies[index];
+    let mut jobs: BTreeMap<String, Vec<PruneJob>> = BTreeMap::new();
+    for (entry, policies) in selected.iter().zip(assignment) {
+        if policies.is_empty() {
+            continue;
+        }
         entries.push(entry);
-        jobs.insert(
-            entry.name.clone(),
-            PruneJob {
-                policy: PolicyRequest {
-                    all: policy.all,
-                    filters: policy.filters.clone(),
-                    rules: policy.rules.clone(),
-                    force: args.force,
-                    now,
-                },
-                policy_name: Some(policy.name.clone()),
-                dry_run: args.confirm.dry_run,
-                backup_dir: backup.clone(),
-            },
-        );
+        let host_jobs = policies
+            .into_iter()
+            .map(|index| {
+                let policy = &file.policies[index];
+                PruneJob {
+                    policy: PolicyRequest {
+                        all: policy.all,
+                        filters: policy.filters.clone(),
+                        rules: policy.rules.clone(),
+                        force: args.force,
+                        now,
+                    },
+                    policy_name: Some(policy.name.clone()),
+                    engines: policy.engines.clone(),
+                    dry_run: args.confirm.dry_run,
+                    backup_dir: backup.clone(),
+                }
+            })
+            .collect();
+        jobs.insert(entry.name.clone(), host_jobs);
     }
     if entries.is_empty() {
         return Err(PolicyError::NoHosts { path: file.path }.into());
@@ -77,10 +83,10 @@ pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, Inp
     };
     let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
-            let job = jobs
+            let host_jobs = jobs
                 .get(&host.name)
-                .expect("every host of the fleet was given a job above");
-            prune_on_host(host, job, &fleet.connect, progress, control)
+                .expect("every host of the fleet was given its policies above");
+            prune_on_host(host, host_jobs, &fleet.connect, progress, control)
         })
         .await;
     fleet.connect.ssh.jump_pool.close().await;

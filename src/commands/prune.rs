@@ -49,6 +49,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
     let job = PruneJob {
         policy,
         policy_name: None,
+        engines: Vec::new(),
         dry_run: args.confirm.dry_run,
         backup_dir: backup,
     };
@@ -60,7 +61,13 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
     };
     let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {
-            prune_on_host(host, &job, &fleet.connect, progress, control)
+            prune_on_host(
+                host,
+                std::slice::from_ref(&job),
+                &fleet.connect,
+                progress,
+                control,
+            )
         })
         .await;
     fleet.connect.ssh.jump_pool.close().await;

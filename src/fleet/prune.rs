@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::engine::EngineError;
+use crate::engine::EngineKind;
 use crate::plan::{DeleteRecord, FreedByImages, deleted_images};
 use crate::policy::{Action, PolicyPlan, PolicyRequest, PruneMode, plan_policy};
 use crate::report::{HostReport, ImageResult, PruneSummary, Step};
@@ -30,6 +31,8 @@ pub struct PruneJob {
     pub policy: PolicyRequest,
     /// The policy file's policy this host takes (`apply`), for the report.
     pub policy_name: Option<String>,
+    /// The engine kinds this job is for (`apply`'s `engines:`); empty for every kind.
+    pub engines: Vec<EngineKind>,
     /// Plan only: connect, snapshot and predict, change nothing.
     pub dry_run: bool,
     /// `--backup DIR`: save the images before they are removed.
@@ -50,16 +53,30 @@ impl PruneJob {
     }
 }
 
-/// Runs a prune or policy (or its dry run) on one host.
+/// Runs a prune or policy (or its dry run) on one host: the first of `jobs` for the engine the
+/// host runs; a host whose engine no job is for is left alone, with a warning saying so.
 pub async fn prune_on_host(
     target: HostTarget,
-    job: &PruneJob,
+    jobs: &[PruneJob],
     options: &ConnectOptions,
     progress: HostProgress,
     control: RunControl,
 ) -> HostReport {
     let mut report = HostReport::new(&target.name, &target.address);
     let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
+        return report;
+    };
+    let kind = host.engine.info.kind;
+    let job = jobs
+        .iter()
+        .find(|job| job.engines.is_empty() || job.engines.contains(&kind));
+    let Some(job) = job else {
+        report.warnings.push(format!(
+            "left alone: no policy for this host's groups is for its engine ({})",
+            kind.name()
+        ));
+        report.api_calls = host.engine.api_calls();
+        host.close().await;
         return report;
     };
     run_connected(&host, job, &mut report, &progress, &control).await;

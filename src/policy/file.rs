@@ -14,9 +14,12 @@
 //!     keep_last: 5
 //!     filters: ["label!=com.example.pin"]
 //!     max_usage: 40GB           # or until_free: 10GB
+//!     engines: [docker-classic] # optional: only hosts whose engine is of these kinds
 //! ```
 //! A policy with no rule at all is a plain prune, done by the engine. A host takes at most one
-//! policy; hosts in none of the groups are left alone.
+//! policy; hosts in none of the groups are left alone. Policies may share groups when their
+//! `engines:` do not overlap: each host then takes the one for the engine it runs, known once
+//! it is reached.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -30,6 +33,7 @@ use super::filters::PruneFilters;
 use super::label::LabelSelector;
 use super::rules::Rules;
 use super::units::{Timestamp, parse_duration, parse_size};
+use crate::engine::EngineKind;
 
 /// A checked policy file.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,9 +50,25 @@ pub struct PolicySet {
     pub all: bool,
     pub filters: PruneFilters,
     pub rules: Rules,
+    /// The engine kinds whose hosts take this policy; empty for every kind.
+    pub engines: Vec<EngineKind>,
     /// Where the policy starts in the file, for messages.
     pub at: String,
     group_places: Vec<String>,
+}
+
+impl PolicySet {
+    /// Whether a host whose engine is `kind` takes this policy (its groups aside).
+    pub fn covers(&self, kind: EngineKind) -> bool {
+        self.engines.is_empty() || self.engines.contains(&kind)
+    }
+
+    /// Whether some engine kind is covered by both policies.
+    fn shares_an_engine_with(&self, other: &PolicySet) -> bool {
+        EngineKind::ALL
+            .into_iter()
+            .any(|kind| self.covers(kind) && other.covers(kind))
+    }
 }
 
 /// A policy file that cannot be used: exit 2, no host contacted.
@@ -98,15 +118,17 @@ impl PolicyError {
                 Some(format!("the inventory's groups: {}", known.join(", ")))
             }
             PolicyError::Overlap { .. } => Some(
-                "give the policies disjoint groups; rules shared by every policy go under `protect:`"
+                "give the policies disjoint groups or disjoint `engines:`; rules shared by every \
+                 policy go under `protect:`"
                     .to_owned(),
             ),
             PolicyError::NoHosts { .. } => {
                 Some("check the policies' `groups:` against the inventory and --limit".to_owned())
             }
             PolicyError::Yaml { message, .. } if message.contains("unknown field") => Some(
-                "a policy has name, groups, all, filters, match, older_than, keep_last, keep, \
-                 keep_labels, max_usage and until_free; the top level has protect and policies"
+                "a policy has name, groups, engines, all, filters, match, older_than, keep_last, \
+                 keep, keep_labels, max_usage and until_free; the top level has protect and \
+                 policies"
                     .to_owned(),
             ),
             _ => None,
@@ -194,27 +216,35 @@ impl PolicyFile {
         Ok(())
     }
 
-    /// The policy each host takes, given each host's name and groups: `None` for a host in no
-    /// policy's groups; an error when a host is in the groups of two policies.
-    pub fn assign(&self, hosts: &[(&str, &[String])]) -> Result<Vec<Option<usize>>, PolicyError> {
+    /// The policies each host may take, given each host's name and groups: none for a host in
+    /// no policy's groups, several only when their `engines:` do not overlap (the host's engine
+    /// then picks one); an error when a host could take two policies for one engine kind.
+    pub fn assign(&self, hosts: &[(&str, &[String])]) -> Result<Vec<Vec<usize>>, PolicyError> {
         hosts
             .iter()
             .map(|(host, groups)| {
-                let mut matching = self
-                    .policies
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, policy)| policy.groups.iter().any(|g| groups.contains(g)));
-                match (matching.next(), matching.next()) {
-                    (None, _) => Ok(None),
-                    (Some((index, _)), None) => Ok(Some(index)),
-                    (Some((_, first)), Some((_, second))) => Err(PolicyError::Overlap {
-                        at: second.at.clone(),
-                        host: (*host).to_owned(),
-                        first: first.name.clone(),
-                        second: second.name.clone(),
-                    }),
+                let matching: Vec<usize> = (0..self.policies.len())
+                    .filter(|&index| {
+                        self.policies[index]
+                            .groups
+                            .iter()
+                            .any(|g| groups.contains(g))
+                    })
+                    .collect();
+                for (position, &first) in matching.iter().enumerate() {
+                    for &second in &matching[position + 1..] {
+                        let (first, second) = (&self.policies[first], &self.policies[second]);
+                        if first.shares_an_engine_with(second) {
+                            return Err(PolicyError::Overlap {
+                                at: second.at.clone(),
+                                host: (*host).to_owned(),
+                                first: first.name.clone(),
+                                second: second.name.clone(),
+                            });
+                        }
+                    }
                 }
+                Ok(matching)
             })
             .collect()
     }
@@ -261,6 +291,8 @@ struct RawPolicy {
     max_usage: Option<Spanned<Text>>,
     #[serde(default)]
     until_free: Option<Spanned<Text>>,
+    #[serde(default)]
+    engines: Vec<Spanned<String>>,
 }
 
 /// A scalar read as text, whatever YAML typed it (`40GB`, `1000000`, `7d`), so that the same
@@ -386,12 +418,27 @@ impl Reader<'_> {
                 .map(|text| self.with(text, parse_size))
                 .transpose()?,
         };
+        let engines = policy
+            .engines
+            .iter()
+            .map(|engine| {
+                EngineKind::from_name(engine.value.trim()).ok_or_else(|| PolicyError::Invalid {
+                    at: self.at(engine),
+                    message: format!(
+                        "unknown engine kind `{}`: expected docker-classic, docker-containerd \
+                         or podman (as `fleetrmi ping` shows them)",
+                        engine.value
+                    ),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(PolicySet {
             name,
             groups: policy.groups.iter().map(|g| g.value.clone()).collect(),
             all: policy.all,
             filters,
             rules,
+            engines,
             at: self.at(raw),
             group_places: policy.groups.iter().map(|g| self.at(g)).collect(),
         })
@@ -441,7 +488,13 @@ mod tests {
             .map(|host| (host.name.as_str(), host.groups.as_slice()))
             .collect();
         let assigned = file.assign(&hosts).expect("no host takes two policies");
-        assert!(assigned.iter().filter(|policy| policy.is_some()).count() >= 5);
+        assert!(
+            assigned
+                .iter()
+                .filter(|policies| !policies.is_empty())
+                .count()
+                >= 5
+        );
     }
 
     #[test]
@@ -532,10 +585,50 @@ mod tests {
         assert_eq!(
             file.assign(&[("h1", &build), ("h2", &none)])
                 .expect("assigned"),
-            [Some(0), None]
+            [vec![0], vec![]]
         );
         let overlap = file.assign(&[("h3", &both)]).expect_err("two policies");
         assert!(overlap.to_string().contains("`a` and `b`"), "{overlap}");
+    }
+
+    #[test]
+    fn policies_may_share_groups_when_their_engines_do_not_overlap() {
+        let file = parse(
+            "policies:\n  - {name: a, groups: [build], engines: [docker-classic]}\n  - {name: b, \
+             groups: [build], engines: [podman, docker-containerd]}\n",
+        )
+        .expect("valid");
+        let build = vec!["build".to_owned()];
+        assert_eq!(
+            file.assign(&[("h1", &build)]).expect("assigned"),
+            [vec![0, 1]]
+        );
+        assert!(file.policies[1].covers(EngineKind::Podman));
+        assert!(!file.policies[0].covers(EngineKind::Podman));
+
+        let overlapping = parse(
+            "policies:\n  - {name: a, groups: [build]}\n  - {name: b, groups: [build], engines: \
+             [podman]}\n",
+        )
+        .expect("valid");
+        let error = overlapping
+            .assign(&[("h1", &build)])
+            .expect_err("both cover podman");
+        assert!(
+            error.hint().is_some_and(|hint| hint.contains("engines")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_engine_kind_is_refused_where_it_is_written() {
+        let error = parse("policies:\n  - {name: a, groups: [x], engines: [docker]}\n")
+            .expect_err("unknown kind");
+        assert!(error.to_string().starts_with("p.yaml:2:"), "{error}");
+        assert!(
+            error.to_string().contains("unknown engine kind `docker`"),
+            "{error}"
+        );
     }
 
     #[test]

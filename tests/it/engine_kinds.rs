@@ -197,3 +197,34 @@ fn one_run_over_a_fleet_of_every_kind_reports_each_hosts_engine() {
     );
     assert!(table.stderr.contains("note: "), "{}", table.stderr);
 }
+
+#[test]
+fn a_policy_file_can_give_each_engine_kind_its_own_policy() {
+    let hosts = lab().take_mix(&[(CLASSIC20, 1), ("podman4", 1)]);
+    let mut policy = tempfile::NamedTempFile::new().expect("temp file");
+    std::io::Write::write_all(
+        &mut policy,
+        b"policies:\n  - {name: docker-hosts, groups: [all], engines: [docker-classic], all: true, match: ['purge:1']}\n  - {name: podman-hosts, groups: [all], engines: [podman], all: true, match: ['unique:*']}\n",
+    )
+    .expect("write");
+    let path = policy.path().to_string_lossy().to_string();
+    let run = hosts.fleetrmi(&["--output", "json", "apply", &path, "--yes"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    for host in report["hosts"].as_array().expect("hosts") {
+        let untagged: Vec<&str> = host["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .flat_map(|result| result["untagged"].as_array().expect("untagged"))
+            .filter_map(Value::as_str)
+            .collect();
+        let (policy, removed, kept) = match host["engine"]["kind"].as_str() {
+            Some("podman") => ("podman-hosts", "unique:1", "purge:1"),
+            _ => ("docker-hosts", "purge:1", "unique:1"),
+        };
+        assert_eq!(host["prune"]["policy"], policy, "{host}");
+        assert!(untagged.contains(&removed), "{host}");
+        assert!(!untagged.contains(&kept), "{host}");
+    }
+}

@@ -263,14 +263,8 @@ pub fn inventory_ssh(entry: &HostEntry) -> Result<InventorySsh, InputError> {
     };
     Ok(InventorySsh {
         name: entry.name.clone(),
-        address: entry
-            .vars
-            .contains_key("ansible_host")
-            .then(|| entry.address.clone()),
-        port: entry
-            .vars
-            .contains_key("ansible_port")
-            .then_some(entry.port),
+        address: entry.sets("ansible_host").then(|| entry.address.clone()),
+        port: entry.sets("ansible_port").then_some(entry.port),
         user: entry.user.clone(),
         identity_file: entry.identity_file.clone(),
         jump,

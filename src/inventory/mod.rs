@@ -1,28 +1,34 @@
-//! The inventory: which hosts fleetrmi works on and how to reach each, read from Ansible YAML
-//! inventories as they are and checked once, so that everything after works on resolved
-//! `HostEntry`s.
+//! The inventory: which hosts fleetrmi works on and how to reach each, read from Ansible
+//! inventories (YAML, INI, host lists) as Ansible reads them and checked once, so that
+//! everything after works on resolved `HostEntry`s.
 //!
-//! Reading goes in steps: `sources` turns each `-i` into files (a directory is read file by file),
-//! `document` parses each file into a tree that remembers lines and columns, `groups` builds one
+//! Reading goes in steps: `sources` turns each `-i` into files (a directory is read file by file)
+//! or a host list, `format` reads each file as YAML (`document`) or INI (`ini`) into a tree that
+//! remembers lines and columns, `groups` builds one
 //! group tree from every file (expanding host ranges with `host_pattern`), `vars_files` adds the
 //! `group_vars/` and `host_vars/` beside each source, `extra_vars` reads `-e`, and `host` applies
-//! Ansible's variable precedence to each host. `limit` then picks hosts with Ansible's host
+//! Ansible's variable precedence to each host and renders templated connection variables
+//! (`template`). `limit` then picks hosts with Ansible's host
 //! patterns (`pattern`, `glob`), and `listing` shows the result as `ansible-inventory` would.
 
 mod connection;
 mod document;
 mod error;
 mod extra_vars;
+mod format;
 mod glob;
 mod groups;
 mod host;
 mod host_pattern;
+mod ini;
 mod limit;
 mod listing;
 mod names;
 mod pattern;
+mod python_literal;
 mod sources;
 mod suggest;
+mod template;
 #[cfg(test)]
 mod testing;
 mod vars;
@@ -31,6 +37,7 @@ mod vars_files;
 use std::path::{Path, PathBuf};
 
 pub use error::{InventoryError, SourceLocation};
+pub use format::Format;
 pub use host::{EffectiveSetting, HostEntry};
 pub use vars::{VarScope, VarSource};
 
@@ -41,6 +48,8 @@ use vars::VarLayer;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inventory {
     sources: Vec<PathBuf>,
+    /// How each file (or host list) was read.
+    formats: Vec<(PathBuf, Format)>,
     hosts: Vec<HostEntry>,
     groups: Vec<GroupEntry>,
     warnings: Vec<String>,
@@ -81,31 +90,52 @@ impl Inventory {
         let mut warnings = Vec::new();
         let mut builder = TreeBuilder::new();
         let mut resolved = Vec::with_capacity(sources.len());
+        let mut formats = Vec::new();
         for path in sources {
-            let source = sources::discover(path, &mut warnings)?;
+            let source = sources::discover(path)?;
+            if let Some(list) = &source.host_list {
+                let origin = document::Source {
+                    file: path,
+                    home: home.as_deref(),
+                };
+                builder.read(&ini::host_list(list), &origin)?;
+                formats.push((path.clone(), Format::HostList));
+            }
             for file in &source.files {
-                let text =
-                    std::fs::read_to_string(file).map_err(|err| InventoryError::Unreadable {
-                        path: file.clone(),
-                        source: err,
-                    })?;
-                let root = document::read_document(&text, file)?;
-                builder.read(
-                    &root,
-                    &document::Source {
-                        file,
-                        home: home.as_deref(),
-                    },
-                )?;
+                let format = format::read_file(file, &mut builder, home.as_deref())?;
+                formats.push((file.clone(), format));
             }
             resolved.push(source);
         }
         let mut tree = builder.finish();
-        for source in &resolved {
-            add_vars_files(&mut tree, &source.vars_dir, home.as_deref(), &mut warnings)?;
+        for vars_dir in resolved.iter().filter_map(|source| source.vars_dir.as_ref()) {
+            add_vars_files(&mut tree, vars_dir, home.as_deref(), &mut warnings)?;
         }
         let extra = extra_vars::read_extra_vars(extra_vars, home.as_deref())?;
-        Inventory::resolve(sources.to_vec(), tree, &extra, warnings)
+        let resolution = host::Resolution {
+            extra: &extra,
+            home: home.as_deref(),
+        };
+        let mut inventory = Inventory::resolve(sources.to_vec(), tree, &resolution, warnings)?;
+        inventory.formats = formats;
+        Ok(inventory)
+    }
+
+    /// `parse_with_home` for INI text.
+    #[cfg(test)]
+    pub(crate) fn parse_ini_with_home(
+        text: &str,
+        origin: &Path,
+        home: Option<&Path>,
+    ) -> Result<Inventory, InventoryError> {
+        let root = ini::read_ini(text, origin)?;
+        let mut builder = TreeBuilder::new();
+        builder.read(&root, &document::Source { file: origin, home })?;
+        let resolution = host::Resolution {
+            extra: &VarLayer::default(),
+            home,
+        };
+        Inventory::resolve(vec![origin.to_path_buf()], builder.finish(), &resolution, Vec::new())
     }
 
     /// Checks an inventory given as text; `origin` names it in error messages. A leading `~/` in
@@ -124,24 +154,23 @@ impl Inventory {
         let mut builder = TreeBuilder::new();
         builder.read(&root, &document::Source { file: origin, home })?;
         let tree = builder.finish();
-        Inventory::resolve(
-            vec![origin.to_path_buf()],
-            tree,
-            &VarLayer::default(),
-            Vec::new(),
-        )
+        let resolution = host::Resolution {
+            extra: &VarLayer::default(),
+            home,
+        };
+        Inventory::resolve(vec![origin.to_path_buf()], tree, &resolution, Vec::new())
     }
 
     fn resolve(
         sources: Vec<PathBuf>,
         tree: GroupTree,
-        extra: &VarLayer,
+        resolution: &host::Resolution<'_>,
         mut warnings: Vec<String>,
     ) -> Result<Inventory, InventoryError> {
         if tree.hosts.is_empty() {
             return Err(InventoryError::NoHosts { sources });
         }
-        let hosts = host::resolve_hosts(&tree, extra);
+        let hosts = host::resolve_hosts(&tree, resolution, &mut warnings)?;
         warnings.extend(tree.warnings);
         let groups = tree
             .groups
@@ -154,6 +183,7 @@ impl Inventory {
             .collect();
         Ok(Inventory {
             sources,
+            formats: Vec::new(),
             hosts,
             groups,
             warnings,
@@ -163,6 +193,11 @@ impl Inventory {
     /// The sources the inventory was read from, as given.
     pub fn sources(&self) -> &[PathBuf] {
         &self.sources
+    }
+
+    /// Each inventory file (or host list) and the format it was read as, in reading order.
+    pub fn formats(&self) -> &[(PathBuf, Format)] {
+        &self.formats
     }
 
     /// Every host, in order of first appearance.

@@ -9,7 +9,7 @@ use comfy_table::{Cell, CellAlignment, Table};
 use crate::cli::{GlobalArgs, InventoryArgs, OutputFormat};
 use crate::inventory::{HostEntry, Inventory};
 use crate::report::exit_code;
-use crate::request::{InputError, load_inventory, load_ssh_config, resolve_host_ssh};
+use crate::request::{InputError, load_inventory, load_ssh_config, resolve_host_ssh, select_limit};
 use crate::ssh::{ResolvedSsh, SettingSource, SshConfig};
 
 pub(crate) fn run(global: &GlobalArgs, args: &InventoryArgs) -> Result<i32, InputError> {
@@ -30,7 +30,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &InventoryArgs) -> Result<i32, Inpu
         }
         return Ok(exit_code::SUCCESS);
     }
-    let selected = inventory.select_with(global.limit.as_deref(), global.allow_empty)?;
+    let selected = select_limit(&inventory, global)?;
     if let Some(group) = &args.graph {
         println!("{}", inventory.graph(group, &selected)?);
     } else {

@@ -364,7 +364,7 @@ mod tests {
     fn sibling_groups_at_the_same_depth_tie_break_by_name_last_wins() {
         // `zeta` is written first but sorts last, so it wins over `alpha`.
         let inventory = parse(
-            "all:\n  children:\n    zeta:\n      vars: {port: 2002}\n      hosts: {h1: }\n    alpha:\n      vars: {port: 2001}\n      hosts: {h1: }\n",
+            "all:\n  children:\n    zeta:\n      vars: {ansible_port: 2002}\n      hosts: {h1: }\n    alpha:\n      vars: {ansible_port: 2001}\n      hosts: {h1: }\n",
         )
         .expect("valid");
         assert_eq!(host(&inventory, "h1").port, 2002);
@@ -389,85 +389,84 @@ mod tests {
     }
 
     #[test]
-    fn alias_at_host_level_overrides_ansible_name_at_group_level() {
+    fn older_ssh_name_wins_whatever_level_sets_it() {
         let inventory = parse(
-            "all:\n  vars:\n    ansible_port: 2200\n    ansible_host: shared.example\n  hosts:\n    h1:\n      port: 2222\n      address: 10.0.0.1\n",
+            "all:\n  vars:\n    ansible_ssh_port: 22\n    ansible_ssh_user: ubuntu\n  hosts:\n    h1:\n      ansible_port: 2222\n      ansible_user: dbadmin\n",
         )
         .expect("valid");
         let h1 = host(&inventory, "h1");
-        assert_eq!(h1.port, 2222);
-        assert_eq!(h1.address, "10.0.0.1");
+        assert_eq!((h1.port, h1.user.as_deref()), (22, Some("ubuntu")));
         assert_eq!(h1.vars["ansible_port"], json!(2222));
-        assert!(!h1.vars.contains_key("port"));
-    }
-
-    #[test]
-    fn all_aliases_fill_the_connection_fields() {
-        let inventory = parse(
-            "all:\n  hosts:\n    h1:\n      address: 10.0.0.1\n      port: \"2222\"\n      user: deploy\n      identity_file: ~/.ssh/fleet\n      docker_socket: /run/user/1000/docker.sock\n",
-        )
-        .expect("valid");
-        let h1 = host(&inventory, "h1");
-        assert_eq!(h1.address, "10.0.0.1");
-        assert_eq!(h1.port, 2222);
-        assert_eq!(h1.user.as_deref(), Some("deploy"));
-        assert_eq!(
-            h1.identity_file.as_deref(),
-            Some(std::path::Path::new("/home/tester/.ssh/fleet"))
+        assert!(
+            inventory.warnings().iter().any(|w| w.starts_with(
+                "host h1: ansible_ssh_user (group all, inv.yaml:4:23) wins over ansible_user"
+            )),
+            "{:?}",
+            inventory.warnings()
         );
-        assert_eq!(h1.docker_socket, "/run/user/1000/docker.sock");
-    }
-
-    #[test]
-    fn ansible_names_fill_the_connection_fields() {
-        let inventory = parse(
-            "all:\n  hosts:\n    h1:\n      ansible_host: 10.0.0.1\n      ansible_port: 2222\n      ansible_user: deploy\n      ansible_ssh_private_key_file: /keys/fleet\n",
-        )
-        .expect("valid");
-        let h1 = host(&inventory, "h1");
-        assert_eq!((h1.address.as_str(), h1.port), ("10.0.0.1", 2222));
-        assert_eq!(h1.user.as_deref(), Some("deploy"));
+        let names: Vec<&str> = h1.connection_settings().iter().map(|s| s.name).collect();
         assert_eq!(
-            h1.identity_file.as_deref(),
-            Some(std::path::Path::new("/keys/fleet"))
+            names,
+            [
+                "ansible_host",
+                "ansible_ssh_port",
+                "ansible_ssh_user",
+                "ansible_ssh_private_key_file",
+                "docker_socket"
+            ]
         );
     }
 
     #[test]
-    fn quoted_port_keeps_its_written_value_in_vars() {
-        let inventory = parse("all:\n  hosts:\n    h1: {ansible_port: \"2222\"}\n").expect("valid");
-        let h1 = host(&inventory, "h1");
-        assert_eq!(h1.port, 2222);
-        assert_eq!(h1.vars["ansible_port"], json!("2222"));
-    }
-
-    #[test]
-    fn host_written_twice_merges_its_vars_later_wins() {
+    fn short_names_are_ordinary_variables() {
         let inventory = parse(
-            "all:\n  children:\n    a:\n      hosts:\n        h1: {x: first, y: first}\n    b:\n      hosts:\n        h1: {x: second}\n",
+            "all:\n  hosts:\n    h1:\n      address: 10.0.0.1\n      port: 5432\n      user: postgres\n      identity_file: /k\n",
         )
         .expect("valid");
         let h1 = host(&inventory, "h1");
-        assert_eq!(h1.vars["x"], json!("second"));
-        assert_eq!(h1.vars["y"], json!("first"));
+        assert_eq!((h1.address.as_str(), h1.port), ("h1", 22));
+        assert_eq!((h1.user.as_deref(), h1.identity_file.as_deref()), (None, None));
+        assert_eq!(h1.vars["port"], json!(5432));
+        assert_eq!(h1.short_names_not_read().len(), 4);
+        assert!(!h1.sets("ansible_port"));
     }
 
     #[test]
-    fn group_vars_written_in_two_places_merge() {
+    fn templated_connection_variables_are_rendered_for_each_host() {
         let inventory = parse(
-            "all:\n  children:\n    lab:\n      vars: {a: 1, b: 1}\n      hosts: {h1: }\n    x:\n      children:\n        lab:\n          vars: {b: 2}\n",
+            "all:\n  vars:\n    domain: mgmt.example.net\n    ansible_host: \"{{ inventory_hostname }}.{{ domain }}\"\n  hosts:\n    db1:\n    db2:\n      ansible_port: \"{{ 2000 + 22 }}\"\n",
         )
         .expect("valid");
-        let h1 = host(&inventory, "h1");
-        assert_eq!(h1.vars["a"], json!(1));
-        assert_eq!(h1.vars["b"], json!(2));
-        assert_eq!(h1.groups, ["all", "lab", "x"]);
+        assert_eq!(host(&inventory, "db1").address, "db1.mgmt.example.net");
+        let db2 = host(&inventory, "db2");
+        assert_eq!((db2.address.as_str(), db2.port), ("db2.mgmt.example.net", 2022));
+        assert_eq!(
+            db2.vars["ansible_host"],
+            json!("{{ inventory_hostname }}.{{ domain }}")
+        );
+        assert!(db2.sets("ansible_host"));
+    }
+
+    #[test]
+    fn template_errors_name_the_variable_the_host_and_the_place() {
+        let err = parse("all:\n  hosts:\n    db1:\n      ansible_host: \"{{ inventory_hostname }}.{{ domain }}\"\n")
+            .expect_err("undefined");
+        assert_eq!(
+            err.to_string(),
+            "inv.yaml:4:21: ansible_host (for host db1): `domain` is not defined for this host"
+        );
+        let err = parse("all:\n  hosts:\n    db1:\n      ansible_user: \"{{ lookup('env', 'USER') }}\"\n")
+            .expect_err("lookup");
+        assert!(err.to_string().contains("lookups run Ansible's Python plugins"), "{err}");
+        let err = parse("all:\n  hosts:\n    db1:\n      ansible_port: \"{{ 'x' }}\"\n")
+            .expect_err("rendered value is checked");
+        assert!(err.to_string().ends_with(r#"found "x""#), "{err}");
     }
 
     #[test]
     fn yaml_merge_keys_share_vars_between_hosts() {
         let inventory = parse(
-            "all:\n  hosts:\n    h1: &common\n      ansible_user: ci\n      port: 2200\n    h2:\n      <<: *common\n      port: 2201\n",
+            "all:\n  hosts:\n    h1: &common\n      ansible_user: ci\n      ansible_port: 2200\n    h2:\n      <<: *common\n      ansible_port: 2201\n",
         )
         .expect("valid");
         let h2 = host(&inventory, "h2");
@@ -478,13 +477,13 @@ mod tests {
     #[test]
     fn every_effective_variable_has_its_source() {
         let inventory = parse(
-            "all:\n  vars:\n    ansible_user: ci\n  children:\n    lab:\n      vars:\n        ansible_port: 2200\n      hosts:\n        h1:\n          port: 2222\n",
+            "all:\n  vars:\n    ansible_user: ci\n  children:\n    lab:\n      vars:\n        ansible_port: 2200\n      hosts:\n        h1:\n          ansible_port: 2222\n",
         )
         .expect("valid");
         let h1 = host(&inventory, "h1");
         let shown = |name: &str| h1.var_sources[name].to_string();
         assert_eq!(shown("ansible_user"), "group all, inv.yaml:3:19");
-        assert_eq!(shown("ansible_port"), "host h1, inv.yaml:10:17");
+        assert_eq!(shown("ansible_port"), "host h1, inv.yaml:10:25");
         assert_eq!(
             h1.var_sources.keys().collect::<Vec<_>>(),
             h1.vars.keys().collect::<Vec<_>>()
@@ -525,7 +524,7 @@ mod tests {
     #[test]
     fn host_entry_serializes_with_its_field_names() {
         let inventory =
-            parse("all:\n  hosts:\n    h1: {port: 2222, team: infra}\n").expect("valid");
+            parse("all:\n  hosts:\n    h1: {ansible_port: 2222, team: infra}\n").expect("valid");
         let json = serde_json::to_value(host(&inventory, "h1")).expect("serializable");
         assert_eq!(
             json,

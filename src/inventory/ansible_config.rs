@@ -79,35 +79,40 @@ impl AnsibleConfig {
             })?;
             let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
             for (line, section, key, value) in entries(&text) {
-                let origin = format!("ansible.cfg ({}:{line})", file.display());
-                let at = SourceLocation::new(&file, line as u64, 1, String::new());
-                config.set(&section, &key, &value, origin, &base, lookup.home, at)?;
+                let place = Place {
+                    origin: format!("ansible.cfg ({}:{line})", file.display()),
+                    base: &base,
+                    home: lookup.home,
+                    at: SourceLocation::new(&file, line as u64, 1, String::new()),
+                };
+                config.set(&section, &key, &value, &place)?;
             }
             config.file = Some(file);
         }
         for (name, section, key) in ENVIRONMENT {
             if let Some(value) = (lookup.env)(name) {
-                let origin = format!("environment ({name})");
-                let at = SourceLocation::argument(name);
-                config.set(section, key, &value, origin, lookup.cwd, lookup.home, at)?;
+                let place = Place {
+                    origin: format!("environment ({name})"),
+                    base: lookup.cwd,
+                    home: lookup.home,
+                    at: SourceLocation::argument(name),
+                };
+                config.set(section, key, &value, &place)?;
             }
         }
         Ok(config)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn set(
         &mut self,
         section: &str,
         key: &str,
         value: &str,
-        origin: String,
-        base: &Path,
-        home: Option<&Path>,
-        at: SourceLocation,
+        place: &Place<'_>,
     ) -> Result<(), InventoryError> {
+        let (origin, base, home) = (&place.origin, place.base, place.home);
         let invalid = |expected: &'static str| InventoryError::InvalidVariable {
-            at: at.clone(),
+            at: place.at.clone(),
             name: key.to_owned(),
             expected,
             found: format!("{value:?}"),
@@ -121,32 +126,41 @@ impl AnsibleConfig {
                     .filter(|source| !source.is_empty())
                     .map(|source| resolve_path(source, base, home))
                     .collect();
-                self.inventory = Some(Found::at(&origin, sources));
+                self.inventory = Some(Found::at(origin, sources));
             }
             ("defaults", "forks") => {
                 let forks = value.trim().parse().map_err(|_| invalid("a number of hosts"))?;
-                self.forks = Some(Found::at(&origin, forks));
+                self.forks = Some(Found::at(origin, forks));
             }
-            ("defaults", "remote_user") => self.remote_user = Some(Found::at(&origin, value.trim().to_owned())),
+            ("defaults", "remote_user") => self.remote_user = Some(Found::at(origin, value.trim().to_owned())),
             ("defaults", "private_key_file") => {
-                self.private_key_file = Some(Found::at(&origin, resolve_path(value.trim(), base, home)));
+                self.private_key_file = Some(Found::at(origin, resolve_path(value.trim(), base, home)));
             }
             ("defaults", "host_key_checking") => {
                 let checking = ansible_boolean(value).ok_or_else(|| invalid("a boolean"))?;
-                self.host_key_checking = Some(Found::at(&origin, checking));
+                self.host_key_checking = Some(Found::at(origin, checking));
             }
             ("defaults", "timeout") => {
                 let seconds = value.trim().parse().map_err(|_| invalid("a number of seconds"))?;
-                self.timeout = Some(Found::at(&origin, seconds));
+                self.timeout = Some(Found::at(origin, seconds));
             }
-            ("ssh_connection", "ssh_args") => self.ssh_args = Some(Found::at(&origin, value.trim().to_owned())),
+            ("ssh_connection", "ssh_args") => self.ssh_args = Some(Found::at(origin, value.trim().to_owned())),
             ("ssh_connection", "ssh_common_args") => {
-                self.ssh_common_args = Some(Found::at(&origin, value.trim().to_owned()));
+                self.ssh_common_args = Some(Found::at(origin, value.trim().to_owned()));
             }
             _ => {}
         }
         Ok(())
     }
+}
+
+/// Where a value was set: its description, the directory relative paths start from, the home
+/// directory for `~/`, and the location for errors.
+struct Place<'a> {
+    origin: String,
+    base: &'a Path,
+    home: Option<&'a Path>,
+    at: SourceLocation,
 }
 
 /// The environment variables fleetrmi reads, and the setting each stands for.

@@ -62,7 +62,7 @@ pub(crate) fn read_file(
     } else {
         None
     };
-    match ini::read_ini(&text, file) {
+    match ini::read_ini(&text, file, &|name| builder.has_group(name)) {
         Ok(root) => {
             builder.read(&root, &source)?;
             Ok(Format::Ini)

@@ -189,6 +189,11 @@ impl TreeBuilder {
         id
     }
 
+    /// Whether a group of this name has been read so far.
+    pub(crate) fn has_group(&self, name: &str) -> bool {
+        self.group_ids.contains_key(name)
+    }
+
     /// Reads one inventory document into the tree.
     pub(crate) fn read(
         &mut self,

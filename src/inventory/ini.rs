@@ -17,8 +17,13 @@ use super::document::Node;
 use super::error::{InventoryError, SourceLocation};
 use super::python_literal::ini_value;
 
-/// Reads INI text into an inventory tree. `file` names it in messages.
-pub(crate) fn read_ini(text: &str, file: &Path) -> Result<Spanned<Node>, InventoryError> {
+/// Reads INI text into an inventory tree. `file` names it in messages; `known` says whether a
+/// group was defined by a file read before (a child group may be defined there, as in Ansible).
+pub(crate) fn read_ini(
+    text: &str,
+    file: &Path,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Spanned<Node>, InventoryError> {
     let mut reader = IniReader {
         file,
         sections: Vec::new(),
@@ -46,11 +51,11 @@ pub(crate) fn read_ini(text: &str, file: &Path) -> Result<Spanned<Node>, Invento
             if state != State::Vars {
                 reader.defined.insert(name.clone());
                 reader.pending.remove(&name);
-            } else if !reader.defined.contains(&name) {
+            } else if !reader.defined.contains(&name) && !known(&name) {
                 reader
                     .pending
                     .entry(name.clone())
-                    .or_insert((line_number, format!("Section [{name}:vars] not valid for undefined group: {name}")));
+                    .or_insert((line_number, format!("Section [{name}:vars] not valid for undefined group '{name}'")));
             }
             continue;
         }
@@ -97,11 +102,11 @@ pub(crate) fn read_ini(text: &str, file: &Path) -> Result<Spanned<Node>, Invento
                 let child = group_name(line).ok_or_else(|| {
                     reader.error(at, format!("expected a group name, got: {line}"), None)
                 })?;
-                if !reader.defined.contains(child) {
+                if !reader.defined.contains(child) && !known(child) {
                     reader.pending.entry(child.to_owned()).or_insert((
                         line_number,
                         format!(
-                            "Section [{}:children] includes undefined group: {child}",
+                            "Section [{}:children] includes undefined group '{child}'",
                             current.name
                         ),
                     ));
@@ -439,8 +444,8 @@ mod tests {
             ("[web]\nweb1 oops\n", "hosts:2:1: expected key=value host variable assignment, got: oops"),
             ("[web:vars]\nx\n[web]\nh\n", "hosts:2:1: expected key=value, got: x"),
             ("[web:nope]\nh\n", "hosts:1:1: section [web:nope] has unknown type: nope"),
-            ("[a:children]\nb\n[c]\nh\n", "hosts:2:1: Section [a:children] includes undefined group: b"),
-            ("[a:vars]\nx=1\n[c]\nh\n", "hosts:1:1: Section [a:vars] not valid for undefined group: a"),
+            ("[a:children]\nb\n[c]\nh\n", "hosts:2:1: Section [a:children] includes undefined group 'b'"),
+            ("[a:vars]\nx=1\n[c]\nh\n", "hosts:1:1: Section [a:vars] not valid for undefined group 'a'"),
             ("[web]\nh x='open\n", "hosts:2:1: cannot parse host line: no closing quotation"),
         ];
         for (text, expected) in cases {

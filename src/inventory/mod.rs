@@ -130,7 +130,7 @@ impl Inventory {
         origin: &Path,
         home: Option<&Path>,
     ) -> Result<Inventory, InventoryError> {
-        let root = ini::read_ini(text, origin)?;
+        let root = ini::read_ini(text, origin, &|_| false)?;
         let mut builder = TreeBuilder::new();
         builder.read(&root, &document::Source { file: origin, home })?;
         let resolution = host::Resolution {

@@ -10,8 +10,8 @@ use crate::cli::{GlobalArgs, HostKeyChecking};
 use crate::fleet::{ConnectOptions, HostTarget};
 use crate::inventory::{AnsibleConfig, Found, HostEntry, Inventory};
 use crate::ssh::{
-    AnsibleSsh, CliSsh, HostKeyPolicy, InventorySsh, LocalEnv, ResolvedSsh, SshConfig, SshConfigError,
-    SshOptions, SshSettingsError, resolve_ssh_settings,
+    AnsibleSsh, CliSsh, HostKeyPolicy, InventorySsh, LocalEnv, ResolvedSsh, SshConfig,
+    SshConfigError, SshOptions, SshSettingsError, resolve_ssh_settings,
 };
 
 /// Hosts worked on at once when neither `--forks` nor Ansible's configuration says.

@@ -71,12 +71,11 @@ impl AnsibleConfig {
     pub fn find(lookup: &Lookup<'_>) -> Result<AnsibleConfig, InventoryError> {
         let mut config = AnsibleConfig::default();
         if let Some(file) = config_file(lookup) {
-            let text = std::fs::read_to_string(&file).map_err(|source| {
-                InventoryError::Unreadable {
+            let text =
+                std::fs::read_to_string(&file).map_err(|source| InventoryError::Unreadable {
                     path: file.clone(),
                     source,
-                }
-            })?;
+                })?;
             let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
             for (line, section, key, value) in entries(&text) {
                 let place = Place {
@@ -129,22 +128,33 @@ impl AnsibleConfig {
                 self.inventory = Some(Found::at(origin, sources));
             }
             ("defaults", "forks") => {
-                let forks = value.trim().parse().map_err(|_| invalid("a number of hosts"))?;
+                let forks = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid("a number of hosts"))?;
                 self.forks = Some(Found::at(origin, forks));
             }
-            ("defaults", "remote_user") => self.remote_user = Some(Found::at(origin, value.trim().to_owned())),
+            ("defaults", "remote_user") => {
+                self.remote_user = Some(Found::at(origin, value.trim().to_owned()))
+            }
             ("defaults", "private_key_file") => {
-                self.private_key_file = Some(Found::at(origin, resolve_path(value.trim(), base, home)));
+                self.private_key_file =
+                    Some(Found::at(origin, resolve_path(value.trim(), base, home)));
             }
             ("defaults", "host_key_checking") => {
                 let checking = ansible_boolean(value).ok_or_else(|| invalid("a boolean"))?;
                 self.host_key_checking = Some(Found::at(origin, checking));
             }
             ("defaults", "timeout") => {
-                let seconds = value.trim().parse().map_err(|_| invalid("a number of seconds"))?;
+                let seconds = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| invalid("a number of seconds"))?;
                 self.timeout = Some(Found::at(origin, seconds));
             }
-            ("ssh_connection", "ssh_args") => self.ssh_args = Some(Found::at(origin, value.trim().to_owned())),
+            ("ssh_connection", "ssh_args") => {
+                self.ssh_args = Some(Found::at(origin, value.trim().to_owned()))
+            }
             ("ssh_connection", "ssh_common_args") => {
                 self.ssh_common_args = Some(Found::at(origin, value.trim().to_owned()));
             }
@@ -172,7 +182,11 @@ const ENVIRONMENT: [(&str, &str, &str); 8] = [
     ("ANSIBLE_HOST_KEY_CHECKING", "defaults", "host_key_checking"),
     ("ANSIBLE_TIMEOUT", "defaults", "timeout"),
     ("ANSIBLE_SSH_ARGS", "ssh_connection", "ssh_args"),
-    ("ANSIBLE_SSH_COMMON_ARGS", "ssh_connection", "ssh_common_args"),
+    (
+        "ANSIBLE_SSH_COMMON_ARGS",
+        "ssh_connection",
+        "ssh_common_args",
+    ),
 ];
 
 /// The first configuration file that exists, in Ansible's order. `./ansible.cfg` is skipped in a
@@ -212,7 +226,10 @@ fn entries(text: &str) -> Vec<(usize, String, String, String)> {
         if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with(';') {
             continue;
         }
-        if let Some(name) = trimmed.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+        if let Some(name) = trimmed
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+        {
             section = name.trim().to_owned();
             continue;
         }
@@ -293,7 +310,10 @@ mod tests {
         let project = dir.path().join("project");
         assert_eq!(
             config.inventory.as_ref().map(|found| found.value.clone()),
-            Some(vec![project.join("inventories/prod/hosts"), project.join("extra.yml")])
+            Some(vec![
+                project.join("inventories/prod/hosts"),
+                project.join("extra.yml")
+            ])
         );
         let user = config.remote_user.expect("remote_user");
         assert_eq!(user.value, "deploy");
@@ -302,7 +322,10 @@ mod tests {
             format!("ansible.cfg ({}:4)", project.join("ansible.cfg").display())
         );
         assert_eq!(config.forks.map(|found| found.value), Some(7));
-        assert_eq!(config.host_key_checking.map(|found| found.value), Some(false));
+        assert_eq!(
+            config.host_key_checking.map(|found| found.value),
+            Some(false)
+        );
         assert_eq!(
             config.private_key_file.map(|found| found.value),
             Some(dir.path().join("home/.ssh/deploy"))
@@ -317,10 +340,16 @@ mod tests {
     #[test]
     fn environment_wins_over_the_file_and_ansible_config_names_the_file() {
         let dir = setup();
-        std::fs::write(dir.path().join("project/ansible.cfg"), "[defaults]\nremote_user = a\n")
-            .expect("write");
-        std::fs::write(dir.path().join("home/other.cfg"), "[defaults]\nremote_user = b\nforks = 3\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join("project/ansible.cfg"),
+            "[defaults]\nremote_user = a\n",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("home/other.cfg"),
+            "[defaults]\nremote_user = b\nforks = 3\n",
+        )
+        .expect("write");
         let other = dir.path().join("home/other.cfg");
         let config = find(
             dir.path(),
@@ -330,19 +359,31 @@ mod tests {
             ],
         );
         assert_eq!(config.file.as_deref(), Some(other.as_path()));
-        assert_eq!(config.remote_user.map(|found| found.value).as_deref(), Some("b"));
+        assert_eq!(
+            config.remote_user.map(|found| found.value).as_deref(),
+            Some("b")
+        );
         let forks = config.forks.expect("forks");
-        assert_eq!((forks.value, forks.origin.as_str()), (9, "environment (ANSIBLE_FORKS)"));
+        assert_eq!(
+            (forks.value, forks.origin.as_str()),
+            (9, "environment (ANSIBLE_FORKS)")
+        );
     }
 
     #[test]
     fn home_file_is_the_fallback_and_nothing_is_fine() {
         let dir = setup();
         assert_eq!(find(dir.path(), &[]).file, None);
-        std::fs::write(dir.path().join("home/.ansible.cfg"), "[defaults]\nremote_user = h\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join("home/.ansible.cfg"),
+            "[defaults]\nremote_user = h\n",
+        )
+        .expect("write");
         assert_eq!(
-            find(dir.path(), &[]).remote_user.map(|found| found.value).as_deref(),
+            find(dir.path(), &[])
+                .remote_user
+                .map(|found| found.value)
+                .as_deref(),
             Some("h")
         );
     }
@@ -350,8 +391,11 @@ mod tests {
     #[test]
     fn bad_values_name_the_line() {
         let dir = setup();
-        std::fs::write(dir.path().join("project/ansible.cfg"), "[defaults]\n\nforks = many\n")
-            .expect("write");
+        std::fs::write(
+            dir.path().join("project/ansible.cfg"),
+            "[defaults]\n\nforks = many\n",
+        )
+        .expect("write");
         let lookup = |_: &str| None;
         let home = dir.path().join("home");
         let err = AnsibleConfig::find(&Lookup {
@@ -360,6 +404,10 @@ mod tests {
             home: Some(&home),
         })
         .expect_err("bad forks");
-        assert!(err.to_string().contains("ansible.cfg:3:1: forks must be a number of hosts"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("ansible.cfg:3:1: forks must be a number of hosts"),
+            "{err}"
+        );
     }
 }

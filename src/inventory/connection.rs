@@ -319,7 +319,10 @@ mod tests {
     #[test]
     fn error_names_the_variable_as_written() {
         let err = check("ansible_ssh_port", json!("ssh")).expect_err("invalid port");
-        assert!(err.to_string().contains(": ansible_ssh_port must be"), "{err}");
+        assert!(
+            err.to_string().contains(": ansible_ssh_port must be"),
+            "{err}"
+        );
     }
 
     #[test]

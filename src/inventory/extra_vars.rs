@@ -209,8 +209,7 @@ mod tests {
 
     #[test]
     fn several_pairs_in_one_argument() {
-        let layer =
-            read(&["ansible_user=release docker_socket=/run/release.sock"]).expect("valid");
+        let layer = read(&["ansible_user=release docker_socket=/run/release.sock"]).expect("valid");
         assert_eq!(layer.values()["ansible_user"], json!("release"));
         assert_eq!(layer.values()["docker_socket"], json!("/run/release.sock"));
     }
@@ -260,7 +259,10 @@ mod tests {
     #[test]
     fn bare_file_name_asks_for_an_at_sign() {
         let err = read(&["./vars.yml"]).expect_err("file without @");
-        assert!(err.hint().is_some_and(|hint| hint.contains("-e @./vars.yml")));
+        assert!(
+            err.hint()
+                .is_some_and(|hint| hint.contains("-e @./vars.yml"))
+        );
     }
 
     #[test]

@@ -104,7 +104,10 @@ mod tests {
 
     #[test]
     fn format_is_found_by_trying_yaml_then_ini() {
-        assert_eq!(read("hosts", "all:\n  hosts:\n    h1:\n").ok(), Some(Format::Yaml));
+        assert_eq!(
+            read("hosts", "all:\n  hosts:\n    h1:\n").ok(),
+            Some(Format::Yaml)
+        );
         assert_eq!(read("hosts", "[web]\nweb1\n").ok(), Some(Format::Ini));
         assert_eq!(read("hosts", "web1\nweb2\n").ok(), Some(Format::Ini));
         assert_eq!(read("prod.ini", "[web]\nweb1\n").ok(), Some(Format::Ini));

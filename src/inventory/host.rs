@@ -109,7 +109,8 @@ impl HostEntry {
         self.vars
             .keys()
             .filter_map(|name| {
-                Setting::replacing_short_name(name).map(|setting| (name.as_str(), setting.canonical()))
+                Setting::replacing_short_name(name)
+                    .map(|setting| (name.as_str(), setting.canonical()))
             })
             .collect()
     }
@@ -203,15 +204,14 @@ fn resolve_host(
         warn_about_shadowed_names(&host.name, setting, name, &effective, warnings);
         let value = match &var.value {
             Value::String(text) if is_template(&var.value) => {
-                let rendered = template::render(text, &context).map_err(|err| {
-                    InventoryError::Template {
+                let rendered =
+                    template::render(text, &context).map_err(|err| InventoryError::Template {
                         at: var.source.at.clone(),
                         name: name.to_owned(),
                         host: host.name.clone(),
                         reason: err.reason,
                         hint: err.hint,
-                    }
-                })?;
+                    })?;
                 Value::String(rendered)
             }
             other => other.clone(),
@@ -425,7 +425,10 @@ mod tests {
         .expect("valid");
         let h1 = host(&inventory, "h1");
         assert_eq!((h1.address.as_str(), h1.port), ("h1", 22));
-        assert_eq!((h1.user.as_deref(), h1.identity_file.as_deref()), (None, None));
+        assert_eq!(
+            (h1.user.as_deref(), h1.identity_file.as_deref()),
+            (None, None)
+        );
         assert_eq!(h1.vars["port"], json!(5432));
         assert_eq!(h1.short_names_not_read().len(), 4);
         assert!(!h1.sets("ansible_port"));
@@ -439,7 +442,10 @@ mod tests {
         .expect("valid");
         assert_eq!(host(&inventory, "db1").address, "db1.mgmt.example.net");
         let db2 = host(&inventory, "db2");
-        assert_eq!((db2.address.as_str(), db2.port), ("db2.mgmt.example.net", 2022));
+        assert_eq!(
+            (db2.address.as_str(), db2.port),
+            ("db2.mgmt.example.net", 2022)
+        );
         assert_eq!(
             db2.vars["ansible_host"],
             json!("{{ inventory_hostname }}.{{ domain }}")
@@ -455,9 +461,15 @@ mod tests {
             err.to_string(),
             "inv.yaml:4:21: ansible_host (for host db1): `domain` is not defined for this host"
         );
-        let err = parse("all:\n  hosts:\n    db1:\n      ansible_user: \"{{ lookup('env', 'USER') }}\"\n")
-            .expect_err("lookup");
-        assert!(err.to_string().contains("lookups run Ansible's Python plugins"), "{err}");
+        let err = parse(
+            "all:\n  hosts:\n    db1:\n      ansible_user: \"{{ lookup('env', 'USER') }}\"\n",
+        )
+        .expect_err("lookup");
+        assert!(
+            err.to_string()
+                .contains("lookups run Ansible's Python plugins"),
+            "{err}"
+        );
         let err = parse("all:\n  hosts:\n    db1:\n      ansible_port: \"{{ 'x' }}\"\n")
             .expect_err("rendered value is checked");
         assert!(err.to_string().ends_with(r#"found "x""#), "{err}");

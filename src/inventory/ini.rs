@@ -52,10 +52,10 @@ pub(crate) fn read_ini(
                 reader.defined.insert(name.clone());
                 reader.pending.remove(&name);
             } else if !reader.defined.contains(&name) && !known(&name) {
-                reader
-                    .pending
-                    .entry(name.clone())
-                    .or_insert((line_number, format!("Section [{name}:vars] not valid for undefined group '{name}'")));
+                reader.pending.entry(name.clone()).or_insert((
+                    line_number,
+                    format!("Section [{name}:vars] not valid for undefined group '{name}'"),
+                ));
             }
             continue;
         }
@@ -68,8 +68,9 @@ pub(crate) fn read_ini(
         }
         match current.state {
             State::Hosts => {
-                let words = shell_words(line)
-                    .map_err(|reason| reader.error(at, format!("cannot parse host line: {reason}"), None))?;
+                let words = shell_words(line).map_err(|reason| {
+                    reader.error(at, format!("cannot parse host line: {reason}"), None)
+                })?;
                 let Some((host, assignments)) = words.split_first() else {
                     continue;
                 };
@@ -233,7 +234,9 @@ impl IniReader<'_> {
                         .map(|(at, name, vars)| {
                             let vars: Vec<_> = vars
                                 .into_iter()
-                                .map(|(name, value)| (at.spanned(name), at.spanned(to_node(value, at))))
+                                .map(|(name, value)| {
+                                    (at.spanned(name), at.spanned(to_node(value, at)))
+                                })
                                 .collect();
                             let vars = if vars.is_empty() {
                                 Node::Null
@@ -262,7 +265,10 @@ impl IniReader<'_> {
                     ("children", Node::Mapping(children))
                 }
             };
-            let group = Node::Mapping(vec![(header.spanned(body.0.to_owned()), header.spanned(body.1))]);
+            let group = Node::Mapping(vec![(
+                header.spanned(body.0.to_owned()),
+                header.spanned(body.1),
+            )]);
             groups.push((header.spanned(section.name), header.spanned(group)));
         }
         Place { line: 1, column: 1 }.spanned(Node::Mapping(groups))
@@ -294,7 +300,9 @@ fn to_node(value: Value, at: Place) -> Node {
 /// line is no section header, an error for a header of an unknown kind.
 fn section_header(line: &str) -> Option<Result<(String, State), String>> {
     let line = match line.find(']') {
-        Some(end) if line.starts_with('[') && is_blank_or_comment(&line[end + 1..]) => &line[1..end],
+        Some(end) if line.starts_with('[') && is_blank_or_comment(&line[end + 1..]) => {
+            &line[1..end]
+        }
         _ => return None,
     };
     let (name, kind) = match line.split_once(':') {
@@ -304,7 +312,9 @@ fn section_header(line: &str) -> Option<Result<(String, State), String>> {
     if name.is_empty() || name.contains(char::is_whitespace) {
         return None;
     }
-    if kind.is_some_and(|kind| kind.is_empty() || !kind.chars().all(|c| c.is_alphanumeric() || c == '_')) {
+    if kind.is_some_and(|kind| {
+        kind.is_empty() || !kind.chars().all(|c| c.is_alphanumeric() || c == '_')
+    }) {
         return None;
     }
     let state = match kind {
@@ -390,8 +400,8 @@ fn shell_words(line: &str) -> Result<Vec<String>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::TEST_HOME;
     use super::super::Inventory;
+    use super::super::testing::TEST_HOME;
     use super::*;
 
     fn parse(text: &str) -> Result<Inventory, InventoryError> {
@@ -425,7 +435,10 @@ mod tests {
         assert_eq!(web2.vars["retries"], serde_json::json!(3));
         assert_eq!(web2.vars["team"], serde_json::json!("front end"));
         assert_eq!(web2.groups, ["all", "prod", "web"]);
-        assert_eq!(inventory.host("lonely").expect("lonely").address, "10.0.0.9");
+        assert_eq!(
+            inventory.host("lonely").expect("lonely").address,
+            "10.0.0.9"
+        );
         assert_eq!(
             web2.var_sources["ansible_user"].to_string(),
             "group web, hosts:7:1"
@@ -441,12 +454,30 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let cases = [
-            ("[web]\nweb1 oops\n", "hosts:2:1: expected key=value host variable assignment, got: oops"),
-            ("[web:vars]\nx\n[web]\nh\n", "hosts:2:1: expected key=value, got: x"),
-            ("[web:nope]\nh\n", "hosts:1:1: section [web:nope] has unknown type: nope"),
-            ("[a:children]\nb\n[c]\nh\n", "hosts:2:1: Section [a:children] includes undefined group 'b'"),
-            ("[a:vars]\nx=1\n[c]\nh\n", "hosts:1:1: Section [a:vars] not valid for undefined group 'a'"),
-            ("[web]\nh x='open\n", "hosts:2:1: cannot parse host line: no closing quotation"),
+            (
+                "[web]\nweb1 oops\n",
+                "hosts:2:1: expected key=value host variable assignment, got: oops",
+            ),
+            (
+                "[web:vars]\nx\n[web]\nh\n",
+                "hosts:2:1: expected key=value, got: x",
+            ),
+            (
+                "[web:nope]\nh\n",
+                "hosts:1:1: section [web:nope] has unknown type: nope",
+            ),
+            (
+                "[a:children]\nb\n[c]\nh\n",
+                "hosts:2:1: Section [a:children] includes undefined group 'b'",
+            ),
+            (
+                "[a:vars]\nx=1\n[c]\nh\n",
+                "hosts:1:1: Section [a:vars] not valid for undefined group 'a'",
+            ),
+            (
+                "[web]\nh x='open\n",
+                "hosts:2:1: cannot parse host line: no closing quotation",
+            ),
         ];
         for (text, expected) in cases {
             let err = parse(text).expect_err(text);

@@ -110,7 +110,10 @@ impl Inventory {
             resolved.push(source);
         }
         let mut tree = builder.finish();
-        for vars_dir in resolved.iter().filter_map(|source| source.vars_dir.as_ref()) {
+        for vars_dir in resolved
+            .iter()
+            .filter_map(|source| source.vars_dir.as_ref())
+        {
             add_vars_files(&mut tree, vars_dir, home.as_deref(), &mut warnings)?;
         }
         let extra = extra_vars::read_extra_vars(extra_vars, home.as_deref())?;
@@ -137,7 +140,12 @@ impl Inventory {
             extra: &VarLayer::default(),
             home,
         };
-        Inventory::resolve(vec![origin.to_path_buf()], builder.finish(), &resolution, Vec::new())
+        Inventory::resolve(
+            vec![origin.to_path_buf()],
+            builder.finish(),
+            &resolution,
+            Vec::new(),
+        )
     }
 
     /// Checks an inventory given as text; `origin` names it in error messages. A leading `~/` in
@@ -173,6 +181,7 @@ impl Inventory {
             return Err(InventoryError::NoHosts { sources });
         }
         let hosts = host::resolve_hosts(&tree, resolution, &mut warnings)?;
+        warnings.extend(password_warning(&hosts));
         warnings.extend(tree.warnings);
         let groups = tree
             .groups
@@ -304,6 +313,29 @@ fn unknown_name<'a>(
         name: name.to_owned(),
         hint: Some(hint),
     }
+}
+
+/// One warning for the hosts with an SSH password (`ansible_password`, `ansible_ssh_pass`):
+/// fleetrmi logs in with keys only, so those hosts would fail to log in.
+fn password_warning(hosts: &[HostEntry]) -> Option<String> {
+    let with_password: Vec<&str> = hosts
+        .iter()
+        .filter(|host| {
+            ["ansible_password", "ansible_ssh_pass", "ansible_ssh_password"]
+                .iter()
+                .any(|name| host.vars.contains_key(*name))
+        })
+        .map(|host| host.name.as_str())
+        .collect();
+    let first = with_password.first()?;
+    Some(format!(
+        "{first}{}: an SSH password is set (ansible_password/ansible_ssh_pass), which fleetrmi \
+         does not use: it logs in with keys (agent or key files) only",
+        match with_password.len() {
+            1 => String::new(),
+            more => format!(" and {} more hosts", more - 1),
+        }
+    ))
 }
 
 fn home_dir() -> Option<PathBuf> {
@@ -552,7 +584,11 @@ all:
             "ansible_port: 2222\n",
         );
         write(dir.path(), "inventory/group_vars/dbs.yml", "typo: true\n");
-        write(dir.path(), "inventory/hosts.ini", "[web]\nw1\nw2 ansible_port=2200\n");
+        write(
+            dir.path(),
+            "inventory/hosts.ini",
+            "[web]\nw1\nw2 ansible_port=2200\n",
+        );
         let loaded = Inventory::load(&dir.path().join("inventory")).expect("valid");
         assert_eq!(loaded.hosts().len(), 3);
         assert_eq!(host(&loaded, "d1").port, 2222);
@@ -655,6 +691,21 @@ all:
         let err = parse("all:\n  vars:\n    docker_socket: docker.sock\n  hosts:\n    h1:\n      docker_socket: /d.sock\n")
             .expect_err("relative socket");
         assert_eq!(err.location().and_then(SourceLocation::line), Some(3));
+    }
+
+    #[test]
+    fn ssh_passwords_are_warned_about_once() {
+        let inventory = parse(
+            "all:\n  vars: {ansible_ssh_pass: secret}\n  hosts: {h1: , h2: , h3: }\n",
+        )
+        .expect("valid");
+        let warnings: Vec<&String> = inventory
+            .warnings()
+            .iter()
+            .filter(|warning| warning.contains("password"))
+            .collect();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("h1 and 2 more hosts: "), "{warnings:?}");
     }
 
     #[test]

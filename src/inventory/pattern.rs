@@ -439,7 +439,9 @@ mod tests {
         );
         assert_eq!(
             subscript_warnings("web[1-3]:db[0:1]:x-y"),
-            ["--limit: web[1-3]: use [x:y] inclusive subscripts instead of [x-y], which Ansible has deprecated"]
+            [
+                "--limit: web[1-3]: use [x:y] inclusive subscripts instead of [x-y], which Ansible has deprecated"
+            ]
         );
     }
 

@@ -55,7 +55,11 @@ impl Parser {
                 self.at += 1;
                 self.skip_blank();
                 let number = self.number()?;
-                if negative { negate(&number) } else { Some(number) }
+                if negative {
+                    negate(&number)
+                } else {
+                    Some(number)
+                }
             }
             c if c.is_ascii_digit() || c == '.' => self.number(),
             _ => self.name(),
@@ -64,10 +68,7 @@ impl Parser {
 
     fn name(&mut self) -> Option<Value> {
         let start = self.at;
-        while self
-            .peek()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_')
-        {
+        while self.peek().is_some_and(|c| c.is_alphanumeric() || c == '_') {
             self.at += 1;
         }
         let word: String = self.chars[start..self.at].iter().collect();

@@ -27,7 +27,10 @@ pub(crate) fn is_template(value: &Value) -> bool {
 
 /// Renders `text` with `context` (a host's variables, magic variables included). A result that
 /// is itself a template is rendered again, as Ansible's lazy variables are.
-pub(crate) fn render(text: &str, context: &serde_json::Map<String, Value>) -> Result<String, RenderError> {
+pub(crate) fn render(
+    text: &str,
+    context: &serde_json::Map<String, Value>,
+) -> Result<String, RenderError> {
     let env = environment();
     let mut current = text.to_owned();
     for _ in 0..MAX_DEPTH {
@@ -77,11 +80,20 @@ fn render_once(
 
 /// Names the environment itself provides.
 fn is_global(name: &str) -> bool {
-    matches!(name, "lookup" | "query" | "q" | "range" | "dict" | "namespace")
+    matches!(
+        name,
+        "lookup" | "query" | "q" | "range" | "dict" | "namespace"
+    )
 }
 
 fn describe(err: Error) -> RenderError {
-    let needs_python = matches!(err.kind(), ErrorKind::UnknownMethod | ErrorKind::UnknownFilter | ErrorKind::UnknownFunction | ErrorKind::UnknownTest);
+    let needs_python = matches!(
+        err.kind(),
+        ErrorKind::UnknownMethod
+            | ErrorKind::UnknownFilter
+            | ErrorKind::UnknownFunction
+            | ErrorKind::UnknownTest
+    ) || err.detail().is_some_and(|detail| detail.contains("Python"));
     let reason = match err.detail() {
         Some(detail) => format!("{}: {detail}", err.kind()),
         None => err.kind().to_string(),
@@ -124,10 +136,16 @@ fn needs_python_lookup(_args: minijinja::value::Rest<minijinja::Value>) -> Resul
 /// Python's `\1` and `\g<name>` back-references, in the regex crate's `${1}` spelling.
 fn python_replacement(replacement: &str) -> String {
     let group = regex::Regex::new(r"\\(?:g<(\w+)>|(\d+))").map(|re| {
-        re.replace_all(&replacement.replace('$', "$$"), |caps: &regex::Captures<'_>| {
-            let name = caps.get(1).or_else(|| caps.get(2)).map_or("", |m| m.as_str());
-            format!("${{{name}}}")
-        })
+        re.replace_all(
+            &replacement.replace('$', "$$"),
+            |caps: &regex::Captures<'_>| {
+                let name = caps
+                    .get(1)
+                    .or_else(|| caps.get(2))
+                    .map_or("", |m| m.as_str());
+                format!("${{{name}}}")
+            },
+        )
         .into_owned()
     });
     group.unwrap_or_else(|_| replacement.to_owned())
@@ -141,7 +159,12 @@ fn compile(pattern: &str, kwargs: &Kwargs) -> Result<regex::Regex, Error> {
         .case_insensitive(ignorecase.unwrap_or(false))
         .multi_line(multiline.unwrap_or(false))
         .build()
-        .map_err(|err| Error::new(ErrorKind::InvalidOperation, format!("bad regular expression: {err}")))
+        .map_err(|err| {
+            Error::new(
+                ErrorKind::InvalidOperation,
+                format!("bad regular expression: {err}"),
+            )
+        })
 }
 
 fn regex_replace(
@@ -185,7 +208,10 @@ fn dirname(value: String) -> String {
 
 fn mandatory(value: minijinja::Value) -> Result<minijinja::Value, Error> {
     if value.is_undefined() {
-        Err(Error::new(ErrorKind::UndefinedError, "a mandatory variable is not defined"))
+        Err(Error::new(
+            ErrorKind::UndefinedError,
+            "a mandatory variable is not defined",
+        ))
     } else {
         Ok(value)
     }
@@ -224,7 +250,10 @@ mod tests {
             ("{{ name | lower }}", "web-01.example"),
             ("{{ name | upper }}", "WEB-01.EXAMPLE"),
             ("{{ name | replace('-', '_') }}", "Web_01.Example"),
-            (r"{{ name | regex_replace('^Web-(\\d+).*$', 'w\\1') }}", "w01"),
+            (
+                r"{{ name | regex_replace('^Web-(\\d+).*$', 'w\\1') }}",
+                "w01",
+            ),
             ("{{ missing | default('x') }}", "x"),
             ("{{ missing | d('y') }}", "y"),
             ("{{ port | int + 1 }}", "23"),
@@ -233,20 +262,28 @@ mod tests {
             ("{{ '/a/b.sock' | basename }}", "b.sock"),
         ];
         for (template, expected) in cases {
-            assert_eq!(render(template, &vars).expect(template), expected, "{template}");
+            assert_eq!(
+                render(template, &vars).expect(template),
+                expected,
+                "{template}"
+            );
         }
     }
 
     #[test]
     fn undefined_variable_is_named() {
-        let err = render("{{ inventory_hostname }}.{{ domain }}", &context(json!({"inventory_hostname": "a"})))
-            .expect_err("undefined");
+        let err = render(
+            "{{ inventory_hostname }}.{{ domain }}",
+            &context(json!({"inventory_hostname": "a"})),
+        )
+        .expect_err("undefined");
         assert_eq!(err.reason, "`domain` is not defined for this host");
     }
 
     #[test]
     fn lookups_and_python_methods_are_refused() {
-        let err = render("{{ lookup('env', 'HOME') }}", &serde_json::Map::new()).expect_err("lookup");
+        let err =
+            render("{{ lookup('env', 'HOME') }}", &serde_json::Map::new()).expect_err("lookup");
         assert!(err.reason.contains("Python"), "{err:?}");
         let err = render("{{ 'a,b'.split(',') }}", &serde_json::Map::new()).expect_err("method");
         assert!(err.hint.is_some_and(|hint| hint.contains("without Python")));

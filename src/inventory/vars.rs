@@ -8,9 +8,9 @@ use serde_json::Value;
 use serde_saphyr::Spanned;
 
 use super::connection::{Setting, check_setting};
-use super::template::is_template;
 use super::document::{Node, Source, YamlPath};
 use super::error::{InventoryError, SourceLocation};
+use super::template::is_template;
 
 /// The level of the inventory that set a variable.
 #[derive(Debug, Clone, PartialEq, Eq)]

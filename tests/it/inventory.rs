@@ -393,7 +393,11 @@ fn parity_cases() -> Vec<(String, serde_json::Value)> {
         .map(|entry| entry.expect("readable").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
         .map(|path| {
-            let name = path.file_stem().expect("name").to_string_lossy().into_owned();
+            let name = path
+                .file_stem()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             let text = std::fs::read_to_string(&path).expect("readable");
             (name, serde_json::from_str(&text).expect("JSON"))
         })
@@ -430,7 +434,12 @@ fn parity_inventory_list_and_host_match_ansible() {
     assert!(cases.len() >= 40, "{} parity cases", cases.len());
     for (case, expected) in cases {
         let args = strings(&expected["args"]);
-        let run = fleetrmi_in_case("parity", &case, &args, &["inventory", "--list", "--output", "json"]);
+        let run = fleetrmi_in_case(
+            "parity",
+            &case,
+            &args,
+            &["inventory", "--list", "--output", "json"],
+        );
         assert_eq!(run.code, 0, "{case}: stderr:\n{}", run.stderr);
         assert!(
             run.json() == expected["list"],
@@ -462,14 +471,29 @@ fn parity_limits_select_what_ansible_selects() {
                 "parity",
                 &case,
                 &args,
-                &["-l", limit, "--allow-empty", "inventory", "--list", "--output", "json"],
+                &[
+                    "-l",
+                    limit,
+                    "--allow-empty",
+                    "inventory",
+                    "--list",
+                    "--output",
+                    "json",
+                ],
             );
             assert_eq!(run.code, 0, "{case} -l {limit}: stderr:\n{}", run.stderr);
-            let mut ours: Vec<String> = run.json()["_meta"]["hostvars"]
+            // Every host of every group (`_meta.hostvars` lists only hosts with variables).
+            let listing = run.json();
+            let mut ours: Vec<String> = listing
                 .as_object()
-                .map(|hosts| hosts.keys().cloned().collect())
-                .unwrap_or_default();
+                .expect("a listing")
+                .values()
+                .filter_map(|group| group["hosts"].as_array())
+                .flatten()
+                .filter_map(|host| host.as_str().map(str::to_owned))
+                .collect();
             ours.sort();
+            ours.dedup();
             assert_eq!(ours, strings(&entry["hosts"]), "{case}: -l {limit}");
             if limit.contains('-') && limit.contains('[') && entry["warning"] == true {
                 assert!(
@@ -514,11 +538,19 @@ fn parity_connections_use_what_ansible_connects_with() {
                     .unwrap_or_else(|| panic!("{case} {name}: no {names:?} in\n{}", run.stdout))
             };
             let (_, address, _) = find(&["ansible_host", "ansible_ssh_host"]);
-            assert_eq!(address, connect["address"].as_str().expect("address"), "{case} {name}: address");
+            assert_eq!(
+                address,
+                connect["address"].as_str().expect("address"),
+                "{case} {name}: address"
+            );
             let (_, port, source) = find(&["ansible_port", "ansible_ssh_port"]);
             match connect["port"].as_u64() {
                 Some(expected) => assert_eq!(port, expected.to_string(), "{case} {name}: port"),
-                None => assert_eq!((port.as_str(), source.as_str()), ("22", "default"), "{case} {name}: port"),
+                None => assert_eq!(
+                    (port.as_str(), source.as_str()),
+                    ("22", "default"),
+                    "{case} {name}: port"
+                ),
             }
             let (_, user, source) = find(&["ansible_user", "ansible_ssh_user"]);
             match connect["user"].as_str() {
@@ -537,14 +569,19 @@ fn refused_inventories_are_bad_input_with_their_place() {
     let dir = fixtures().join("refused");
     let mut cases: Vec<String> = std::fs::read_dir(&dir)
         .expect("refused/ exists")
-        .map(|entry| entry.expect("readable").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("readable")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     cases.sort();
     assert!(cases.len() >= 5);
     for case in cases {
-        let read = |name: &str| {
-            std::fs::read_to_string(dir.join(&case).join(name)).expect("case file")
-        };
+        let read =
+            |name: &str| std::fs::read_to_string(dir.join(&case).join(name)).expect("case file");
         let args: Vec<String> = read("args").lines().map(str::to_owned).collect();
         let run = fleetrmi_in_case("refused", &case, &args, &["inventory", "--list"]);
         assert_eq!(run.code, 2, "{case}: stderr:\n{}", run.stderr);

@@ -4,8 +4,7 @@ use std::path::PathBuf;
 
 use super::tokens::Tokens;
 use super::{
-    AnsibleSsh,
-    CliSsh, Endpoint, Layer, LayerSource, LocalEnv, MAX_JUMP_DEPTH, PROXY_COMMAND_HINT,
+    AnsibleSsh, CliSsh, Endpoint, Layer, LayerSource, LocalEnv, MAX_JUMP_DEPTH, PROXY_COMMAND_HINT,
     ResolvedSsh, SettingSource, Sourced, default_identities, pick, resolve_common, sourced,
     unsupported_notes,
 };

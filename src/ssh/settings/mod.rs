@@ -403,7 +403,9 @@ pub fn resolve_ssh_settings(
     };
     let user = match (&inventory.user, &inventory.ansible.user) {
         (Some(user), _) => sourced(user.clone(), inventory_var("ansible_user")),
-        (None, Some((user, origin))) => sourced(user.clone(), SettingSource::Ansible(origin.clone())),
+        (None, Some((user, origin))) => {
+            sourced(user.clone(), SettingSource::Ansible(origin.clone()))
+        }
         (None, None) => pick(&layers, |found| found.user.as_ref())
             .unwrap_or_else(|| sourced(local.user.clone(), SettingSource::Default)),
     };
@@ -422,7 +424,10 @@ pub fn resolve_ssh_settings(
             inventory_var("ansible_ssh_private_key_file"),
         ));
     } else if let Some((path, origin)) = &inventory.ansible.identity_file {
-        identity_files.push(sourced(path.clone(), SettingSource::Ansible(origin.clone())));
+        identity_files.push(sourced(
+            path.clone(),
+            SettingSource::Ansible(origin.clone()),
+        ));
     }
     for layer in &layers {
         for file in &layer.found.identity_files {
@@ -716,10 +721,12 @@ fn resolve_common(
         None => None,
     };
     let mut notes = Vec::new();
-    let connect_timeout = match (cli.connect_timeout, inventory_timeout, &ansible.connect_timeout) {
-        (Some(timeout), _, _) => {
-            sourced(timeout, SettingSource::CommandLine("--connect-timeout"))
-        }
+    let connect_timeout = match (
+        cli.connect_timeout,
+        inventory_timeout,
+        &ansible.connect_timeout,
+    ) {
+        (Some(timeout), _, _) => sourced(timeout, SettingSource::CommandLine("--connect-timeout")),
         (None, Some(timeout), _) => sourced(timeout, inventory_var("ansible_ssh_timeout")),
         (None, None, Some((timeout, origin))) => {
             sourced(*timeout, SettingSource::Ansible(origin.clone()))

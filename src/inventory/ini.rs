@@ -85,7 +85,11 @@ pub(crate) fn read_ini(
                     };
                     vars.push((name.to_owned(), ini_value(value)));
                 }
-                current.hosts.push((at, host.clone(), vars));
+                current.hosts.push(HostLine {
+                    at,
+                    host: host.clone(),
+                    vars,
+                });
             }
             State::Vars => {
                 let Some((name, value)) = line.split_once('=') else {
@@ -173,12 +177,19 @@ impl Place {
     }
 }
 
+/// A host line: where it is, the host (or range, with a port), and its variables.
+struct HostLine {
+    at: Place,
+    host: String,
+    vars: Vec<(String, Value)>,
+}
+
 /// One section of the file, in order; a group may have several.
 struct Section {
     name: String,
     state: State,
     line: usize,
-    hosts: Vec<(Place, String, Vec<(String, Value)>)>,
+    hosts: Vec<HostLine>,
     vars: Vec<(Place, String, Value)>,
     children: Vec<(Place, String)>,
 }
@@ -231,20 +242,26 @@ impl IniReader<'_> {
                     let hosts = section
                         .hosts
                         .into_iter()
-                        .map(|(at, name, vars)| {
-                            let vars: Vec<_> = vars
-                                .into_iter()
-                                .map(|(name, value)| {
-                                    (at.spanned(name), at.spanned(to_node(value, at)))
-                                })
-                                .collect();
-                            let vars = if vars.is_empty() {
-                                Node::Null
-                            } else {
-                                Node::Mapping(vars)
-                            };
-                            (at.spanned(name), at.spanned(vars))
-                        })
+                        .map(
+                            |HostLine {
+                                 at,
+                                 host: name,
+                                 vars,
+                             }| {
+                                let vars: Vec<_> = vars
+                                    .into_iter()
+                                    .map(|(name, value)| {
+                                        (at.spanned(name), at.spanned(to_node(value, at)))
+                                    })
+                                    .collect();
+                                let vars = if vars.is_empty() {
+                                    Node::Null
+                                } else {
+                                    Node::Mapping(vars)
+                                };
+                                (at.spanned(name), at.spanned(vars))
+                            },
+                        )
                         .collect();
                     ("hosts", Node::Mapping(hosts))
                 }

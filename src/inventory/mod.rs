@@ -321,9 +321,13 @@ fn password_warning(hosts: &[HostEntry]) -> Option<String> {
     let with_password: Vec<&str> = hosts
         .iter()
         .filter(|host| {
-            ["ansible_password", "ansible_ssh_pass", "ansible_ssh_password"]
-                .iter()
-                .any(|name| host.vars.contains_key(*name))
+            [
+                "ansible_password",
+                "ansible_ssh_pass",
+                "ansible_ssh_password",
+            ]
+            .iter()
+            .any(|name| host.vars.contains_key(*name))
         })
         .map(|host| host.name.as_str())
         .collect();
@@ -695,17 +699,19 @@ all:
 
     #[test]
     fn ssh_passwords_are_warned_about_once() {
-        let inventory = parse(
-            "all:\n  vars: {ansible_ssh_pass: secret}\n  hosts: {h1: , h2: , h3: }\n",
-        )
-        .expect("valid");
+        let inventory =
+            parse("all:\n  vars: {ansible_ssh_pass: secret}\n  hosts: {h1: , h2: , h3: }\n")
+                .expect("valid");
         let warnings: Vec<&String> = inventory
             .warnings()
             .iter()
             .filter(|warning| warning.contains("password"))
             .collect();
         assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].starts_with("h1 and 2 more hosts: "), "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("h1 and 2 more hosts: "),
+            "{warnings:?}"
+        );
     }
 
     #[test]

@@ -80,9 +80,9 @@ impl Inventory {
         Inventory::load_all(&[path.to_path_buf()], &[])
     }
 
-    /// Reads every source (a file, or a directory of them), in order, into one inventory, with
-    /// the `group_vars/` and `host_vars/` beside each; `extra_vars` are `-e KEY=VALUE` arguments,
-    /// which win over every variable of every host. A leading `~/` in identity files is expanded
+    /// Reads every source (a YAML or INI file, a directory of them, or a host list), in order,
+    /// into one inventory, with the `group_vars/` and `host_vars/` beside each; `extra_vars` are
+    /// `-e` arguments (`k=v k2=v2`, `{...}`, `@FILE`), which win over every variable of every host. A leading `~/` in identity files is expanded
     /// with `$HOME`.
     pub fn load_all(
         sources: &[PathBuf],

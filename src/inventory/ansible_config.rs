@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::error::{InventoryError, SourceLocation};
 
-/// A value and where it came from: `ansible.cfg (/srv/ansible.cfg:4)` or
-/// `environment (ANSIBLE_REMOTE_USER)`.
+/// A value and where it came from: `/srv/ansible.cfg:4` or
+/// `environment variable ANSIBLE_REMOTE_USER`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found<T> {
     pub value: T,
@@ -79,7 +79,7 @@ impl AnsibleConfig {
             let base = file.parent().unwrap_or(Path::new(".")).to_path_buf();
             for (line, section, key, value) in entries(&text) {
                 let place = Place {
-                    origin: format!("ansible.cfg ({}:{line})", file.display()),
+                    origin: format!("{}:{line}", file.display()),
                     base: &base,
                     home: lookup.home,
                     at: SourceLocation::new(&file, line as u64, 1, String::new()),
@@ -91,7 +91,7 @@ impl AnsibleConfig {
         for (name, section, key) in ENVIRONMENT {
             if let Some(value) = (lookup.env)(name) {
                 let place = Place {
-                    origin: format!("environment ({name})"),
+                    origin: format!("environment variable {name}"),
                     base: lookup.cwd,
                     home: lookup.home,
                     at: SourceLocation::argument(name),
@@ -319,7 +319,7 @@ mod tests {
         assert_eq!(user.value, "deploy");
         assert_eq!(
             user.origin,
-            format!("ansible.cfg ({}:4)", project.join("ansible.cfg").display())
+            format!("{}:4", project.join("ansible.cfg").display())
         );
         assert_eq!(config.forks.map(|found| found.value), Some(7));
         assert_eq!(
@@ -366,7 +366,7 @@ mod tests {
         let forks = config.forks.expect("forks");
         assert_eq!(
             (forks.value, forks.origin.as_str()),
-            (9, "environment (ANSIBLE_FORKS)")
+            (9, "environment variable ANSIBLE_FORKS")
         );
     }
 

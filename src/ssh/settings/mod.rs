@@ -33,7 +33,8 @@ pub enum SettingSource {
     CommandLine(&'static str),
     /// An inventory variable.
     Inventory(String),
-    /// Ansible's configuration: `ansible.cfg (FILE:LINE)` or `environment (ANSIBLE_…)`.
+    /// Ansible's configuration: `FILE:LINE` of an `ansible.cfg`, or `environment variable
+    /// ANSIBLE_…`.
     Ansible(String),
     /// A line of an ssh_config file.
     SshConfig(ConfigOrigin),
@@ -797,6 +798,61 @@ mod tests {
             file: PathBuf::from("/cfg"),
             line,
         })
+    }
+
+    #[test]
+    fn ansible_configuration_sits_between_the_inventory_and_ssh_config() {
+        let cfg = config(
+            "Host *\n  User fromsshconfig\n  ConnectTimeout 3\n  StrictHostKeyChecking yes\n",
+        );
+        let ansible = AnsibleSsh {
+            user: Some(("deploy".to_string(), "/p/ansible.cfg:3".to_string())),
+            identity_file: Some((PathBuf::from("/keys/cfg"), "/p/ansible.cfg:4".to_string())),
+            connect_timeout: Some((Duration::from_secs(17), "/p/ansible.cfg:5".to_string())),
+            host_key_checking: Some((false, "/p/ansible.cfg:6".to_string())),
+            ssh_args: vec![(
+                "environment variable ANSIBLE_SSH_ARGS".to_string(),
+                "-o Port=2202".to_string(),
+            )],
+        };
+        let host = InventorySsh {
+            ansible: ansible.clone(),
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
+        let ansible_at = |origin: &str| SettingSource::Ansible(origin.to_string());
+        assert_eq!(
+            resolved.user,
+            sourced("deploy".to_string(), ansible_at("/p/ansible.cfg:3"))
+        );
+        assert_eq!(resolved.identity_files[0].value, PathBuf::from("/keys/cfg"));
+        assert_eq!(resolved.connect_timeout.value, Duration::from_secs(17));
+        assert_eq!(
+            resolved.host_key_checking,
+            sourced(HostKeyPolicy::Off, ansible_at("/p/ansible.cfg:6"))
+        );
+        assert_eq!(
+            resolved.port,
+            sourced(2202, ansible_at("environment variable ANSIBLE_SSH_ARGS"))
+        );
+        assert_eq!(resolved.user.source.to_string(), "/p/ansible.cfg:3");
+
+        // The inventory's own variables and the command line still win.
+        let host = InventorySsh {
+            user: Some("ci".to_string()),
+            connect_timeout: Some(Duration::from_secs(5)),
+            ansible,
+            ..inventory("web")
+        };
+        let cli = CliSsh {
+            host_key_checking: Some(HostKeyPolicy::Strict),
+            ..CliSsh::default()
+        };
+        let resolved = resolve_ssh_settings(&host, &cfg, &cli, &local()).expect("resolves");
+        assert_eq!(resolved.user.value, "ci");
+        assert_eq!(resolved.connect_timeout.value, Duration::from_secs(5));
+        assert_eq!(resolved.host_key_checking.value, HostKeyPolicy::Strict);
     }
 
     #[test]

@@ -134,8 +134,21 @@ pub(crate) fn read_ini(
     Ok(reader.into_tree())
 }
 
-/// A host list (`-i 'web1,web2:2222,'`) as a tree: every name a host of `ungrouped`.
-pub(crate) fn host_list(list: &str) -> Spanned<Node> {
+/// A host list (`-i 'web1,web2:2222,'`) as a tree: every name a host of `ungrouped`. A range
+/// is refused: Ansible's `host_list` would make one host literally named `web[1:3]`.
+pub(crate) fn host_list(list: &str) -> Result<Spanned<Node>, InventoryError> {
+    if let Some(range) = list
+        .split(',')
+        .map(str::trim)
+        .find(|name| name.contains('['))
+    {
+        return Err(InventoryError::InvalidHostKey {
+            at: SourceLocation::argument(&format!("-i {list}")),
+            key: range.to_owned(),
+            reason: "is a range, which Ansible's host list reads as one host named so".to_owned(),
+            hint: Some("list each host, or write the range in an INI or YAML inventory".to_owned()),
+        });
+    }
     let at = Place { line: 0, column: 0 };
     let hosts: Vec<(Spanned<String>, Spanned<Node>)> = list
         .split(',')
@@ -147,10 +160,10 @@ pub(crate) fn host_list(list: &str) -> Spanned<Node> {
         at.spanned("hosts".to_owned()),
         at.spanned(Node::Mapping(hosts)),
     )]);
-    at.spanned(Node::Mapping(vec![(
+    Ok(at.spanned(Node::Mapping(vec![(
         at.spanned("ungrouped".to_owned()),
         at.spanned(group),
-    )]))
+    )])))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -505,10 +518,15 @@ mod tests {
 
     #[test]
     fn host_list_names_ungrouped_hosts_with_ports() {
-        let tree = host_list("web1, web2:2222,,");
+        let tree = host_list("web1, web2:2222,,").expect("valid");
         let Node::Mapping(groups) = &tree.value else {
             panic!("mapping");
         };
         assert_eq!(groups[0].0.value, "ungrouped");
+        let err = host_list("web[1:3],").expect_err("range");
+        assert_eq!(
+            err.to_string(),
+            r#"-i web[1:3],: host key "web[1:3]" is a range, which Ansible's host list reads as one host named so"#
+        );
     }
 }

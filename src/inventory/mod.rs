@@ -100,7 +100,7 @@ impl Inventory {
                     file: path,
                     home: home.as_deref(),
                 };
-                builder.read(&ini::host_list(list), &origin)?;
+                builder.read(&ini::host_list(list)?, &origin)?;
                 formats.push((path.clone(), Format::HostList));
             }
             for file in &source.files {

@@ -56,7 +56,8 @@ fn render_once(
             hint: Some("fleetrmi cannot decrypt vault values: write this one in clear".to_owned()),
         });
     }
-    let template = env.template_from_str(text).map_err(describe)?;
+    let text = escape_backslashes(text);
+    let template = env.template_from_str(&text).map_err(describe)?;
     let undefined: BTreeSet<String> = template
         .undeclared_variables(false)
         .into_iter()
@@ -76,6 +77,50 @@ fn render_once(
         }
         Err(err) => Err(describe(err)),
     }
+}
+
+/// Doubles the backslashes in string literals inside `{{ }}`, as Ansible does before rendering,
+/// so that `regex_replace('^n(\d+)$', 'x\1')` keeps its backslashes (YAML already took one
+/// level of escaping; Ansible does not let Jinja take another).
+fn escape_backslashes(text: &str) -> String {
+    if !(text.contains('\\') && text.contains("{{")) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let (mut in_expression, mut quote) = (false, None::<char>);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (in_expression, quote, c) {
+            (false, _, '{') if chars.peek() == Some(&'{') => {
+                in_expression = true;
+                out.push(c);
+            }
+            (true, None, '}') if chars.peek() == Some(&'}') => {
+                in_expression = false;
+                out.push(c);
+            }
+            (true, None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (true, Some(_), '\\') => {
+                out.push_str("\\\\");
+                if let Some(next) = chars.next() {
+                    if next == '\\' {
+                        out.push_str("\\\\");
+                    } else {
+                        out.push(next);
+                    }
+                }
+            }
+            (true, Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Names the environment itself provides.
@@ -250,10 +295,7 @@ mod tests {
             ("{{ name | lower }}", "web-01.example"),
             ("{{ name | upper }}", "WEB-01.EXAMPLE"),
             ("{{ name | replace('-', '_') }}", "Web_01.Example"),
-            (
-                r"{{ name | regex_replace('^Web-(\\d+).*$', 'w\\1') }}",
-                "w01",
-            ),
+            (r"{{ name | regex_replace('^Web-(\d+).*$', 'w\1') }}", "w01"),
             ("{{ missing | default('x') }}", "x"),
             ("{{ missing | d('y') }}", "y"),
             ("{{ port | int + 1 }}", "23"),
@@ -268,6 +310,20 @@ mod tests {
                 "{template}"
             );
         }
+    }
+
+    #[test]
+    fn backslashes_in_expression_strings_are_kept_as_ansible_keeps_them() {
+        let vars = context(json!({"inventory_hostname": "node7"}));
+        assert_eq!(
+            render(
+                r"{{ inventory_hostname | regex_replace('^node(\d+)$', '10.1.0.\1') }}",
+                &vars
+            )
+            .expect("renders"),
+            "10.1.0.7"
+        );
+        assert_eq!(escape_backslashes(r"a\b {{ 'x\y' }}"), r"a\b {{ 'x\\y' }}");
     }
 
     #[test]

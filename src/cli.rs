@@ -33,17 +33,11 @@ pub struct Cli {
 /// Options every command takes, before or after the subcommand.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Inventory: an Ansible YAML inventory file, or a directory of them, with the group_vars/
-    /// and host_vars/ beside it. Repeat to merge several (the environment variable takes a
-    /// comma-separated list).
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "FLEETRMI_INVENTORY",
-        value_name = "PATH",
-        value_delimiter = ','
-    )]
+    /// Inventory: an Ansible inventory file (YAML or INI), a directory of them with the
+    /// group_vars/ and host_vars/ beside it, or a host list (`web1,web2,`). Repeat to merge
+    /// several. Default: FLEETRMI_INVENTORY (a comma-separated list), else Ansible's
+    /// (ANSIBLE_INVENTORY, ansible.cfg's `inventory`).
+    #[arg(short, long, global = true, value_name = "PATH")]
     pub inventory: Vec<PathBuf>,
 
     /// Hosts to run on, as Ansible host patterns: names, groups, `a,b` or `a:b` (union), `&g`
@@ -62,15 +56,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "FLEETRMI_ALLOW_EMPTY")]
     pub allow_empty: bool,
 
-    /// Set a variable for every host, over every level of the inventory (e.g.
-    /// -e ansible_user=deploy). Repeatable; the value is a string.
-    #[arg(short = 'e', long, global = true, value_name = "KEY=VALUE")]
+    /// Set variables for every host, over every level of the inventory, as Ansible's -e:
+    /// `KEY=VALUE` pairs (several per argument, quotes as in a shell; values are strings), a
+    /// `{"key": value}` object, or `@FILE` (YAML or JSON). Repeatable; later ones win.
+    #[arg(short = 'e', long, global = true, value_name = "VARS")]
     pub extra_vars: Vec<String>,
 
-    /// How many hosts to work on at once.
-    #[arg(long, global = true, default_value_t = 32, env = "FLEETRMI_FORKS", value_name = "N",
+    /// How many hosts to work on at once. Default: Ansible's `forks` (ANSIBLE_FORKS,
+    /// ansible.cfg), else 32.
+    #[arg(long, global = true, env = "FLEETRMI_FORKS", value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=4096))]
-    pub forks: u32,
+    pub forks: Option<u32>,
 
     /// known_hosts file to check host keys against (and to add keys to with accept-new),
     /// instead of ssh_config's UserKnownHostsFile. Default: ~/.ssh/known_hosts.

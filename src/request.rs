@@ -1,22 +1,29 @@
 //! Turns raw arguments into a checked run: the inventory loaded, hosts selected, images
 //! checked, SSH settings resolved. Everything here fails before any host is contacted.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::cli::{GlobalArgs, HostKeyChecking};
 use crate::fleet::{ConnectOptions, HostTarget};
-use crate::inventory::{HostEntry, Inventory};
+use crate::inventory::{AnsibleConfig, Found, HostEntry, Inventory};
 use crate::ssh::{
-    CliSsh, HostKeyPolicy, InventorySsh, LocalEnv, ResolvedSsh, SshConfig, SshConfigError,
-    SshOptions, SshSettingsError, resolve_ssh_settings,
+    AnsibleSsh, CliSsh, HostKeyPolicy, InventorySsh, LocalEnv, ResolvedSsh, SshConfig,
+    SshConfigError, SshOptions, SshSettingsError, resolve_ssh_settings,
 };
+
+/// Hosts worked on at once when neither `--forks` nor Ansible's configuration says.
+const DEFAULT_FORKS: u32 = 32;
 
 /// Bad input: exit code 2, nothing touched.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("no inventory given\nhint: pass -i PATH (repeatable) or set FLEETRMI_INVENTORY")]
+    #[error(
+        "no inventory given\nhint: pass -i PATH (repeatable), set FLEETRMI_INVENTORY or \
+         ANSIBLE_INVENTORY, or name it in ansible.cfg (`inventory = hosts` under [defaults])"
+    )]
     NoInventory,
 
     #[error(transparent)]
@@ -96,16 +103,38 @@ impl FleetSelection {
     }
 }
 
-/// Loads every `--inventory` source with the `--extra-vars`; its warnings go to stderr.
+/// Loads every inventory source with the `--extra-vars`; its warnings go to stderr.
 pub fn load_inventory(global: &GlobalArgs) -> Result<Inventory, InputError> {
-    if global.inventory.is_empty() {
+    let sources = inventory_sources(global, &AnsibleConfig::from_process()?);
+    if sources.is_empty() {
         return Err(InputError::NoInventory);
     }
-    let inventory = Inventory::load_all(&global.inventory, &global.extra_vars)?;
+    let inventory = Inventory::load_all(&sources, &global.extra_vars)?;
     for warning in inventory.warnings() {
         eprintln!("warning: {warning}");
     }
     Ok(inventory)
+}
+
+/// The inventory sources: `-i`, else FLEETRMI_INVENTORY (comma-separated), else Ansible's
+/// (ANSIBLE_INVENTORY, ansible.cfg).
+fn inventory_sources(global: &GlobalArgs, ansible: &AnsibleConfig) -> Vec<PathBuf> {
+    if !global.inventory.is_empty() {
+        return global.inventory.clone();
+    }
+    if let Some(list) = std::env::var_os("FLEETRMI_INVENTORY").filter(|list| !list.is_empty()) {
+        return list
+            .to_string_lossy()
+            .split(',')
+            .filter(|source| !source.is_empty())
+            .map(PathBuf::from)
+            .collect();
+    }
+    ansible
+        .inventory
+        .as_ref()
+        .map(|found| found.value.clone())
+        .unwrap_or_default()
 }
 
 /// Loads the inventory and selects hosts as `--inventory`, `--limit` and `--allow-empty` say.
@@ -144,12 +173,22 @@ fn check_output_files(global: &GlobalArgs) -> Result<(), InputError> {
 /// its policies' groups).
 pub fn select_hosts(global: &GlobalArgs) -> Result<(Inventory, Vec<HostEntry>), InputError> {
     let inventory = load_inventory(global)?;
-    let selected: Vec<HostEntry> = inventory
-        .select_with(global.limit.as_deref(), global.allow_empty)?
+    let selected: Vec<HostEntry> = select_limit(&inventory, global)?
         .into_iter()
         .cloned()
         .collect();
     Ok((inventory, selected))
+}
+
+/// The hosts `--limit` selects, with Ansible's warnings about deprecated patterns on stderr.
+pub fn select_limit<'a>(
+    inventory: &'a Inventory,
+    global: &GlobalArgs,
+) -> Result<Vec<&'a HostEntry>, InputError> {
+    for warning in Inventory::limit_warnings(global.limit.as_deref()) {
+        eprintln!("warning: {warning}");
+    }
+    Ok(inventory.select_with(global.limit.as_deref(), global.allow_empty)?)
 }
 
 /// The hosts and connection settings for these inventory entries, each host's SSH settings
@@ -157,11 +196,12 @@ pub fn select_hosts(global: &GlobalArgs) -> Result<(Inventory, Vec<HostEntry>), 
 pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> Result<FleetSelection, InputError> {
     check_output_files(global)?;
     let ssh_config = load_ssh_config(global)?;
+    let ansible = AnsibleConfig::from_process()?;
     let mut hosts = Vec::new();
     let mut warnings = Vec::new();
     let mut unchecked = Vec::new();
     for &entry in entries {
-        let resolved = resolve_host_ssh(entry, &ssh_config, global)?;
+        let resolved = resolve_with(entry, &ssh_config, &ansible, global)?;
         let policies = std::iter::once(&resolved)
             .chain(&resolved.jumps)
             .map(|hop| hop.host_key_checking.value);
@@ -203,7 +243,10 @@ pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> Result<FleetSele
             become_root: global.r#become,
             connect_retries: global.connect_retries,
         },
-        forks: global.forks as usize,
+        forks: global
+            .forks
+            .or(ansible.forks.map(|found| found.value))
+            .unwrap_or(DEFAULT_FORKS) as usize,
         warnings,
     })
 }
@@ -228,6 +271,15 @@ pub fn resolve_host_ssh(
     ssh_config: &SshConfig,
     global: &GlobalArgs,
 ) -> Result<ResolvedSsh, InputError> {
+    resolve_with(entry, ssh_config, &AnsibleConfig::from_process()?, global)
+}
+
+fn resolve_with(
+    entry: &HostEntry,
+    ssh_config: &SshConfig,
+    ansible: &AnsibleConfig,
+    global: &GlobalArgs,
+) -> Result<ResolvedSsh, InputError> {
     let cli = CliSsh {
         known_hosts: global.known_hosts.clone(),
         host_key_checking: global.host_key_checking.map(|mode| match mode {
@@ -237,12 +289,35 @@ pub fn resolve_host_ssh(
         }),
         connect_timeout: global.connect_timeout,
     };
+    let mut inventory = inventory_ssh(entry)?;
+    inventory.ansible = ansible_ssh(ansible);
     Ok(resolve_ssh_settings(
-        &inventory_ssh(entry)?,
+        &inventory,
         ssh_config,
         &cli,
         &LocalEnv::from_process(),
     )?)
+}
+
+/// The SSH settings of Ansible's configuration, with where each was set.
+fn ansible_ssh(config: &AnsibleConfig) -> AnsibleSsh {
+    fn sourced<T: Clone>(found: &Found<T>) -> (T, String) {
+        (found.value.clone(), found.origin.clone())
+    }
+    AnsibleSsh {
+        user: config.remote_user.as_ref().map(sourced),
+        identity_file: config.private_key_file.as_ref().map(sourced),
+        connect_timeout: config
+            .timeout
+            .as_ref()
+            .map(|found| (Duration::from_secs(found.value), found.origin.clone())),
+        host_key_checking: config.host_key_checking.as_ref().map(sourced),
+        ssh_args: [&config.ssh_args, &config.ssh_common_args]
+            .into_iter()
+            .flatten()
+            .map(|found| (found.origin.clone(), found.value.clone()))
+            .collect(),
+    }
 }
 
 /// What the inventory says about a host's SSH connection. `address` and `port` count only
@@ -288,19 +363,14 @@ pub fn inventory_ssh(entry: &HostEntry) -> Result<InventorySsh, InputError> {
     };
     Ok(InventorySsh {
         name: entry.name.clone(),
-        address: entry
-            .vars
-            .contains_key("ansible_host")
-            .then(|| entry.address.clone()),
-        port: entry
-            .vars
-            .contains_key("ansible_port")
-            .then_some(entry.port),
+        address: entry.sets("ansible_host").then(|| entry.address.clone()),
+        port: entry.sets("ansible_port").then_some(entry.port),
         user: entry.user.clone(),
         identity_file: entry.identity_file.clone(),
         jump,
         ssh_args,
         connect_timeout,
+        ansible: AnsibleSsh::default(),
     })
 }
 

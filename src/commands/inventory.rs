@@ -9,11 +9,16 @@ use comfy_table::{Cell, CellAlignment, Table};
 use crate::cli::{GlobalArgs, InventoryArgs, OutputFormat};
 use crate::inventory::{HostEntry, Inventory};
 use crate::report::exit_code;
-use crate::request::{InputError, load_inventory, load_ssh_config, resolve_host_ssh};
+use crate::request::{InputError, load_inventory, load_ssh_config, resolve_host_ssh, select_limit};
 use crate::ssh::{ResolvedSsh, SettingSource, SshConfig};
 
 pub(crate) fn run(global: &GlobalArgs, args: &InventoryArgs) -> Result<i32, InputError> {
     let inventory = load_inventory(global)?;
+    if global.verbose {
+        for (source, format) in inventory.formats() {
+            eprintln!("{}: read as {format}", source.display());
+        }
+    }
     if let Some(name) = &args.host {
         let host = inventory.find_host(name)?;
         match global.output {
@@ -25,7 +30,7 @@ pub(crate) fn run(global: &GlobalArgs, args: &InventoryArgs) -> Result<i32, Inpu
         }
         return Ok(exit_code::SUCCESS);
     }
-    let selected = inventory.select_with(global.limit.as_deref(), global.allow_empty)?;
+    let selected = select_limit(&inventory, global)?;
     if let Some(group) = &args.graph {
         println!("{}", inventory.graph(group, &selected)?);
     } else {
@@ -229,6 +234,12 @@ fn render_host(host: &HostEntry, ssh: Option<&ResolvedSsh>) -> String {
     if !others.is_empty() {
         lines.push("other variables:".to_owned());
         lines.extend(others);
+    }
+    for (short, ansible) in host.short_names_not_read() {
+        lines.push(format!(
+            "note: `{short}` is an ordinary variable, not a connection setting (as in Ansible; \
+             fleetrmi no longer reads short names): set `{ansible}` to connect with it"
+        ));
     }
     lines.join("\n")
 }

@@ -1,5 +1,5 @@
-//! The connection variables fleetrmi reads, under their Ansible names and short aliases, and the
-//! checks on their values.
+//! The connection variables fleetrmi reads, under the names Ansible's SSH connection reads
+//! (and fleetrmi's own `docker_socket`), and the checks on their values.
 
 use std::path::{Path, PathBuf};
 
@@ -7,8 +7,10 @@ use serde_json::Value;
 
 use super::error::{InventoryError, SourceLocation};
 
-/// One connection setting. Each is stored in a host's vars under its Ansible name, whichever of
-/// its names the file used, so that a host-level `port` overrides a group-level `ansible_port`.
+/// One connection setting. Variables keep the name they were written with; a setting takes the
+/// first of its names (`Setting::names`) that the host's merged variables hold, whatever level
+/// set each, as Ansible's connection does: `ansible_ssh_user` in `group_vars/all` wins over a
+/// host's own `ansible_user`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Setting {
     Address,
@@ -19,7 +21,7 @@ pub(crate) enum Setting {
 }
 
 impl Setting {
-    const ALL: [Setting; 5] = [
+    pub(crate) const ALL: [Setting; 5] = [
         Setting::Address,
         Setting::Port,
         Setting::User,
@@ -27,7 +29,7 @@ impl Setting {
         Setting::DockerSocket,
     ];
 
-    /// The Ansible name, under which the value is kept.
+    /// The name the setting is shown under when no variable sets it.
     pub(crate) fn canonical(self) -> &'static str {
         match self {
             Setting::Address => "ansible_host",
@@ -38,15 +40,15 @@ impl Setting {
         }
     }
 
-    /// The other accepted names: fleetrmi's short alias first, then older or more general
-    /// Ansible spellings that Ansible's SSH connection also reads.
-    fn aliases(self) -> &'static [&'static str] {
+    /// Every variable name of the setting, the one that wins first (Ansible's
+    /// `MAGIC_VARIABLE_MAPPING` order: the older `ansible_ssh_*` names before the newer ones).
+    pub(crate) fn names(self) -> &'static [&'static str] {
         match self {
-            Setting::Address => &["address", "ansible_ssh_host"],
-            Setting::Port => &["port", "ansible_ssh_port"],
-            Setting::User => &["user", "ansible_ssh_user"],
-            Setting::IdentityFile => &["identity_file", "ansible_private_key_file"],
-            Setting::DockerSocket => &[],
+            Setting::Address => &["ansible_ssh_host", "ansible_host"],
+            Setting::Port => &["ansible_ssh_port", "ansible_port"],
+            Setting::User => &["ansible_ssh_user", "ansible_user"],
+            Setting::IdentityFile => &["ansible_ssh_private_key_file", "ansible_private_key_file"],
+            Setting::DockerSocket => &["docker_socket"],
         }
     }
 
@@ -54,7 +56,19 @@ impl Setting {
     pub(crate) fn from_name(name: &str) -> Option<Setting> {
         Setting::ALL
             .into_iter()
-            .find(|setting| setting.canonical() == name || setting.aliases().contains(&name))
+            .find(|setting| setting.names().contains(&name))
+    }
+
+    /// The Ansible variable to use instead of a short name that earlier fleetrmi versions read
+    /// as a connection setting (`port`, `user`, ...), which Ansible leaves to roles.
+    pub(crate) fn replacing_short_name(name: &str) -> Option<Setting> {
+        match name {
+            "address" => Some(Setting::Address),
+            "port" => Some(Setting::Port),
+            "user" => Some(Setting::User),
+            "identity_file" => Some(Setting::IdentityFile),
+            _ => None,
+        }
     }
 
     fn expected(self) -> &'static str {
@@ -230,24 +244,34 @@ mod tests {
     }
 
     #[test]
-    fn aliases_name_the_same_setting() {
-        assert_eq!(Setting::from_name("address"), Some(Setting::Address));
+    fn ansible_names_name_the_setting_and_short_names_do_not() {
         assert_eq!(Setting::from_name("ansible_host"), Some(Setting::Address));
         assert_eq!(
             Setting::from_name("ansible_ssh_host"),
             Some(Setting::Address)
         );
-        assert_eq!(Setting::from_name("port"), Some(Setting::Port));
-        assert_eq!(Setting::from_name("user"), Some(Setting::User));
+        assert_eq!(Setting::from_name("ansible_ssh_port"), Some(Setting::Port));
         assert_eq!(
-            Setting::from_name("identity_file"),
+            Setting::from_name("ansible_private_key_file"),
             Some(Setting::IdentityFile)
         );
         assert_eq!(
             Setting::from_name("docker_socket"),
             Some(Setting::DockerSocket)
         );
+        for short in ["address", "port", "user", "identity_file"] {
+            assert_eq!(Setting::from_name(short), None, "{short}");
+            assert!(Setting::replacing_short_name(short).is_some(), "{short}");
+        }
         assert_eq!(Setting::from_name("ansible_become"), None);
+    }
+
+    #[test]
+    fn older_ssh_names_come_first() {
+        for setting in Setting::ALL {
+            assert!(setting.names().contains(&setting.canonical()));
+        }
+        assert_eq!(Setting::User.names()[0], "ansible_ssh_user");
     }
 
     #[test]
@@ -257,7 +281,7 @@ mod tests {
             Some(SettingValue::Port(2222))
         );
         assert_eq!(
-            check("port", json!("2222")).ok(),
+            check("ansible_ssh_port", json!("2222")).ok(),
             Some(SettingValue::Port(2222))
         );
     }
@@ -293,9 +317,12 @@ mod tests {
     }
 
     #[test]
-    fn error_names_the_alias_as_written() {
-        let err = check("port", json!("ssh")).expect_err("invalid port");
-        assert!(err.to_string().contains(": port must be"), "{err}");
+    fn error_names_the_variable_as_written() {
+        let err = check("ansible_ssh_port", json!("ssh")).expect_err("invalid port");
+        assert!(
+            err.to_string().contains(": ansible_ssh_port must be"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -310,8 +337,8 @@ mod tests {
 
     #[test]
     fn numeric_user_is_rejected_with_hint_to_quote_it() {
-        let err = check("user", json!(1000)).expect_err("numeric user");
-        assert_eq!(err.hint(), Some("quote it: user: \"1000\""));
+        let err = check("ansible_user", json!(1000)).expect_err("numeric user");
+        assert_eq!(err.hint(), Some("quote it: ansible_user: \"1000\""));
     }
 
     #[test]
@@ -319,7 +346,7 @@ mod tests {
         assert!(check("ansible_host", json!("10.0.0.1 10.0.0.2")).is_err());
         assert!(check("ansible_host", json!("")).is_err());
         assert_eq!(
-            check("address", json!("10.0.0.1")).ok(),
+            check("ansible_ssh_host", json!("10.0.0.1")).ok(),
             Some(SettingValue::Address("10.0.0.1".into()))
         );
     }
@@ -327,7 +354,7 @@ mod tests {
     #[test]
     fn identity_file_expands_leading_tilde_slash() {
         assert_eq!(
-            check("identity_file", json!("~/.ssh/id_ed25519")).ok(),
+            check("ansible_private_key_file", json!("~/.ssh/id_ed25519")).ok(),
             Some(SettingValue::IdentityFile(
                 "/home/ci/.ssh/id_ed25519".into()
             ))
@@ -341,14 +368,14 @@ mod tests {
             Some(SettingValue::IdentityFile("/etc/keys/id".into()))
         );
         assert_eq!(
-            check("identity_file", json!("keys/id")).ok(),
+            check("ansible_private_key_file", json!("keys/id")).ok(),
             Some(SettingValue::IdentityFile("keys/id".into()))
         );
     }
 
     #[test]
     fn identity_file_of_another_user_is_rejected() {
-        let err = check("identity_file", json!("~bob/.ssh/id")).expect_err("~user");
+        let err = check("ansible_private_key_file", json!("~bob/.ssh/id")).expect_err("~user");
         assert!(
             err.hint()
                 .is_some_and(|hint| hint.contains("write the full path"))
@@ -359,7 +386,7 @@ mod tests {
     fn identity_file_with_tilde_and_no_home_is_rejected() {
         let err = check_setting(
             Setting::IdentityFile,
-            "identity_file",
+            "ansible_private_key_file",
             &json!("~/.ssh/id"),
             at(),
             None,

@@ -136,8 +136,13 @@ pub enum InventoryError {
     PluginConfiguration { at: SourceLocation, plugin: String },
 
     /// An inventory directory holds no file fleetrmi can read.
-    #[error("{}: the directory holds no YAML inventory file", path.display())]
+    #[error("{}: the directory holds no inventory file", path.display())]
     EmptyDirectory { path: PathBuf },
+
+    /// An executable inventory file starting with `#!`: an inventory script, which fleetrmi
+    /// does not run.
+    #[error("{}: an inventory script (executable, starts with #!): fleetrmi does not run inventory scripts", path.display())]
+    InventoryScript { path: PathBuf },
 
     /// A host or group name that fleetrmi cannot use.
     #[error("{at}: {kind} name {name:?} {reason}")]
@@ -161,14 +166,23 @@ pub enum InventoryError {
         hint: Option<String>,
     },
 
-    /// A variable and its alias are both set in the same mapping.
-    #[error("{at}: `{name}` and `{other}` (line {other_line}) both set {canonical}")]
-    ConflictingAlias {
+    /// A variable's Jinja template cannot be rendered for a host (a syntax error, an undefined
+    /// variable, or something only Ansible's Python can do: lookups, vault, Python methods).
+    #[error("{at}: {name} (for host {host}): {reason}")]
+    Template {
         at: SourceLocation,
         name: String,
-        other: String,
-        other_line: u64,
-        canonical: &'static str,
+        host: String,
+        reason: String,
+        hint: Option<String>,
+    },
+
+    /// A line of an INI inventory that Ansible's `ini` plugin would refuse.
+    #[error("{at}: {reason}")]
+    MalformedIni {
+        at: SourceLocation,
+        reason: String,
+        hint: Option<String>,
     },
 
     /// A group is among its own ancestors.
@@ -188,7 +202,7 @@ pub enum InventoryError {
     #[error("-e {argument:?}: {reason}")]
     InvalidExtraVar {
         argument: String,
-        reason: &'static str,
+        reason: String,
         hint: Option<String>,
     },
 
@@ -274,6 +288,8 @@ impl InventoryError {
             | InventoryError::UnknownGroupKey { hint, .. }
             | InventoryError::InvalidName { hint, .. }
             | InventoryError::InvalidVariable { hint, .. }
+            | InventoryError::Template { hint, .. }
+            | InventoryError::MalformedIni { hint, .. }
             | InventoryError::UnknownLimitName { hint, .. }
             | InventoryError::NothingSelected { hint, .. } => hint.as_deref(),
             InventoryError::DuplicateKey { .. } => {
@@ -282,7 +298,6 @@ impl InventoryError {
             InventoryError::MisplacedKey { .. } => Some(
                 "put it under a group: start the file with `all:` and indent the rest under it",
             ),
-            InventoryError::ConflictingAlias { .. } => Some("keep only one of the two"),
             InventoryError::GroupCycle { .. } => {
                 Some("remove one of the `children` entries that close the loop")
             }
@@ -294,8 +309,12 @@ impl InventoryError {
                  `ansible-inventory -i FILE --list --yaml > static.yaml` and pass that file",
             ),
             InventoryError::EmptyDirectory { .. } => {
-                Some("put the inventory in files ending in .yaml, .yml or .json")
+                Some("put the inventory in YAML (.yaml, .yml, .json) or INI files")
             }
+            InventoryError::InventoryScript { .. } => Some(
+                "save what the script finds with `ansible-inventory -i SCRIPT --list --yaml > \
+                 static.yaml` and pass that file",
+            ),
             InventoryError::PatternMatchesNothing { .. } => Some(ALLOW_EMPTY_HINT),
             InventoryError::Unreadable { .. } | InventoryError::LimitFile { .. } => None,
         }
@@ -313,10 +332,12 @@ impl InventoryError {
             | InventoryError::InvalidHostKey { at, .. }
             | InventoryError::PluginConfiguration { at, .. }
             | InventoryError::InvalidVariable { at, .. }
-            | InventoryError::ConflictingAlias { at, .. }
+            | InventoryError::Template { at, .. }
+            | InventoryError::MalformedIni { at, .. }
             | InventoryError::GroupCycle { at, .. } => Some(at),
             InventoryError::Unreadable { .. }
             | InventoryError::EmptyDirectory { .. }
+            | InventoryError::InventoryScript { .. }
             | InventoryError::NoHosts { .. }
             | InventoryError::InvalidExtraVar { .. }
             | InventoryError::UnknownName { .. }

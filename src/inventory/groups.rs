@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use serde_saphyr::Spanned;
 
-use super::connection::{Setting, SettingValue};
+use super::connection::Setting;
 use super::document::{Node, Source, YamlPath};
 use super::error::{InventoryError, SourceLocation};
 use super::host_pattern::read_host_key;
@@ -171,7 +171,6 @@ impl TreeBuilder {
                 Setting::Port.canonical(),
                 Var {
                     value: serde_json::Value::from(port),
-                    setting: Some(SettingValue::Port(port)),
                     source: VarSource {
                         scope: VarScope::HostKey(key.to_owned()),
                         at: at.clone(),
@@ -188,6 +187,11 @@ impl TreeBuilder {
         });
         self.host_ids.insert(name.to_owned(), id);
         id
+    }
+
+    /// Whether a group of this name has been read so far.
+    pub(crate) fn has_group(&self, name: &str) -> bool {
+        self.group_ids.contains_key(name)
     }
 
     /// Reads one inventory document into the tree.

@@ -13,16 +13,21 @@
 //! 5. `host_vars/<host>` beside each source, in the order of the sources;
 //! 6. `-e/--extra-vars`.
 //!
+//! Connection settings are then taken from the merged variables under Ansible's names (the older
+//! `ansible_ssh_*` name first, whichever level set each), with templates rendered for the host.
+//!
 //! Note what this means: a `group_vars/` file beats the inventory file's variables of any group,
 //! even a deeper one, exactly as in Ansible.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::connection::{Setting, SettingValue};
+use super::connection::{Setting, SettingValue, check_setting};
+use super::error::InventoryError;
 use super::groups::{ALL, Group, GroupTree, HostDef};
+use super::template::{self, is_template};
 use super::vars::{VarLayer, VarSource};
 
 /// The default SSH port.
@@ -48,8 +53,8 @@ pub struct HostEntry {
     pub docker_socket: String,
     /// Every group the host belongs to, `all` included, sorted by name.
     pub groups: Vec<String>,
-    /// The effective variables, all levels merged. Connection variables appear under their
-    /// Ansible names (`ansible_port`) even where the file used an alias (`port`).
+    /// The effective variables, all levels merged, under the names they were written with and
+    /// as written (templates unrendered, as `ansible-inventory` shows them).
     pub vars: BTreeMap<String, Value>,
     /// Where each effective variable comes from (same keys as `vars`). A connection setting
     /// missing here is at its default (`ansible_port` 22, `ansible_host` the name, …), so the
@@ -61,7 +66,8 @@ pub struct HostEntry {
 /// One connection setting of a host, as `fleetrmi inventory --host` shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EffectiveSetting<'a> {
-    /// The Ansible variable name, e.g. `ansible_port`.
+    /// The variable that set it (`ansible_ssh_port` or `ansible_port`), or the usual name when
+    /// none did.
     pub name: &'static str,
     /// The value fleetrmi uses; `None` when unset and without a default (the SSH layer decides).
     pub value: Option<String>,
@@ -72,10 +78,13 @@ pub struct EffectiveSetting<'a> {
 impl HostEntry {
     /// The connection settings, in a fixed order, with their values and where they were set.
     pub fn connection_settings(&self) -> Vec<EffectiveSetting<'_>> {
-        let setting = |setting: Setting, value: Option<String>| EffectiveSetting {
-            name: setting.canonical(),
-            value,
-            source: self.var_sources.get(setting.canonical()),
+        let setting = |setting: Setting, value: Option<String>| {
+            let name = chosen_name(setting, &self.vars).unwrap_or(setting.canonical());
+            EffectiveSetting {
+                name,
+                value,
+                source: self.var_sources.get(name),
+            }
         };
         vec![
             setting(Setting::Address, Some(self.address.clone())),
@@ -92,15 +101,67 @@ impl HostEntry {
     }
 }
 
-/// Resolves every host of the tree, in the tree's order; `extra` (`-e`) wins over everything.
-pub(crate) fn resolve_hosts(tree: &GroupTree, extra: &VarLayer) -> Vec<HostEntry> {
+impl HostEntry {
+    /// Variables named like the short connection names earlier fleetrmi versions read (`port`,
+    /// `user`, `address`, `identity_file`), each with the Ansible variable that now sets the
+    /// connection: these are ordinary variables, as in Ansible.
+    pub fn short_names_not_read(&self) -> Vec<(&str, &'static str)> {
+        self.vars
+            .keys()
+            .filter_map(|name| {
+                Setting::replacing_short_name(name)
+                    .map(|setting| (name.as_str(), setting.canonical()))
+            })
+            .collect()
+    }
+
+    /// Whether the inventory (or `-e`) sets the host's address, port or user, under any of the
+    /// names Ansible reads; `setting` is the usual name (`ansible_host`, `ansible_port`, ...).
+    pub fn sets(&self, setting: &str) -> bool {
+        Setting::ALL
+            .into_iter()
+            .filter(|candidate| candidate.canonical() == setting)
+            .any(|candidate| chosen_name(candidate, &self.vars).is_some())
+    }
+}
+
+/// The variable that sets `setting` for a host with these variables: the first of its names
+/// that is set.
+fn chosen_name(setting: Setting, vars: &BTreeMap<String, Value>) -> Option<&'static str> {
+    setting
+        .names()
+        .iter()
+        .copied()
+        .find(|name| vars.contains_key(*name))
+}
+
+/// What one host's resolution needs besides the tree.
+pub(crate) struct Resolution<'a> {
+    /// `-e`, which wins over everything.
+    pub(crate) extra: &'a VarLayer,
+    /// Expands a leading `~/` in identity files.
+    pub(crate) home: Option<&'a Path>,
+}
+
+/// Resolves every host of the tree, in the tree's order. Settings written under two of their
+/// names with different values get a warning saying which one wins.
+pub(crate) fn resolve_hosts(
+    tree: &GroupTree,
+    resolution: &Resolution<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<HostEntry>, InventoryError> {
     tree.hosts
         .iter()
-        .map(|host| resolve_host(tree, host, extra))
+        .map(|host| resolve_host(tree, host, resolution, warnings))
         .collect()
 }
 
-fn resolve_host(tree: &GroupTree, host: &HostDef, extra: &VarLayer) -> HostEntry {
+fn resolve_host(
+    tree: &GroupTree,
+    host: &HostDef,
+    resolution: &Resolution<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<HostEntry, InventoryError> {
     let mut groups: Vec<&Group> = tree
         .memberships(host)
         .into_iter()
@@ -126,35 +187,112 @@ fn resolve_host(tree: &GroupTree, host: &HostDef, extra: &VarLayer) -> HostEntry
     for layer in &host.file_vars {
         effective.overlay(layer);
     }
-    effective.overlay(extra);
+    effective.overlay(resolution.extra);
 
     let mut group_names: Vec<String> = groups.iter().map(|group| group.name.clone()).collect();
     group_names.sort();
-    HostEntry {
+    let vars = effective.values();
+    let context = template_context(&host.name, &group_names, &vars);
+    let mut settings = BTreeMap::new();
+    for setting in Setting::ALL {
+        let Some(name) = chosen_name(setting, &vars) else {
+            continue;
+        };
+        let Some(var) = effective.get(name) else {
+            continue;
+        };
+        warn_about_shadowed_names(&host.name, setting, name, &effective, warnings);
+        let value = match &var.value {
+            Value::String(text) if is_template(&var.value) => {
+                let rendered =
+                    template::render(text, &context).map_err(|err| InventoryError::Template {
+                        at: var.source.at.clone(),
+                        name: name.to_owned(),
+                        host: host.name.clone(),
+                        reason: err.reason,
+                        hint: err.hint,
+                    })?;
+                Value::String(rendered)
+            }
+            other => other.clone(),
+        };
+        let checked = check_setting(
+            setting,
+            name,
+            &value,
+            var.source.at.clone(),
+            resolution.home,
+        )?;
+        settings.insert(setting.canonical(), checked);
+    }
+    let setting = |setting: Setting| settings.get(setting.canonical());
+    Ok(HostEntry {
         name: host.name.clone(),
-        address: match effective.setting(Setting::Address) {
+        address: match setting(Setting::Address) {
             Some(SettingValue::Address(address)) => address.clone(),
             _ => host.name.clone(),
         },
-        port: match effective.setting(Setting::Port) {
+        port: match setting(Setting::Port) {
             Some(SettingValue::Port(port)) => *port,
             _ => DEFAULT_PORT,
         },
-        user: match effective.setting(Setting::User) {
+        user: match setting(Setting::User) {
             Some(SettingValue::User(user)) => Some(user.clone()),
             _ => None,
         },
-        identity_file: match effective.setting(Setting::IdentityFile) {
+        identity_file: match setting(Setting::IdentityFile) {
             Some(SettingValue::IdentityFile(path)) => Some(path.clone()),
             _ => None,
         },
-        docker_socket: match effective.setting(Setting::DockerSocket) {
+        docker_socket: match setting(Setting::DockerSocket) {
             Some(SettingValue::DockerSocket(path)) => path.clone(),
             _ => DEFAULT_DOCKER_SOCKET.to_owned(),
         },
         groups: group_names,
-        vars: effective.values(),
+        vars,
         var_sources: effective.sources(),
+    })
+}
+
+/// The variables a template sees: the host's, and Ansible's magic variables for it.
+fn template_context(
+    name: &str,
+    groups: &[String],
+    vars: &BTreeMap<String, Value>,
+) -> serde_json::Map<String, Value> {
+    let mut context: serde_json::Map<String, Value> = vars
+        .iter()
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
+    let short = name.split('.').next().unwrap_or(name);
+    let group_names: Vec<&String> = groups.iter().filter(|group| *group != "all").collect();
+    context.insert("inventory_hostname".to_owned(), Value::from(name));
+    context.insert("inventory_hostname_short".to_owned(), Value::from(short));
+    context.insert("group_names".to_owned(), serde_json::json!(group_names));
+    context
+}
+
+/// A warning when a setting is written under more than one of its names with different values,
+/// naming the one that wins (Ansible's order, not the levels' precedence).
+fn warn_about_shadowed_names(
+    host: &str,
+    setting: Setting,
+    winner: &str,
+    effective: &VarLayer,
+    warnings: &mut Vec<String>,
+) {
+    let Some(won) = effective.get(winner) else {
+        return;
+    };
+    for name in setting.names().iter().filter(|name| **name != winner) {
+        if let Some(lost) = effective.get(name)
+            && lost.value != won.value
+        {
+            warnings.push(format!(
+                "host {host}: {winner} ({}) wins over {name} ({}), as in Ansible: remove one of them",
+                won.source, lost.source
+            ));
+        }
     }
 }
 
@@ -226,7 +364,7 @@ mod tests {
     fn sibling_groups_at_the_same_depth_tie_break_by_name_last_wins() {
         // `zeta` is written first but sorts last, so it wins over `alpha`.
         let inventory = parse(
-            "all:\n  children:\n    zeta:\n      vars: {port: 2002}\n      hosts: {h1: }\n    alpha:\n      vars: {port: 2001}\n      hosts: {h1: }\n",
+            "all:\n  children:\n    zeta:\n      vars: {ansible_port: 2002}\n      hosts: {h1: }\n    alpha:\n      vars: {ansible_port: 2001}\n      hosts: {h1: }\n",
         )
         .expect("valid");
         assert_eq!(host(&inventory, "h1").port, 2002);
@@ -251,85 +389,96 @@ mod tests {
     }
 
     #[test]
-    fn alias_at_host_level_overrides_ansible_name_at_group_level() {
+    fn older_ssh_name_wins_whatever_level_sets_it() {
         let inventory = parse(
-            "all:\n  vars:\n    ansible_port: 2200\n    ansible_host: shared.example\n  hosts:\n    h1:\n      port: 2222\n      address: 10.0.0.1\n",
+            "all:\n  vars:\n    ansible_ssh_port: 22\n    ansible_ssh_user: ubuntu\n  hosts:\n    h1:\n      ansible_port: 2222\n      ansible_user: dbadmin\n",
         )
         .expect("valid");
         let h1 = host(&inventory, "h1");
-        assert_eq!(h1.port, 2222);
-        assert_eq!(h1.address, "10.0.0.1");
+        assert_eq!((h1.port, h1.user.as_deref()), (22, Some("ubuntu")));
         assert_eq!(h1.vars["ansible_port"], json!(2222));
-        assert!(!h1.vars.contains_key("port"));
-    }
-
-    #[test]
-    fn all_aliases_fill_the_connection_fields() {
-        let inventory = parse(
-            "all:\n  hosts:\n    h1:\n      address: 10.0.0.1\n      port: \"2222\"\n      user: deploy\n      identity_file: ~/.ssh/fleet\n      docker_socket: /run/user/1000/docker.sock\n",
-        )
-        .expect("valid");
-        let h1 = host(&inventory, "h1");
-        assert_eq!(h1.address, "10.0.0.1");
-        assert_eq!(h1.port, 2222);
-        assert_eq!(h1.user.as_deref(), Some("deploy"));
-        assert_eq!(
-            h1.identity_file.as_deref(),
-            Some(std::path::Path::new("/home/tester/.ssh/fleet"))
+        assert!(
+            inventory.warnings().iter().any(|w| w.starts_with(
+                "host h1: ansible_ssh_user (group all, inv.yaml:4:23) wins over ansible_user"
+            )),
+            "{:?}",
+            inventory.warnings()
         );
-        assert_eq!(h1.docker_socket, "/run/user/1000/docker.sock");
-    }
-
-    #[test]
-    fn ansible_names_fill_the_connection_fields() {
-        let inventory = parse(
-            "all:\n  hosts:\n    h1:\n      ansible_host: 10.0.0.1\n      ansible_port: 2222\n      ansible_user: deploy\n      ansible_ssh_private_key_file: /keys/fleet\n",
-        )
-        .expect("valid");
-        let h1 = host(&inventory, "h1");
-        assert_eq!((h1.address.as_str(), h1.port), ("10.0.0.1", 2222));
-        assert_eq!(h1.user.as_deref(), Some("deploy"));
+        let names: Vec<&str> = h1.connection_settings().iter().map(|s| s.name).collect();
         assert_eq!(
-            h1.identity_file.as_deref(),
-            Some(std::path::Path::new("/keys/fleet"))
+            names,
+            [
+                "ansible_host",
+                "ansible_ssh_port",
+                "ansible_ssh_user",
+                "ansible_ssh_private_key_file",
+                "docker_socket"
+            ]
         );
     }
 
     #[test]
-    fn quoted_port_keeps_its_written_value_in_vars() {
-        let inventory = parse("all:\n  hosts:\n    h1: {ansible_port: \"2222\"}\n").expect("valid");
-        let h1 = host(&inventory, "h1");
-        assert_eq!(h1.port, 2222);
-        assert_eq!(h1.vars["ansible_port"], json!("2222"));
-    }
-
-    #[test]
-    fn host_written_twice_merges_its_vars_later_wins() {
+    fn short_names_are_ordinary_variables() {
         let inventory = parse(
-            "all:\n  children:\n    a:\n      hosts:\n        h1: {x: first, y: first}\n    b:\n      hosts:\n        h1: {x: second}\n",
+            "all:\n  hosts:\n    h1:\n      address: 10.0.0.1\n      port: 5432\n      user: postgres\n      identity_file: /k\n",
         )
         .expect("valid");
         let h1 = host(&inventory, "h1");
-        assert_eq!(h1.vars["x"], json!("second"));
-        assert_eq!(h1.vars["y"], json!("first"));
+        assert_eq!((h1.address.as_str(), h1.port), ("h1", 22));
+        assert_eq!(
+            (h1.user.as_deref(), h1.identity_file.as_deref()),
+            (None, None)
+        );
+        assert_eq!(h1.vars["port"], json!(5432));
+        assert_eq!(h1.short_names_not_read().len(), 4);
+        assert!(!h1.sets("ansible_port"));
     }
 
     #[test]
-    fn group_vars_written_in_two_places_merge() {
+    fn templated_connection_variables_are_rendered_for_each_host() {
         let inventory = parse(
-            "all:\n  children:\n    lab:\n      vars: {a: 1, b: 1}\n      hosts: {h1: }\n    x:\n      children:\n        lab:\n          vars: {b: 2}\n",
+            "all:\n  vars:\n    domain: mgmt.example.net\n    ansible_host: \"{{ inventory_hostname }}.{{ domain }}\"\n  hosts:\n    db1:\n    db2:\n      ansible_port: \"{{ 2000 + 22 }}\"\n",
         )
         .expect("valid");
-        let h1 = host(&inventory, "h1");
-        assert_eq!(h1.vars["a"], json!(1));
-        assert_eq!(h1.vars["b"], json!(2));
-        assert_eq!(h1.groups, ["all", "lab", "x"]);
+        assert_eq!(host(&inventory, "db1").address, "db1.mgmt.example.net");
+        let db2 = host(&inventory, "db2");
+        assert_eq!(
+            (db2.address.as_str(), db2.port),
+            ("db2.mgmt.example.net", 2022)
+        );
+        assert_eq!(
+            db2.vars["ansible_host"],
+            json!("{{ inventory_hostname }}.{{ domain }}")
+        );
+        assert!(db2.sets("ansible_host"));
+    }
+
+    #[test]
+    fn template_errors_name_the_variable_the_host_and_the_place() {
+        let err = parse("all:\n  hosts:\n    db1:\n      ansible_host: \"{{ inventory_hostname }}.{{ domain }}\"\n")
+            .expect_err("undefined");
+        assert_eq!(
+            err.to_string(),
+            "inv.yaml:4:21: ansible_host (for host db1): `domain` is not defined for this host"
+        );
+        let err = parse(
+            "all:\n  hosts:\n    db1:\n      ansible_user: \"{{ lookup('env', 'USER') }}\"\n",
+        )
+        .expect_err("lookup");
+        assert!(
+            err.to_string()
+                .contains("lookups run Ansible's Python plugins"),
+            "{err}"
+        );
+        let err = parse("all:\n  hosts:\n    db1:\n      ansible_port: \"{{ 'x' }}\"\n")
+            .expect_err("rendered value is checked");
+        assert!(err.to_string().ends_with(r#"found "x""#), "{err}");
     }
 
     #[test]
     fn yaml_merge_keys_share_vars_between_hosts() {
         let inventory = parse(
-            "all:\n  hosts:\n    h1: &common\n      ansible_user: ci\n      port: 2200\n    h2:\n      <<: *common\n      port: 2201\n",
+            "all:\n  hosts:\n    h1: &common\n      ansible_user: ci\n      ansible_port: 2200\n    h2:\n      <<: *common\n      ansible_port: 2201\n",
         )
         .expect("valid");
         let h2 = host(&inventory, "h2");
@@ -340,13 +489,13 @@ mod tests {
     #[test]
     fn every_effective_variable_has_its_source() {
         let inventory = parse(
-            "all:\n  vars:\n    ansible_user: ci\n  children:\n    lab:\n      vars:\n        ansible_port: 2200\n      hosts:\n        h1:\n          port: 2222\n",
+            "all:\n  vars:\n    ansible_user: ci\n  children:\n    lab:\n      vars:\n        ansible_port: 2200\n      hosts:\n        h1:\n          ansible_port: 2222\n",
         )
         .expect("valid");
         let h1 = host(&inventory, "h1");
         let shown = |name: &str| h1.var_sources[name].to_string();
         assert_eq!(shown("ansible_user"), "group all, inv.yaml:3:19");
-        assert_eq!(shown("ansible_port"), "host h1, inv.yaml:10:17");
+        assert_eq!(shown("ansible_port"), "host h1, inv.yaml:10:25");
         assert_eq!(
             h1.var_sources.keys().collect::<Vec<_>>(),
             h1.vars.keys().collect::<Vec<_>>()
@@ -387,7 +536,7 @@ mod tests {
     #[test]
     fn host_entry_serializes_with_its_field_names() {
         let inventory =
-            parse("all:\n  hosts:\n    h1: {port: 2222, team: infra}\n").expect("valid");
+            parse("all:\n  hosts:\n    h1: {ansible_port: 2222, team: infra}\n").expect("valid");
         let json = serde_json::to_value(host(&inventory, "h1")).expect("serializable");
         assert_eq!(
             json,

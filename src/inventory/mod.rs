@@ -1,28 +1,35 @@
-//! The inventory: which hosts fleetrmi works on and how to reach each, read from Ansible YAML
-//! inventories as they are and checked once, so that everything after works on resolved
-//! `HostEntry`s.
+//! The inventory: which hosts fleetrmi works on and how to reach each, read from Ansible
+//! inventories (YAML, INI, host lists) as Ansible reads them and checked once, so that
+//! everything after works on resolved `HostEntry`s.
 //!
-//! Reading goes in steps: `sources` turns each `-i` into files (a directory is read file by file),
-//! `document` parses each file into a tree that remembers lines and columns, `groups` builds one
+//! Reading goes in steps: `sources` turns each `-i` into files (a directory is read file by file)
+//! or a host list, `format` reads each file as YAML (`document`) or INI (`ini`) into a tree that
+//! remembers lines and columns, `groups` builds one
 //! group tree from every file (expanding host ranges with `host_pattern`), `vars_files` adds the
 //! `group_vars/` and `host_vars/` beside each source, `extra_vars` reads `-e`, and `host` applies
-//! Ansible's variable precedence to each host. `limit` then picks hosts with Ansible's host
+//! Ansible's variable precedence to each host and renders templated connection variables
+//! (`template`). `limit` then picks hosts with Ansible's host
 //! patterns (`pattern`, `glob`), and `listing` shows the result as `ansible-inventory` would.
 
+mod ansible_config;
 mod connection;
 mod document;
 mod error;
 mod extra_vars;
+mod format;
 mod glob;
 mod groups;
 mod host;
 mod host_pattern;
+mod ini;
 mod limit;
 mod listing;
 mod names;
 mod pattern;
+mod python_literal;
 mod sources;
 mod suggest;
+mod template;
 #[cfg(test)]
 mod testing;
 mod vars;
@@ -30,7 +37,9 @@ mod vars_files;
 
 use std::path::{Path, PathBuf};
 
+pub use ansible_config::{AnsibleConfig, Found, Lookup};
 pub use error::{InventoryError, SourceLocation};
+pub use format::Format;
 pub use host::{EffectiveSetting, HostEntry};
 pub use vars::{VarScope, VarSource};
 
@@ -41,6 +50,8 @@ use vars::VarLayer;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Inventory {
     sources: Vec<PathBuf>,
+    /// How each file (or host list) was read.
+    formats: Vec<(PathBuf, Format)>,
     hosts: Vec<HostEntry>,
     groups: Vec<GroupEntry>,
     warnings: Vec<String>,
@@ -69,9 +80,9 @@ impl Inventory {
         Inventory::load_all(&[path.to_path_buf()], &[])
     }
 
-    /// Reads every source (a file, or a directory of them), in order, into one inventory, with
-    /// the `group_vars/` and `host_vars/` beside each; `extra_vars` are `-e KEY=VALUE` arguments,
-    /// which win over every variable of every host. A leading `~/` in identity files is expanded
+    /// Reads every source (a YAML or INI file, a directory of them, or a host list), in order,
+    /// into one inventory, with the `group_vars/` and `host_vars/` beside each; `extra_vars` are
+    /// `-e` arguments (`k=v k2=v2`, `{...}`, `@FILE`), which win over every variable of every host. A leading `~/` in identity files is expanded
     /// with `$HOME`.
     pub fn load_all(
         sources: &[PathBuf],
@@ -81,31 +92,60 @@ impl Inventory {
         let mut warnings = Vec::new();
         let mut builder = TreeBuilder::new();
         let mut resolved = Vec::with_capacity(sources.len());
+        let mut formats = Vec::new();
         for path in sources {
-            let source = sources::discover(path, &mut warnings)?;
+            let source = sources::discover(path)?;
+            if let Some(list) = &source.host_list {
+                let origin = document::Source {
+                    file: path,
+                    home: home.as_deref(),
+                };
+                builder.read(&ini::host_list(list)?, &origin)?;
+                formats.push((path.clone(), Format::HostList));
+            }
             for file in &source.files {
-                let text =
-                    std::fs::read_to_string(file).map_err(|err| InventoryError::Unreadable {
-                        path: file.clone(),
-                        source: err,
-                    })?;
-                let root = document::read_document(&text, file)?;
-                builder.read(
-                    &root,
-                    &document::Source {
-                        file,
-                        home: home.as_deref(),
-                    },
-                )?;
+                let format = format::read_file(file, &mut builder, home.as_deref())?;
+                formats.push((file.clone(), format));
             }
             resolved.push(source);
         }
         let mut tree = builder.finish();
-        for source in &resolved {
-            add_vars_files(&mut tree, &source.vars_dir, home.as_deref(), &mut warnings)?;
+        for vars_dir in resolved
+            .iter()
+            .filter_map(|source| source.vars_dir.as_ref())
+        {
+            add_vars_files(&mut tree, vars_dir, home.as_deref(), &mut warnings)?;
         }
         let extra = extra_vars::read_extra_vars(extra_vars, home.as_deref())?;
-        Inventory::resolve(sources.to_vec(), tree, &extra, warnings)
+        let resolution = host::Resolution {
+            extra: &extra,
+            home: home.as_deref(),
+        };
+        let mut inventory = Inventory::resolve(sources.to_vec(), tree, &resolution, warnings)?;
+        inventory.formats = formats;
+        Ok(inventory)
+    }
+
+    /// `parse_with_home` for INI text.
+    #[cfg(test)]
+    pub(crate) fn parse_ini_with_home(
+        text: &str,
+        origin: &Path,
+        home: Option<&Path>,
+    ) -> Result<Inventory, InventoryError> {
+        let root = ini::read_ini(text, origin, &|_| false)?;
+        let mut builder = TreeBuilder::new();
+        builder.read(&root, &document::Source { file: origin, home })?;
+        let resolution = host::Resolution {
+            extra: &VarLayer::default(),
+            home,
+        };
+        Inventory::resolve(
+            vec![origin.to_path_buf()],
+            builder.finish(),
+            &resolution,
+            Vec::new(),
+        )
     }
 
     /// Checks an inventory given as text; `origin` names it in error messages. A leading `~/` in
@@ -124,24 +164,24 @@ impl Inventory {
         let mut builder = TreeBuilder::new();
         builder.read(&root, &document::Source { file: origin, home })?;
         let tree = builder.finish();
-        Inventory::resolve(
-            vec![origin.to_path_buf()],
-            tree,
-            &VarLayer::default(),
-            Vec::new(),
-        )
+        let resolution = host::Resolution {
+            extra: &VarLayer::default(),
+            home,
+        };
+        Inventory::resolve(vec![origin.to_path_buf()], tree, &resolution, Vec::new())
     }
 
     fn resolve(
         sources: Vec<PathBuf>,
         tree: GroupTree,
-        extra: &VarLayer,
+        resolution: &host::Resolution<'_>,
         mut warnings: Vec<String>,
     ) -> Result<Inventory, InventoryError> {
         if tree.hosts.is_empty() {
             return Err(InventoryError::NoHosts { sources });
         }
-        let hosts = host::resolve_hosts(&tree, extra);
+        let hosts = host::resolve_hosts(&tree, resolution, &mut warnings)?;
+        warnings.extend(password_warning(&hosts));
         warnings.extend(tree.warnings);
         let groups = tree
             .groups
@@ -154,6 +194,7 @@ impl Inventory {
             .collect();
         Ok(Inventory {
             sources,
+            formats: Vec::new(),
             hosts,
             groups,
             warnings,
@@ -163,6 +204,11 @@ impl Inventory {
     /// The sources the inventory was read from, as given.
     pub fn sources(&self) -> &[PathBuf] {
         &self.sources
+    }
+
+    /// Each inventory file (or host list) and the format it was read as, in reading order.
+    pub fn formats(&self) -> &[(PathBuf, Format)] {
+        &self.formats
     }
 
     /// Every host, in order of first appearance.
@@ -216,6 +262,11 @@ impl Inventory {
         Ok(chosen.into_iter().map(|host| &self.hosts[host]).collect())
     }
 
+    /// Warnings about a `--limit` that Ansible accepts but has deprecated (`group[0-1]`).
+    pub fn limit_warnings(limit: Option<&str>) -> Vec<String> {
+        limit.map(pattern::subscript_warnings).unwrap_or_default()
+    }
+
     /// The host named `name`, or an error that suggests a close name.
     pub fn find_host(&self, name: &str) -> Result<&HostEntry, InventoryError> {
         self.host(name).ok_or_else(|| {
@@ -262,6 +313,33 @@ fn unknown_name<'a>(
         name: name.to_owned(),
         hint: Some(hint),
     }
+}
+
+/// One warning for the hosts with an SSH password (`ansible_password`, `ansible_ssh_pass`):
+/// fleetrmi logs in with keys only, so those hosts would fail to log in.
+fn password_warning(hosts: &[HostEntry]) -> Option<String> {
+    let with_password: Vec<&str> = hosts
+        .iter()
+        .filter(|host| {
+            [
+                "ansible_password",
+                "ansible_ssh_pass",
+                "ansible_ssh_password",
+            ]
+            .iter()
+            .any(|name| host.vars.contains_key(*name))
+        })
+        .map(|host| host.name.as_str())
+        .collect();
+    let first = with_password.first()?;
+    Some(format!(
+        "{first}{}: an SSH password is set (ansible_password/ansible_ssh_pass), which fleetrmi \
+         does not use: it logs in with keys (agent or key files) only",
+        match with_password.len() {
+            1 => String::new(),
+            more => format!(" and {} more hosts", more - 1),
+        }
+    ))
 }
 
 fn home_dir() -> Option<PathBuf> {
@@ -461,7 +539,7 @@ all:
             "inv.yaml",
             "all:\n  hosts:\n    h1: {ansible_port: 2200, ansible_user: a}\n    h2:\n",
         );
-        let extra = ["ansible_port=2222".to_owned(), "user=deploy".to_owned()];
+        let extra = ["ansible_port=2222 ansible_user=deploy".to_owned()];
         let loaded = Inventory::load_all(&[inventory], &extra).expect("valid");
         for host in loaded.hosts() {
             assert_eq!((host.port, host.user.as_deref()), (2222, Some("deploy")));
@@ -510,15 +588,21 @@ all:
             "ansible_port: 2222\n",
         );
         write(dir.path(), "inventory/group_vars/dbs.yml", "typo: true\n");
-        write(dir.path(), "inventory/hosts.ini", "[web]\nw1\n");
+        write(
+            dir.path(),
+            "inventory/hosts.ini",
+            "[web]\nw1\nw2 ansible_port=2200\n",
+        );
         let loaded = Inventory::load(&dir.path().join("inventory")).expect("valid");
-        assert_eq!(loaded.hosts().len(), 2);
+        assert_eq!(loaded.hosts().len(), 3);
         assert_eq!(host(&loaded, "d1").port, 2222);
+        assert_eq!(host(&loaded, "w2").port, 2200);
+        let formats: Vec<Format> = loaded.formats().iter().map(|(_, format)| *format).collect();
+        assert_eq!(formats, [Format::Yaml, Format::Yaml, Format::Ini]);
         let warnings = loaded.warnings();
-        assert_eq!(warnings.len(), 2, "{warnings:?}");
-        assert!(warnings[0].ends_with("hosts.ini: skipped: fleetrmi reads only YAML inventories (.yaml, .yml, .json or no extension)"));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
-            warnings[1].ends_with("dbs.yml: names no group of the inventory, so it is not used")
+            warnings[0].ends_with("dbs.yml: names no group of the inventory, so it is not used")
         );
     }
 
@@ -611,6 +695,23 @@ all:
         let err = parse("all:\n  vars:\n    docker_socket: docker.sock\n  hosts:\n    h1:\n      docker_socket: /d.sock\n")
             .expect_err("relative socket");
         assert_eq!(err.location().and_then(SourceLocation::line), Some(3));
+    }
+
+    #[test]
+    fn ssh_passwords_are_warned_about_once() {
+        let inventory =
+            parse("all:\n  vars: {ansible_ssh_pass: secret}\n  hosts: {h1: , h2: , h3: }\n")
+                .expect("valid");
+        let warnings: Vec<&String> = inventory
+            .warnings()
+            .iter()
+            .filter(|warning| warning.contains("password"))
+            .collect();
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with("h1 and 2 more hosts: "),
+            "{warnings:?}"
+        );
     }
 
     #[test]

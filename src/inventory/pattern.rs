@@ -164,8 +164,8 @@ fn in_application_order(terms: Vec<Term>) -> Vec<Term> {
 }
 
 /// Splits a trailing slice off an expression that is not a `~regex`: `web*[0:2]` gives `web*`
-/// and `[0:2]` (Ansible's `PATTERN_WITH_SUBSCRIPT`). `[i-j]`, which Ansible has removed, is an
-/// error.
+/// and `[0:2]` (Ansible's `PATTERN_WITH_SUBSCRIPT`). `[i-j]` is read as `[i:j]`, as Ansible still
+/// does (with the warning of `subscript_warnings`).
 pub(crate) fn split_subscript(term: &Term) -> Result<(&str, Option<Subscript>), InventoryError> {
     let expression = term.expression.as_str();
     let no_subscript = Ok((expression, None));
@@ -197,16 +197,6 @@ pub(crate) fn split_subscript(term: &Term) -> Result<(&str, Option<Subscript>), 
     if !digits(start) || !(end.is_empty() || digits(end)) {
         return no_subscript;
     }
-    if inner.as_bytes()[separator] == b'-' {
-        return Err(InventoryError::InvalidPattern {
-            origin: term.origin.clone(),
-            pattern: term.text.clone(),
-            reason: format!("uses the slice [{inner}], a form Ansible has removed"),
-            hint: Some(format!(
-                "write [{start}:{end}]: slices are inclusive and counted from 0"
-            )),
-        });
-    }
     let parse = |text: &str| text.parse::<usize>().ok();
     let (Some(start), end) = (parse(start), (!end.is_empty()).then(|| parse(end))) else {
         return Err(bad_subscript(term, "has a slice bound that is too large"));
@@ -222,6 +212,29 @@ pub(crate) fn split_subscript(term: &Term) -> Result<(&str, Option<Subscript>), 
         )),
         None => Ok((pattern, Some(Subscript::Range { start, end: None }))),
     }
+}
+
+/// Ansible's warning for each `[i-j]` slice of a limit, which it reads as `[i:j]`.
+pub(crate) fn subscript_warnings(limit: &str) -> Vec<String> {
+    let Ok(terms) = read_limit(limit) else {
+        return Vec::new();
+    };
+    terms
+        .iter()
+        .filter(|term| {
+            matches!(split_subscript(term), Ok((_, Some(Subscript::Range { end: Some(_), .. }))))
+                && term
+                    .expression
+                    .rsplit_once('[')
+                    .is_some_and(|(_, inner)| inner.contains('-'))
+        })
+        .map(|term| {
+            format!(
+                "{}: {}: use [x:y] inclusive subscripts instead of [x-y], which Ansible has deprecated",
+                term.origin, term.text
+            )
+        })
+        .collect()
 }
 
 fn bad_subscript(term: &Term, reason: &str) -> InventoryError {
@@ -413,15 +426,22 @@ mod tests {
     }
 
     #[test]
-    fn dash_slice_is_rejected_with_a_hint() {
-        let err = subscript("web[1-3]").expect_err("removed form");
+    fn dash_slice_is_read_as_a_colon_slice_with_a_warning() {
         assert_eq!(
-            err.to_string(),
-            r#"--limit: "web[1-3]" uses the slice [1-3], a form Ansible has removed"#
+            subscript("web[1-3]").expect("deprecated form"),
+            (
+                "web".to_owned(),
+                Some(Subscript::Range {
+                    start: 1,
+                    end: Some(3)
+                })
+            )
         );
         assert_eq!(
-            err.hint(),
-            Some("write [1:3]: slices are inclusive and counted from 0")
+            subscript_warnings("web[1-3]:db[0:1]:x-y"),
+            [
+                "--limit: web[1-3]: use [x:y] inclusive subscripts instead of [x-y], which Ansible has deprecated"
+            ]
         );
     }
 

@@ -1,6 +1,6 @@
-//! The inventory sources given with `-i`: a file, or a directory whose inventory files are read
-//! in name order, as Ansible reads an inventory directory; each with the directory where its
-//! `group_vars/` and `host_vars/` are looked for.
+//! The inventory sources given with `-i`: a file, a directory whose inventory files are read
+//! in name order, as Ansible reads an inventory directory, or a host list (`web1,web2,`); each
+//! with the directory where its `group_vars/` and `host_vars/` are looked for.
 
 use std::path::{Path, PathBuf};
 
@@ -14,8 +14,8 @@ const IGNORED_ENDINGS: [&str; 12] = [
 /// Directory entries Ansible never reads as inventory.
 const IGNORED_NAMES: [&str; 3] = ["group_vars", "host_vars", "vars_plugins"];
 
-/// Extensions of the files fleetrmi reads as YAML inventories (Ansible's YAML plugin's); a file
-/// without an extension is read too.
+/// Extensions of the files Ansible's YAML plugin tries (a file without an extension too); every
+/// other file is read as INI.
 const YAML_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
 /// One `-i` argument, resolved.
@@ -24,22 +24,32 @@ pub(crate) struct InventorySource {
     /// As given.
     pub(crate) path: PathBuf,
     /// Where `group_vars/` and `host_vars/` are: the directory itself, or the file's directory.
-    pub(crate) vars_dir: PathBuf,
+    /// A host list has none (as in Ansible).
+    pub(crate) vars_dir: Option<PathBuf>,
     /// The inventory files, in the order they are read.
     pub(crate) files: Vec<PathBuf>,
+    /// The hosts of a host list (`-i 'web1,web2:2222,'`), as given.
+    pub(crate) host_list: Option<String>,
 }
 
-/// Resolves one `-i` argument. Files in a directory that fleetrmi cannot read (INI inventories,
-/// scripts) are skipped with a warning.
-pub(crate) fn discover(
-    path: &Path,
-    warnings: &mut Vec<String>,
-) -> Result<InventorySource, InventoryError> {
+/// Resolves one `-i` argument: a path that does not exist but holds a comma is a host list, as
+/// Ansible's `host_list` plugin reads it.
+pub(crate) fn discover(path: &Path) -> Result<InventorySource, InventoryError> {
     let unreadable = |source| InventoryError::Unreadable {
         path: path.to_path_buf(),
         source,
     };
-    let metadata = std::fs::metadata(path).map_err(unreadable)?;
+    let metadata = match std::fs::metadata(path) {
+        Err(_) if path.to_string_lossy().contains(',') => {
+            return Ok(InventorySource {
+                path: path.to_path_buf(),
+                vars_dir: None,
+                files: Vec::new(),
+                host_list: Some(path.to_string_lossy().into_owned()),
+            });
+        }
+        other => other.map_err(unreadable)?,
+    };
     if !metadata.is_dir() {
         let vars_dir = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
@@ -47,12 +57,13 @@ pub(crate) fn discover(
         };
         return Ok(InventorySource {
             path: path.to_path_buf(),
-            vars_dir,
+            vars_dir: Some(vars_dir),
             files: vec![path.to_path_buf()],
+            host_list: None,
         });
     }
     let mut files = Vec::new();
-    walk(path, &mut files, warnings)?;
+    walk(path, &mut files)?;
     if files.is_empty() {
         return Err(InventoryError::EmptyDirectory {
             path: path.to_path_buf(),
@@ -60,8 +71,9 @@ pub(crate) fn discover(
     }
     Ok(InventorySource {
         path: path.to_path_buf(),
-        vars_dir: path.to_path_buf(),
+        vars_dir: Some(path.to_path_buf()),
         files,
+        host_list: None,
     })
 }
 
@@ -79,11 +91,7 @@ pub(super) fn sorted_names(dir: &Path) -> Result<Vec<std::ffi::OsString>, Invent
     Ok(names)
 }
 
-fn walk(
-    dir: &Path,
-    files: &mut Vec<PathBuf>,
-    warnings: &mut Vec<String>,
-) -> Result<(), InventoryError> {
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), InventoryError> {
     for name in sorted_names(dir)? {
         let text = name.to_string_lossy();
         if text.starts_with('.')
@@ -98,14 +106,9 @@ fn walk(
             source,
         })?;
         if metadata.is_dir() {
-            walk(&path, files, warnings)?;
-        } else if is_yaml_name(&path) {
-            files.push(path);
+            walk(&path, files)?;
         } else {
-            warnings.push(format!(
-                "{}: skipped: fleetrmi reads only YAML inventories (.yaml, .yml, .json or no extension)",
-                path.display()
-            ));
+            files.push(path);
         }
     }
     Ok(())
@@ -137,22 +140,19 @@ mod tests {
     fn file_source_reads_the_file_with_vars_beside_it() {
         let dir = tempfile::tempdir().expect("temp dir");
         touch(dir.path(), "prod.yaml");
-        let mut warnings = Vec::new();
-        let source = discover(&dir.path().join("prod.yaml"), &mut warnings).expect("file");
+        let source = discover(&dir.path().join("prod.yaml")).expect("file");
         assert_eq!(source.files, [dir.path().join("prod.yaml")]);
-        assert_eq!(source.vars_dir, dir.path());
-        assert!(warnings.is_empty());
+        assert_eq!(source.vars_dir.as_deref(), Some(dir.path()));
     }
 
     #[test]
     fn bare_file_name_has_its_vars_in_the_current_directory() {
-        let mut warnings = Vec::new();
-        let source = discover(Path::new("Cargo.toml"), &mut warnings).expect("file");
-        assert_eq!(source.vars_dir, Path::new("."));
+        let source = discover(Path::new("Cargo.toml")).expect("file");
+        assert_eq!(source.vars_dir.as_deref(), Some(Path::new(".")));
     }
 
     #[test]
-    fn directory_source_reads_yaml_files_in_name_order_recursively() {
+    fn directory_source_reads_inventory_files_in_name_order_recursively() {
         let dir = tempfile::tempdir().expect("temp dir");
         for name in [
             "20-web.yml",
@@ -169,8 +169,7 @@ mod tests {
         ] {
             touch(dir.path(), name);
         }
-        let mut warnings = Vec::new();
-        let source = discover(dir.path(), &mut warnings).expect("directory");
+        let source = discover(dir.path()).expect("directory");
         let files: Vec<_> = source
             .files
             .iter()
@@ -183,27 +182,32 @@ mod tests {
                 PathBuf::from("20-web.yml"),
                 PathBuf::from("extra.json"),
                 PathBuf::from("hosts"),
+                PathBuf::from("legacy.ini"),
                 PathBuf::from("sub/05-db.yaml"),
             ]
         );
-        assert_eq!(source.vars_dir, dir.path());
-        assert_eq!(warnings.len(), 1);
-        assert!(warnings[0].contains("legacy.ini: skipped"), "{warnings:?}");
+        assert_eq!(source.vars_dir.as_deref(), Some(dir.path()));
     }
 
     #[test]
     fn directory_without_inventory_files_is_an_error() {
         let dir = tempfile::tempdir().expect("temp dir");
         touch(dir.path(), "group_vars/all.yml");
-        let err = discover(dir.path(), &mut Vec::new()).expect_err("empty");
+        let err = discover(dir.path()).expect_err("empty");
         assert!(matches!(err, InventoryError::EmptyDirectory { .. }));
         assert!(err.hint().is_some());
     }
 
     #[test]
     fn missing_source_is_unreadable() {
-        let err =
-            discover(Path::new("/nonexistent/inv.yaml"), &mut Vec::new()).expect_err("missing");
+        let err = discover(Path::new("/nonexistent/inv.yaml")).expect_err("missing");
         assert!(matches!(err, InventoryError::Unreadable { .. }));
+    }
+
+    #[test]
+    fn missing_path_with_a_comma_is_a_host_list() {
+        let source = discover(Path::new("web1,web2:2222,")).expect("host list");
+        assert_eq!(source.host_list.as_deref(), Some("web1,web2:2222,"));
+        assert_eq!(source.vars_dir, None);
     }
 }

@@ -1,5 +1,5 @@
-//! One level of variables (a group's `vars`, or a host's entry under `hosts`), checked and keyed
-//! by canonical names, so that levels can be laid over each other by precedence.
+//! One level of variables (a group's `vars`, or a host's entry under `hosts`), keyed by the names
+//! they were written with, so that levels can be laid over each other by precedence.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,9 +7,10 @@ use std::fmt;
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use super::connection::{Setting, SettingValue, check_setting};
+use super::connection::{Setting, check_setting};
 use super::document::{Node, Source, YamlPath};
 use super::error::{InventoryError, SourceLocation};
+use super::template::is_template;
 
 /// The level of the inventory that set a variable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,25 +44,23 @@ impl fmt::Display for VarSource {
     }
 }
 
-/// One variable: its value as written, the checked setting when it is a connection variable, and
-/// where it was set (for messages about it later).
+/// One variable: its value as written and where it was set (for messages about it later).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Var {
     pub(crate) value: Value,
-    pub(crate) setting: Option<SettingValue>,
     pub(crate) source: VarSource,
 }
 
-/// The variables of one level. Connection variables are stored under their Ansible name even
-/// when the file used an alias.
+/// The variables of one level.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct VarLayer {
     vars: BTreeMap<String, Var>,
 }
 
 impl VarLayer {
-    /// Reads one mapping of variables. A connection variable is checked here, where it is
-    /// written, even if a deeper level overrides it later: a bad value is a mistake wherever it is.
+    /// Reads one mapping of variables. A connection variable without a template is checked here,
+    /// where it is written, even if a deeper level overrides it later: a bad value is a mistake
+    /// wherever it is. (A templated one is checked once rendered for each host.)
     pub(crate) fn read(
         entries: &[(Spanned<String>, Spanned<Node>)],
         path: &YamlPath,
@@ -69,44 +68,21 @@ impl VarLayer {
         scope: &VarScope,
     ) -> Result<VarLayer, InventoryError> {
         let mut layer = VarLayer::default();
-        // Which name set each connection setting in this mapping, and on which line.
-        let mut setters: BTreeMap<&'static str, (&str, u64)> = BTreeMap::new();
         for (key, node) in entries {
             let name = key.value.as_str();
-            let var_path = path.child(name);
             let value = node.value.to_json();
             // `defined` rather than `referenced`: through an alias, point at the value itself.
-            let at = source.at(node.defined, &var_path);
-            let (stored_name, setting) = match Setting::from_name(name) {
-                None => (name.to_owned(), None),
-                Some(setting) => {
-                    let canonical = setting.canonical();
-                    let line = key.referenced.line();
-                    if let Some((other, other_line)) = setters.insert(canonical, (name, line)) {
-                        return Err(InventoryError::ConflictingAlias {
-                            at: source.at(key.referenced, &var_path),
-                            name: name.to_owned(),
-                            other: other.to_owned(),
-                            other_line,
-                            canonical,
-                        });
-                    }
-                    let checked = check_setting(setting, name, &value, at.clone(), source.home)?;
-                    (canonical.to_owned(), Some(checked))
-                }
-            };
+            let at = source.at(node.defined, &path.child(name));
+            if let Some(setting) = Setting::from_name(name)
+                && !is_template(&value)
+            {
+                check_setting(setting, name, &value, at.clone(), source.home)?;
+            }
             let source = VarSource {
                 scope: scope.clone(),
                 at,
             };
-            layer.vars.insert(
-                stored_name,
-                Var {
-                    value,
-                    setting,
-                    source,
-                },
-            );
+            layer.insert(name, Var { value, source });
         }
         Ok(layer)
     }
@@ -130,9 +106,9 @@ impl VarLayer {
         }
     }
 
-    /// The checked value of a connection setting, if this level sets it.
-    pub(crate) fn setting(&self, setting: Setting) -> Option<&SettingValue> {
-        self.vars.get(setting.canonical())?.setting.as_ref()
+    /// A variable of this level.
+    pub(crate) fn get(&self, name: &str) -> Option<&Var> {
+        self.vars.get(name)
     }
 
     /// Removes a variable, for those that configure the inventory itself rather than a host.
@@ -184,16 +160,21 @@ mod tests {
     }
 
     #[test]
-    fn alias_is_stored_under_ansible_name() {
-        let vars = layer("port: 2222\nuser: ci\n").expect("valid vars");
-        assert_eq!(vars.setting(Setting::Port), Some(&SettingValue::Port(2222)));
+    fn variables_keep_the_name_they_were_written_with() {
+        let vars = layer("port: 5432\nansible_ssh_user: ci\n").expect("valid vars");
         assert_eq!(
             vars.values(),
             BTreeMap::from([
-                ("ansible_port".to_owned(), json!(2222)),
-                ("ansible_user".to_owned(), json!("ci")),
+                ("ansible_ssh_user".to_owned(), json!("ci")),
+                ("port".to_owned(), json!(5432)),
             ])
         );
+    }
+
+    #[test]
+    fn templated_connection_variable_is_checked_later() {
+        let vars = layer("ansible_port: \"{{ base_port }}\"\n").expect("valid vars");
+        assert_eq!(vars.values()["ansible_port"], json!("{{ base_port }}"));
     }
 
     #[test]
@@ -201,29 +182,6 @@ mod tests {
         let vars = layer("team: infra\nlimits: {cpu: 2}\ntags: [a, b]\n").expect("valid vars");
         assert_eq!(vars.values()["limits"], json!({"cpu": 2}));
         assert_eq!(vars.values()["tags"], json!(["a", "b"]));
-        assert_eq!(vars.setting(Setting::Port), None);
-    }
-
-    #[test]
-    fn name_and_alias_in_the_same_mapping_conflict() {
-        let err = layer("ansible_port: 22\nuser: ci\nport: 2222\n").expect_err("conflict");
-        assert_eq!(
-            err.to_string(),
-            "inv.yaml:3:1: `port` and `ansible_port` (line 1) both set ansible_port"
-        );
-        assert_eq!(err.hint(), Some("keep only one of the two"));
-    }
-
-    #[test]
-    fn two_aliases_of_one_setting_conflict() {
-        let err = layer("address: a\nansible_ssh_host: b\n").expect_err("conflict");
-        assert!(matches!(
-            err,
-            InventoryError::ConflictingAlias {
-                canonical: "ansible_host",
-                ..
-            }
-        ));
     }
 
     #[test]
@@ -259,11 +217,11 @@ mod tests {
 
     #[test]
     fn each_variable_remembers_its_level_and_place() {
-        let vars = layer("team: infra\nport: 2222\n").expect("valid vars");
+        let vars = layer("team: infra\nansible_port: 2222\n").expect("valid vars");
         let sources = vars.sources();
         assert_eq!(
             sources["ansible_port"].to_string(),
-            "group all, inv.yaml:2:7"
+            "group all, inv.yaml:2:15"
         );
         assert_eq!(sources["team"].scope, VarScope::Group("all".to_owned()));
     }
@@ -271,12 +229,9 @@ mod tests {
     #[test]
     fn overlay_replaces_whole_values() {
         let mut lower = layer("ansible_port: 22\nopts: {a: 1, b: 2}\nkeep: yes\n").expect("valid");
-        let upper = layer("port: 2222\nopts: {a: 3}\n").expect("valid");
+        let upper = layer("ansible_port: 2222\nopts: {a: 3}\n").expect("valid");
         lower.overlay(&upper);
-        assert_eq!(
-            lower.setting(Setting::Port),
-            Some(&SettingValue::Port(2222))
-        );
+        assert_eq!(lower.values()["ansible_port"], json!(2222));
         assert_eq!(lower.values()["opts"], json!({"a": 3}));
         assert_eq!(lower.values()["keep"], json!(true));
     }

@@ -79,7 +79,7 @@ fn files_in(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InventoryError> 
 }
 
 /// One vars file: a mapping of variables, or nothing at all.
-fn read_vars_file(
+pub(crate) fn read_vars_file(
     path: &Path,
     scope: &VarScope,
     home: Option<&Path>,
@@ -88,7 +88,17 @@ fn read_vars_file(
         path: path.to_path_buf(),
         source,
     })?;
-    let root = read_document(&text, path)?;
+    read_vars_text(&text, path, scope, home)
+}
+
+/// A mapping of variables (or nothing) given as YAML or JSON text; `path` names it in messages.
+pub(crate) fn read_vars_text(
+    text: &str,
+    path: &Path,
+    scope: &VarScope,
+    home: Option<&Path>,
+) -> Result<VarLayer, InventoryError> {
+    let root = read_document(text, path)?;
     let source = Source { file: path, home };
     match &root.value {
         Node::Null => Ok(VarLayer::default()),

@@ -27,7 +27,7 @@ pub use jump::JumpPool;
 pub use passphrase::{PASSPHRASE_ENV, set_prompt_suspender};
 pub use session::{SshOptions, SshSession, SshTarget, connections_opened};
 pub use settings::{
-    CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, Sourced,
-    SshSettingsError, resolve_ssh_settings,
+    AnsibleSsh, CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh,
+    SettingSource, Sourced, SshSettingsError, resolve_ssh_settings,
 };
 pub use sftp::{FilesystemSpace, PathAccess, SftpChannel, SftpError};

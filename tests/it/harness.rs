@@ -643,11 +643,11 @@ pub fn ensure_local_user(name: &str, sudo_docker: bool) {
     }
 }
 
-/// Removes every `FLEETRMI_*` variable from `command`'s environment: a developer's or CI's
+/// Removes every `FLEETRMI_*` and `ANSIBLE_*` variable from `command`'s environment: a developer's or CI's
 /// settings (output format, lock, timeouts…) must not change what a test sees.
 pub fn clear_settings_from_environment(command: &mut Command) {
     for (name, _) in std::env::vars() {
-        if name.starts_with("FLEETRMI_") {
+        if name.starts_with("FLEETRMI_") || name.starts_with("ANSIBLE_") {
             command.env_remove(name);
         }
     }

@@ -390,3 +390,214 @@ fn rmi_with_a_limit_that_matches_nothing_contacts_no_host() {
     assert_eq!(allowed.code, 0, "{}", allowed.stderr);
     assert_eq!(allowed.json()["totals"]["hosts"], 0);
 }
+
+/// The parity cases of `parity/`, each with what Ansible answered (`expected/parity/CASE.json`,
+/// written by `regenerate-parity.sh`).
+fn parity_cases() -> Vec<(String, serde_json::Value)> {
+    let dir = fixtures().join("expected/parity");
+    let mut cases: Vec<(String, serde_json::Value)> = std::fs::read_dir(&dir)
+        .expect("expected/parity exists")
+        .map(|entry| entry.expect("readable").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            (name, serde_json::from_str(&text).expect("JSON"))
+        })
+        .collect();
+    cases.sort_by(|a, b| a.0.cmp(&b.0));
+    cases
+}
+
+/// Runs fleetrmi in a case's directory as Ansible ran there: an empty HOME, the case's `env`,
+/// no ssh_config, no FLEETRMI_*/ANSIBLE_* settings of the machine.
+fn fleetrmi_in_case(dir: &str, case: &str, args: &[String], rest: &[&str]) -> Run {
+    let case_dir = fixtures().join(dir).join(case);
+    let home = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_fleetrmi"));
+    command.current_dir(&case_dir).env("HOME", home.path());
+    crate::harness::clear_settings_from_environment(&mut command);
+    if let Ok(text) = std::fs::read_to_string(case_dir.join("env")) {
+        for line in text.lines().filter(|line| !line.is_empty()) {
+            let (name, value) = line.split_once('=').expect("KEY=VALUE");
+            command.env(name, value);
+        }
+    }
+    command.arg("--no-ssh-config").args(args).args(rest);
+    Run::from(command.output().expect("fleetrmi runs"))
+}
+
+fn strings(value: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value(value.clone()).expect("a list of strings")
+}
+
+#[test]
+fn parity_inventory_list_and_host_match_ansible() {
+    let cases = parity_cases();
+    assert!(cases.len() >= 40, "{} parity cases", cases.len());
+    for (case, expected) in cases {
+        let args = strings(&expected["args"]);
+        let run = fleetrmi_in_case(
+            "parity",
+            &case,
+            &args,
+            &["inventory", "--list", "--output", "json"],
+        );
+        assert_eq!(run.code, 0, "{case}: stderr:\n{}", run.stderr);
+        assert!(
+            run.json() == expected["list"],
+            "{case}: fleetrmi and ansible-inventory --list differ\nfleetrmi:\n{}\nansible:\n{}",
+            serde_json::to_string_pretty(&run.json()).unwrap_or_default(),
+            serde_json::to_string_pretty(&expected["list"]).unwrap_or_default(),
+        );
+        let hosts = expected["hosts"].as_object().expect("hosts");
+        for (name, vars) in hosts {
+            let run = fleetrmi_in_case(
+                "parity",
+                &case,
+                &args,
+                &["inventory", "--host", name, "--output", "json"],
+            );
+            assert_eq!(run.code, 0, "{case} {name}: stderr:\n{}", run.stderr);
+            assert_eq!(&run.json(), vars, "{case}: --host {name}");
+        }
+    }
+}
+
+#[test]
+fn parity_limits_select_what_ansible_selects() {
+    for (case, expected) in parity_cases() {
+        let args = strings(&expected["args"]);
+        for entry in expected["limits"].as_array().expect("limits") {
+            let limit = entry["limit"].as_str().expect("limit");
+            let run = fleetrmi_in_case(
+                "parity",
+                &case,
+                &args,
+                &[
+                    "-l",
+                    limit,
+                    "--allow-empty",
+                    "inventory",
+                    "--list",
+                    "--output",
+                    "json",
+                ],
+            );
+            assert_eq!(run.code, 0, "{case} -l {limit}: stderr:\n{}", run.stderr);
+            // Every host of every group (`_meta.hostvars` lists only hosts with variables).
+            let listing = run.json();
+            let mut ours: Vec<String> = listing
+                .as_object()
+                .expect("a listing")
+                .values()
+                .filter_map(|group| group["hosts"].as_array())
+                .flatten()
+                .filter_map(|host| host.as_str().map(str::to_owned))
+                .collect();
+            ours.sort();
+            ours.dedup();
+            assert_eq!(ours, strings(&entry["hosts"]), "{case}: -l {limit}");
+            if limit.contains('-') && limit.contains('[') && entry["warning"] == true {
+                assert!(
+                    run.stderr.contains("use [x:y] inclusive subscripts"),
+                    "{case} -l {limit}: no deprecation warning:\n{}",
+                    run.stderr
+                );
+            }
+        }
+    }
+}
+
+/// `name = value  (source)` rows of `inventory --host`, by name.
+fn shown_settings(stdout: &str) -> Vec<(String, String, String)> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.split_once(" = ")?;
+            let (value, source) = rest.split_once("  (")?;
+            Some((
+                name.to_owned(),
+                value.to_owned(),
+                source.trim_end_matches(')').to_owned(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn parity_connections_use_what_ansible_connects_with() {
+    for (case, expected) in parity_cases() {
+        let args = strings(&expected["args"]);
+        for (name, connect) in expected["connect"].as_object().expect("connect") {
+            let run = fleetrmi_in_case("parity", &case, &args, &["inventory", "--host", name]);
+            assert_eq!(run.code, 0, "{case} {name}: stderr:\n{}", run.stderr);
+            let settings = shown_settings(&run.stdout);
+            let find = |names: &[&str]| {
+                settings
+                    .iter()
+                    .find(|(shown, _, _)| names.contains(&shown.as_str()))
+                    .cloned()
+                    .unwrap_or_else(|| panic!("{case} {name}: no {names:?} in\n{}", run.stdout))
+            };
+            let (_, address, _) = find(&["ansible_host", "ansible_ssh_host"]);
+            assert_eq!(
+                address,
+                connect["address"].as_str().expect("address"),
+                "{case} {name}: address"
+            );
+            let (_, port, source) = find(&["ansible_port", "ansible_ssh_port"]);
+            match connect["port"].as_u64() {
+                Some(expected) => assert_eq!(port, expected.to_string(), "{case} {name}: port"),
+                None => assert_eq!(
+                    (port.as_str(), source.as_str()),
+                    ("22", "default"),
+                    "{case} {name}: port"
+                ),
+            }
+            let (_, user, source) = find(&["ansible_user", "ansible_ssh_user"]);
+            match connect["user"].as_str() {
+                Some(expected) => assert_eq!(user, expected, "{case} {name}: user"),
+                None => assert_eq!(source, "default", "{case} {name}: user {user}"),
+            }
+        }
+    }
+}
+
+/// What fleetrmi deliberately refuses (vault values, inventory plugins and scripts, lookups,
+/// templates it cannot render, malformed INI): exit 2, the place and the reason on stderr, and
+/// nothing on stdout.
+#[test]
+fn refused_inventories_are_bad_input_with_their_place() {
+    let dir = fixtures().join("refused");
+    let mut cases: Vec<String> = std::fs::read_dir(&dir)
+        .expect("refused/ exists")
+        .map(|entry| {
+            entry
+                .expect("readable")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    cases.sort();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let read =
+            |name: &str| std::fs::read_to_string(dir.join(&case).join(name)).expect("case file");
+        let args: Vec<String> = read("args").lines().map(str::to_owned).collect();
+        let run = fleetrmi_in_case("refused", &case, &args, &["inventory", "--list"]);
+        assert_eq!(run.code, 2, "{case}: stderr:\n{}", run.stderr);
+        let error = read("error");
+        assert!(
+            run.stderr.contains(error.trim_end_matches('\n')),
+            "{case}: expected {error:?} in:\n{}",
+            run.stderr
+        );
+        assert!(run.stdout.is_empty(), "{case}: {}", run.stdout);
+    }
+}

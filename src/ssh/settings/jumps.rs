@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::tokens::Tokens;
 use super::{
-    CliSsh, Endpoint, Layer, LayerSource, LocalEnv, MAX_JUMP_DEPTH, PROXY_COMMAND_HINT,
+    AnsibleSsh, CliSsh, Endpoint, Layer, LayerSource, LocalEnv, MAX_JUMP_DEPTH, PROXY_COMMAND_HINT,
     ResolvedSsh, SettingSource, Sourced, default_identities, pick, resolve_common, sourced,
     unsupported_notes,
 };
@@ -126,7 +126,8 @@ impl JumpResolver<'_> {
                 SettingSource::SshConfig(file.origin.clone()),
             ));
         }
-        let common = resolve_common(&layers, self.cli, &tokens, None)?;
+        // Ansible's configuration reaches `ssh`'s own command line, not its jump hosts.
+        let common = resolve_common(&layers, self.cli, &tokens, None, &AnsibleSsh::default())?;
         self.notes.extend(unsupported_notes(&found));
         self.notes.extend(
             common

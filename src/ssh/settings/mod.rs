@@ -1,6 +1,8 @@
 //! Every SSH setting of a host resolved in one place, each with where its value came from.
 //! Precedence: the command line, then the inventory (its variables, then the `ssh` options in
-//! `ansible_ssh_common_args`/`ansible_ssh_extra_args`), then ssh_config, then OpenSSH's default.
+//! `ansible_ssh_common_args`/`ansible_ssh_extra_args`), then Ansible's configuration
+//! (`ansible.cfg`, `ANSIBLE_*`: Ansible gives those to `ssh` on its command line, where they beat
+//! ssh_config), then ssh_config, then OpenSSH's default.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,6 +33,9 @@ pub enum SettingSource {
     CommandLine(&'static str),
     /// An inventory variable.
     Inventory(String),
+    /// Ansible's configuration: `FILE:LINE` of an `ansible.cfg`, or `environment variable
+    /// ANSIBLE_…`.
+    Ansible(String),
     /// A line of an ssh_config file.
     SshConfig(ConfigOrigin),
     /// OpenSSH's (or fleetrmi's) default.
@@ -42,6 +47,7 @@ impl std::fmt::Display for SettingSource {
         match self {
             SettingSource::CommandLine(flag) => write!(f, "command line ({flag})"),
             SettingSource::Inventory(var) => write!(f, "inventory ({var})"),
+            SettingSource::Ansible(origin) => f.write_str(origin),
             SettingSource::SshConfig(origin) => write!(f, "ssh config ({origin})"),
             SettingSource::Default => f.write_str("default"),
         }
@@ -84,6 +90,25 @@ pub struct InventorySsh {
     pub ssh_args: Vec<(String, String)>,
     /// `ansible_ssh_timeout`, in seconds.
     pub connect_timeout: Option<Duration>,
+    /// What Ansible's configuration says, below the inventory's variables.
+    pub ansible: AnsibleSsh,
+}
+
+/// The SSH settings of Ansible's configuration (`ansible.cfg`, `ANSIBLE_*`), each with where it
+/// was set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnsibleSsh {
+    /// `remote_user`.
+    pub user: Option<(String, String)>,
+    /// `private_key_file`.
+    pub identity_file: Option<(PathBuf, String)>,
+    /// `timeout`.
+    pub connect_timeout: Option<(Duration, String)>,
+    /// `host_key_checking`: `false` turns checking off, as Ansible's
+    /// `-o StrictHostKeyChecking=no`; `true` leaves it to ssh_config.
+    pub host_key_checking: Option<(bool, String)>,
+    /// `ssh_args`, `ssh_common_args`: where each was set, and the options.
+    pub ssh_args: Vec<(String, String)>,
 }
 
 /// The command-line flags that override everything else (`None` when not given).
@@ -341,6 +366,14 @@ pub fn resolve_ssh_settings(
             .map_err(|error| failed(format!("{var}: {error}")))?;
         args_layers.push((var.clone(), parsed.query(&lookup, &local.user)));
     }
+    let mut ansible_layers = Vec::new();
+    for (origin, text) in &inventory.ansible.ssh_args {
+        let lines = ssh_args_to_config(text).map_err(|why| failed(format!("{origin}: {why}")))?;
+        let home = local.home.clone().unwrap_or_else(|| PathBuf::from("/"));
+        let parsed = SshConfig::from_text(Path::new(origin), &lines, &home)
+            .map_err(|error| failed(format!("{origin}: {error}")))?;
+        ansible_layers.push((origin.clone(), parsed.query(&lookup, &local.user)));
+    }
     let from_config = config.query(&lookup, &local.user);
 
     let mut layers: Vec<Layer> = args_layers
@@ -350,6 +383,10 @@ pub fn resolve_ssh_settings(
             source: LayerSource::InventoryArgs(var),
         })
         .collect();
+    layers.extend(ansible_layers.iter().map(|(origin, found)| Layer {
+        found,
+        source: LayerSource::AnsibleArgs(origin),
+    }));
     layers.push(Layer {
         found: &from_config,
         source: LayerSource::SshConfig,
@@ -365,9 +402,12 @@ pub fn resolve_ssh_settings(
         None => pick(&layers, |found| found.port.as_ref())
             .unwrap_or_else(|| sourced(22, SettingSource::Default)),
     };
-    let user = match &inventory.user {
-        Some(user) => sourced(user.clone(), inventory_var("ansible_user")),
-        None => pick(&layers, |found| found.user.as_ref())
+    let user = match (&inventory.user, &inventory.ansible.user) {
+        (Some(user), _) => sourced(user.clone(), inventory_var("ansible_user")),
+        (None, Some((user, origin))) => {
+            sourced(user.clone(), SettingSource::Ansible(origin.clone()))
+        }
+        (None, None) => pick(&layers, |found| found.user.as_ref())
             .unwrap_or_else(|| sourced(local.user.clone(), SettingSource::Default)),
     };
     let tokens = Tokens {
@@ -383,6 +423,11 @@ pub fn resolve_ssh_settings(
         identity_files.push(sourced(
             path.clone(),
             inventory_var("ansible_ssh_private_key_file"),
+        ));
+    } else if let Some((path, origin)) = &inventory.ansible.identity_file {
+        identity_files.push(sourced(
+            path.clone(),
+            SettingSource::Ansible(origin.clone()),
         ));
     }
     for layer in &layers {
@@ -405,8 +450,14 @@ pub fn resolve_ssh_settings(
         }
     }
 
-    let mut common =
-        resolve_common(&layers, cli, &tokens, inventory.connect_timeout).map_err(&failed)?;
+    let mut common = resolve_common(
+        &layers,
+        cli,
+        &tokens,
+        inventory.connect_timeout,
+        &inventory.ansible,
+    )
+    .map_err(&failed)?;
 
     let mut notes = unsupported_notes(&from_config);
     notes.append(&mut common.notes);
@@ -504,6 +555,8 @@ struct Layer<'a> {
 enum LayerSource<'a> {
     /// Options from an inventory variable (`ansible_ssh_common_args`).
     InventoryArgs(&'a str),
+    /// Options from Ansible's configuration (`ssh_args`), with where they were set.
+    AnsibleArgs(&'a str),
     SshConfig,
 }
 
@@ -511,6 +564,7 @@ impl Layer<'_> {
     fn source(&self, origin: &ConfigOrigin) -> SettingSource {
         match self.source {
             LayerSource::InventoryArgs(var) => SettingSource::Inventory(var.to_string()),
+            LayerSource::AnsibleArgs(origin) => SettingSource::Ansible(origin.to_string()),
             LayerSource::SshConfig => SettingSource::SshConfig(origin.clone()),
         }
     }
@@ -582,6 +636,7 @@ fn resolve_common(
     cli: &CliSsh,
     tokens: &Tokens,
     inventory_timeout: Option<Duration>,
+    ansible: &AnsibleSsh,
 ) -> Result<Common, String> {
     let identities_only = pick(layers, |found| found.identities_only.as_ref())
         .unwrap_or_else(|| sourced(false, SettingSource::Default));
@@ -633,9 +688,12 @@ fn resolve_common(
                 SettingSource::Default,
             ),
         };
-    let host_key_checking = match cli.host_key_checking {
-        Some(policy) => sourced(policy, SettingSource::CommandLine("--host-key-checking")),
-        None => match pick(layers, |found| found.strict_host_key_checking.as_ref()) {
+    let host_key_checking = match (cli.host_key_checking, &ansible.host_key_checking) {
+        (Some(policy), _) => sourced(policy, SettingSource::CommandLine("--host-key-checking")),
+        (None, Some((false, origin))) => {
+            sourced(HostKeyPolicy::Off, SettingSource::Ansible(origin.clone()))
+        }
+        (None, _) => match pick(layers, |found| found.strict_host_key_checking.as_ref()) {
             Some(mode) => sourced(
                 match mode.value {
                     // fleetrmi never asks: `ask` refuses unknown hosts, as `ssh` in batch mode.
@@ -664,10 +722,17 @@ fn resolve_common(
         None => None,
     };
     let mut notes = Vec::new();
-    let connect_timeout = match (cli.connect_timeout, inventory_timeout) {
-        (Some(timeout), _) => sourced(timeout, SettingSource::CommandLine("--connect-timeout")),
-        (None, Some(timeout)) => sourced(timeout, inventory_var("ansible_ssh_timeout")),
-        (None, None) => pick(layers, |found| found.connect_timeout.as_ref())
+    let connect_timeout = match (
+        cli.connect_timeout,
+        inventory_timeout,
+        &ansible.connect_timeout,
+    ) {
+        (Some(timeout), _, _) => sourced(timeout, SettingSource::CommandLine("--connect-timeout")),
+        (None, Some(timeout), _) => sourced(timeout, inventory_var("ansible_ssh_timeout")),
+        (None, None, Some((timeout, origin))) => {
+            sourced(*timeout, SettingSource::Ansible(origin.clone()))
+        }
+        (None, None, None) => pick(layers, |found| found.connect_timeout.as_ref())
             .unwrap_or_else(|| sourced(DEFAULT_CONNECT_TIMEOUT, SettingSource::Default)),
     };
     // OpenSSH reads `ConnectTimeout 0` as "no timeout" (the system's TCP timeout). A fleet run
@@ -733,6 +798,61 @@ mod tests {
             file: PathBuf::from("/cfg"),
             line,
         })
+    }
+
+    #[test]
+    fn ansible_configuration_sits_between_the_inventory_and_ssh_config() {
+        let cfg = config(
+            "Host *\n  User fromsshconfig\n  ConnectTimeout 3\n  StrictHostKeyChecking yes\n",
+        );
+        let ansible = AnsibleSsh {
+            user: Some(("deploy".to_string(), "/p/ansible.cfg:3".to_string())),
+            identity_file: Some((PathBuf::from("/keys/cfg"), "/p/ansible.cfg:4".to_string())),
+            connect_timeout: Some((Duration::from_secs(17), "/p/ansible.cfg:5".to_string())),
+            host_key_checking: Some((false, "/p/ansible.cfg:6".to_string())),
+            ssh_args: vec![(
+                "environment variable ANSIBLE_SSH_ARGS".to_string(),
+                "-o Port=2202".to_string(),
+            )],
+        };
+        let host = InventorySsh {
+            ansible: ansible.clone(),
+            ..inventory("web")
+        };
+        let resolved =
+            resolve_ssh_settings(&host, &cfg, &CliSsh::default(), &local()).expect("resolves");
+        let ansible_at = |origin: &str| SettingSource::Ansible(origin.to_string());
+        assert_eq!(
+            resolved.user,
+            sourced("deploy".to_string(), ansible_at("/p/ansible.cfg:3"))
+        );
+        assert_eq!(resolved.identity_files[0].value, PathBuf::from("/keys/cfg"));
+        assert_eq!(resolved.connect_timeout.value, Duration::from_secs(17));
+        assert_eq!(
+            resolved.host_key_checking,
+            sourced(HostKeyPolicy::Off, ansible_at("/p/ansible.cfg:6"))
+        );
+        assert_eq!(
+            resolved.port,
+            sourced(2202, ansible_at("environment variable ANSIBLE_SSH_ARGS"))
+        );
+        assert_eq!(resolved.user.source.to_string(), "/p/ansible.cfg:3");
+
+        // The inventory's own variables and the command line still win.
+        let host = InventorySsh {
+            user: Some("ci".to_string()),
+            connect_timeout: Some(Duration::from_secs(5)),
+            ansible,
+            ..inventory("web")
+        };
+        let cli = CliSsh {
+            host_key_checking: Some(HostKeyPolicy::Strict),
+            ..CliSsh::default()
+        };
+        let resolved = resolve_ssh_settings(&host, &cfg, &cli, &local()).expect("resolves");
+        assert_eq!(resolved.user.value, "ci");
+        assert_eq!(resolved.connect_timeout.value, Duration::from_secs(5));
+        assert_eq!(resolved.host_key_checking.value, HostKeyPolicy::Strict);
     }
 
     #[test]

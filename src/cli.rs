@@ -287,9 +287,9 @@ pub enum HostKeyChecking {
 pub enum OutputFormat {
     /// A table for people.
     Table,
-    /// One JSON document (schema in the README).
+    /// One JSON document (schema in docs/GUIDE.md).
     Json,
-    /// One JSON event per line as the run goes (schema in the README).
+    /// One JSON event per line as the run goes (schema in docs/GUIDE.md).
     Ndjson,
 }
 

@@ -20,3 +20,6 @@ bash lab/lab.sh install
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test --quiet -- --test-threads 2
+# The packages as a bastion installs them (one static release build), and the README's and
+# GUIDE's lab examples run with the installed binary.
+scripts/install-test.sh

@@ -25,9 +25,9 @@ RUSTFLAGS="${RUSTFLAGS:-} -C target-feature=+crt-static" \
 	cargo build --release --locked --quiet --target "$target"
 built=target/$target/release/fleetrmi
 
-if ! ldd "$built" 2>&1 | grep -q "not a dynamic executable"; then
-	echo "error: $built is not static:" >&2
-	ldd "$built" >&2 || true
+linkage=$(ldd "$built" 2>&1 || true)
+if [[ $linkage != *"not a dynamic executable"* ]]; then
+	echo "error: $built is not static: $linkage" >&2
 	exit 1
 fi
 

@@ -23,7 +23,9 @@ static=target/dist/fleetrmi-$version-x86_64-linux-static
 deb=target/dist/fleetrmi_${version}_amd64.deb
 
 step "ldd $static"
-ldd "$static" 2>&1 | tee /dev/stderr | grep -q "not a dynamic executable"
+linkage=$(ldd "$static" 2>&1 || true)
+echo "$linkage" >&2
+[[ $linkage == *"not a dynamic executable"* ]]
 
 lab_dir=$(bash lab/lab.sh up --hosts 3 | tail -n 1)
 cleanup() {
@@ -48,8 +50,12 @@ if dpkg -s fleetrmi >/dev/null 2>&1; then
 fi
 dpkg -i "$deb"
 [ "$(command -v fleetrmi)" = /usr/bin/fleetrmi ]
-fleetrmi --version | tee /dev/stderr | grep -Eq "^fleetrmi $version \(commit [0-9a-f]{12}, [0-9-]{10}\)$"
-man -w fleetrmi | tee /dev/stderr | grep -q '^/usr/share/man/man1/fleetrmi.1.gz$'
+installed_version=$(fleetrmi --version)
+echo "$installed_version" >&2
+[[ $installed_version =~ ^fleetrmi\ $version\ \(commit\ [^\)]+\)$ ]]
+man_page=$(man -w fleetrmi)
+echo "$man_page" >&2
+[ "$man_page" = /usr/share/man/man1/fleetrmi.1.gz ]
 man -w fleetrmi-rmi >/dev/null
 bash -c 'source /usr/share/bash-completion/completions/fleetrmi && complete -p fleetrmi' >/dev/null
 [ -s /usr/share/zsh/vendor-completions/_fleetrmi ]

@@ -22,10 +22,8 @@ version=$(awk -F '"' '/^version = / { print $2; exit }' Cargo.toml)
 static=target/dist/fleetrmi-$version-x86_64-linux-static
 deb=target/dist/fleetrmi_${version}_amd64.deb
 
-step "ldd $static"
-linkage=$(ldd "$static" 2>&1 || true)
-echo "$linkage" >&2
-[[ $linkage == *"not a dynamic executable"* ]]
+step "the static binary is static"
+scripts/check-static.sh "$static"
 
 lab_dir=$(bash lab/lab.sh up --hosts 3 | tail -n 1)
 cleanup() {

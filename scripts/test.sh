@@ -5,9 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# The build and the lab's engines need about 3 GiB (a clean clone peaked at 2.9 GiB); a full
-# disk otherwise shows up as "no space left on device" failures deep inside the tests.
-need_mib=3072
+# The build and the lab's engines need about 3 GiB (a clean clone peaked at 2.9 GiB), and the
+# install test's static release build about 0.45 GiB more; a full disk otherwise shows up as
+# "no space left on device" failures deep inside the tests.
+need_mib=3584
 for dir in . "${TMPDIR:-/tmp}"; do
 	free_mib=$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')
 	if [ "$free_mib" -lt "$need_mib" ]; then

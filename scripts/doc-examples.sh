@@ -4,6 +4,7 @@
 # directory with FLEETRMI_KNOWN_HOSTS set, reseeding the lab's hosts before each block.
 # In `sh` blocks every line starting with `fleetrmi` is run, in `console` blocks every line
 # starting with `$ fleetrmi`; each must exit 0, or N where the line ends in `# exit N`.
+# It also checks that the guide's copies of packaging/examples/ are those files as they are.
 #
 # usage: scripts/doc-examples.sh [--fleetrmi BINARY] [--lab DIR] [FILE...]
 #   --fleetrmi  the binary to run as `fleetrmi` (default: the one on PATH, else target/release)
@@ -44,6 +45,15 @@ if ! grep -q '^CMD ' <<<"$examples"; then
 	echo "error: no lab examples found in ${files[*]}" >&2
 	exit 1
 fi
+
+# The guide shows the example units the .deb installs; its copy must be the files themselves.
+guide=$(<docs/GUIDE.md)
+for unit in packaging/examples/*; do
+	if [[ $guide != *"$(<"$unit")"* ]]; then
+		echo "error: docs/GUIDE.md does not show $unit as it is; copy the file into the guide" >&2
+		exit 1
+	fi
+done
 
 started_lab=""
 if [ -z "$lab_dir" ]; then

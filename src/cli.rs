@@ -12,12 +12,15 @@ pub use safety::{
 mod prune;
 
 pub use prune::{ApplyArgs, ConfirmArgs, PruneArgs, RuleArgs};
+mod generate;
+
+pub use generate::{CompletionsArgs, ManPagesArgs};
 
 /// Remove Docker images across a fleet of hosts over SSH, exactly as `docker rmi` would on each.
 #[derive(Debug, Parser)]
 #[command(
     name = "fleetrmi",
-    version,
+    version = crate::version::VERSION,
     about,
     max_term_width = 100,
     args_override_self = true
@@ -37,7 +40,13 @@ pub struct GlobalArgs {
     /// group_vars/ and host_vars/ beside it, or a host list (`web1,web2,`). Repeat to merge
     /// several. Default: FLEETRMI_INVENTORY (a comma-separated list), else Ansible's
     /// (ANSIBLE_INVENTORY, ansible.cfg's `inventory`).
-    #[arg(short, long, global = true, value_name = "PATH")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Inventory"
+    )]
     pub inventory: Vec<PathBuf>,
 
     /// Hosts to run on, as Ansible host patterns: names, groups, `a,b` or `a:b` (union), `&g`
@@ -47,36 +56,56 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "FLEETRMI_LIMIT",
-        value_name = "PATTERN"
+        value_name = "PATTERN",
+        help_heading = "Inventory"
     )]
     pub limit: Option<String>,
 
     /// Accept --limit patterns that match no host (by default each one is an error), and an
     /// empty selection.
-    #[arg(long, global = true, env = "FLEETRMI_ALLOW_EMPTY")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEETRMI_ALLOW_EMPTY",
+        help_heading = "Inventory"
+    )]
     pub allow_empty: bool,
 
     /// Set variables for every host, over every level of the inventory, as Ansible's -e:
     /// `KEY=VALUE` pairs (several per argument, quotes as in a shell; values are strings), a
     /// `{"key": value}` object, or `@FILE` (YAML or JSON). Repeatable; later ones win.
-    #[arg(short = 'e', long, global = true, value_name = "VARS")]
+    #[arg(
+        short = 'e',
+        long,
+        global = true,
+        value_name = "VARS",
+        help_heading = "Inventory"
+    )]
     pub extra_vars: Vec<String>,
 
     /// How many hosts to work on at once. Default: Ansible's `forks` (ANSIBLE_FORKS,
     /// ansible.cfg), else 32.
     #[arg(long, global = true, env = "FLEETRMI_FORKS", value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=4096))]
+          value_parser = clap::value_parser!(u32).range(1..=4096),
+          help_heading = "Rollout")]
     pub forks: Option<u32>,
 
     /// known_hosts file to check host keys against (and to add keys to with accept-new),
     /// instead of ssh_config's UserKnownHostsFile. Default: ~/.ssh/known_hosts.
-    #[arg(long, global = true, env = "FLEETRMI_KNOWN_HOSTS", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEETRMI_KNOWN_HOSTS",
+        value_name = "FILE",
+        help_heading = "SSH"
+    )]
     pub known_hosts: Option<PathBuf>,
 
     /// How long to wait for a host's SSH connection, key exchange and login (e.g. 10s, 1m).
     /// Default: ssh_config's ConnectTimeout, else 10s.
     #[arg(long, global = true, env = "FLEETRMI_CONNECT_TIMEOUT",
-          value_parser = parse_connect_timeout, value_name = "DURATION")]
+          value_parser = parse_connect_timeout, value_name = "DURATION",
+          help_heading = "SSH")]
     pub connect_timeout: Option<std::time::Duration>,
 
     /// OpenSSH client configuration to read instead of ~/.ssh/config and /etc/ssh/ssh_config.
@@ -86,12 +115,18 @@ pub struct GlobalArgs {
         global = true,
         env = "FLEETRMI_SSH_CONFIG",
         value_name = "FILE",
-        conflicts_with = "no_ssh_config"
+        conflicts_with = "no_ssh_config",
+        help_heading = "SSH"
     )]
     pub ssh_config: Option<PathBuf>,
 
     /// Read no ssh_config file at all.
-    #[arg(long, global = true, env = "FLEETRMI_NO_SSH_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEETRMI_NO_SSH_CONFIG",
+        help_heading = "SSH"
+    )]
     pub no_ssh_config: bool,
 
     /// Host key checking, for every host and jump host (overrides StrictHostKeyChecking).
@@ -101,7 +136,8 @@ pub struct GlobalArgs {
         global = true,
         value_enum,
         env = "FLEETRMI_HOST_KEY_CHECKING",
-        value_name = "MODE"
+        value_name = "MODE",
+        help_heading = "SSH"
     )]
     pub host_key_checking: Option<HostKeyChecking>,
 
@@ -113,22 +149,36 @@ pub struct GlobalArgs {
         global = true,
         default_value_t = 2,
         env = "FLEETRMI_CONNECT_RETRIES",
-        value_name = "N"
+        value_name = "N",
+        help_heading = "SSH"
     )]
     pub connect_retries: u32,
 
     /// Results format on stdout.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table,
-          env = "FLEETRMI_OUTPUT")]
+          env = "FLEETRMI_OUTPUT",
+          help_heading = "Output")]
     pub output: OutputFormat,
 
     /// No progress display; only the results (and errors) are printed.
-    #[arg(short, long, global = true, env = "FLEETRMI_QUIET")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "FLEETRMI_QUIET",
+        help_heading = "Output"
+    )]
     pub quiet: bool,
 
     /// Print, on stderr, each host's steps with their times and its Docker API calls, and the
     /// run's SSH connections and API calls (lines start with `debug:`).
-    #[arg(short, long, global = true, env = "FLEETRMI_VERBOSE")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "FLEETRMI_VERBOSE",
+        help_heading = "Output"
+    )]
     pub verbose: bool,
 
     /// Roll through hosts in batches: sizes or percentages, comma-separated; the last repeats
@@ -138,7 +188,8 @@ pub struct GlobalArgs {
         global = true,
         value_delimiter = ',',
         env = "FLEETRMI_SERIAL",
-        value_name = "N|P%"
+        value_name = "N|P%",
+        help_heading = "Rollout"
     )]
     pub serial: Vec<crate::fleet::rollout::BatchSize>,
 
@@ -148,52 +199,85 @@ pub struct GlobalArgs {
         global = true,
         default_value_t = 0,
         env = "FLEETRMI_CANARY",
-        value_name = "N"
+        value_name = "N",
+        help_heading = "Rollout"
     )]
     pub canary: usize,
 
     /// Stop starting hosts once more than P% of all selected hosts failed or were unreachable.
     #[arg(long, global = true, env = "FLEETRMI_MAX_FAIL_PERCENTAGE", value_name = "P",
-          value_parser = parse_percentage)]
+          value_parser = parse_percentage,
+          help_heading = "Rollout")]
     pub max_fail_percentage: Option<f64>,
 
     /// Stop starting hosts after the first host that fails or is unreachable.
-    #[arg(long, global = true, env = "FLEETRMI_STOP_ON_ERROR")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEETRMI_STOP_ON_ERROR",
+        help_heading = "Rollout"
+    )]
     pub stop_on_error: bool,
 
     /// Limit for one host's whole run (e.g. 5m). Default: none.
     #[arg(long, global = true, env = "FLEETRMI_TIMEOUT", value_parser = parse_duration,
-          value_name = "DURATION")]
+          value_name = "DURATION",
+          help_heading = "Rollout")]
     pub timeout: Option<std::time::Duration>,
 
     /// Limit for one Docker API call.
     #[arg(long, global = true, default_value = "2m", env = "FLEETRMI_API_TIMEOUT",
-          value_parser = parse_duration, value_name = "DURATION")]
+          value_parser = parse_duration, value_name = "DURATION",
+          help_heading = "Rollout")]
     pub api_timeout: std::time::Duration,
 
     /// After SIGTERM or a first Ctrl-C no new host or call starts; calls in flight get this
     /// long to end, then their hosts are reported interrupted and the run ends with its report
     /// (keep it well below systemd's TimeoutStopSec).
     #[arg(long, global = true, default_value = "10s", env = "FLEETRMI_STOP_GRACE",
-          value_parser = parse_duration, value_name = "DURATION")]
+          value_parser = parse_duration, value_name = "DURATION",
+          help_heading = "Rollout")]
     pub stop_grace: std::time::Duration,
 
     /// After the run, write the hosts to run again (failed, unreachable, interrupted, not
     /// started) to FILE, one per line; rerun them with `-l @FILE`.
-    #[arg(long, global = true, env = "FLEETRMI_RETRY_FILE", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEETRMI_RETRY_FILE",
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
     pub retry_file: Option<PathBuf>,
 
     /// Refuse to start while another run holds FILE (for cron and timers).
-    #[arg(long, global = true, env = "FLEETRMI_LOCK", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEETRMI_LOCK",
+        value_name = "FILE",
+        help_heading = "Safety"
+    )]
     pub lock: Option<PathBuf>,
 
     /// Reach every host's Docker daemon through `sudo -n docker system dial-stdio` (as the
     /// inventory's `become: true` does per host), for SSH users that may not open the socket.
-    #[arg(long = "become", global = true, env = "FLEETRMI_BECOME")]
+    #[arg(
+        long = "become",
+        global = true,
+        env = "FLEETRMI_BECOME",
+        help_heading = "SSH"
+    )]
     pub r#become: bool,
 
     /// Write a Prometheus textfile with the run's figures to FILE (atomically).
-    #[arg(long, global = true, env = "FLEETRMI_METRICS", value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLEETRMI_METRICS",
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
     pub metrics: Option<PathBuf>,
 }
 
@@ -212,9 +296,9 @@ pub enum HostKeyChecking {
 pub enum OutputFormat {
     /// A table for people.
     Table,
-    /// One JSON document (schema in the README).
+    /// One JSON document (schema in docs/GUIDE.md).
     Json,
-    /// One JSON event per line as the run goes (schema in the README).
+    /// One JSON event per line as the run goes (schema in docs/GUIDE.md).
     Ndjson,
 }
 
@@ -242,6 +326,13 @@ pub enum Command {
 
     /// Show what fleetrmi resolved from the inventory; no host is contacted.
     Inventory(InventoryArgs),
+
+    /// Print the shell completion script for SHELL (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+
+    /// Write the man pages, generated from these options, into DIR.
+    #[command(hide = true)]
+    ManPages(ManPagesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -352,6 +443,31 @@ fn parse_connect_timeout(text: &str) -> Result<std::time::Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn command_definitions_are_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn subcommand_help_lists_its_own_options_before_the_global_groups() {
+        let help = Cli::try_parse_from(["fleetrmi", "rmi", "--help"])
+            .expect_err("--help stops parsing")
+            .to_string();
+        let position = |heading: &str| {
+            help.find(&format!("\n{heading}:\n"))
+                .unwrap_or_else(|| panic!("no {heading:?} heading in:\n{help}"))
+        };
+        let own = position("Options");
+        for heading in ["Inventory", "SSH", "Rollout", "Output", "Safety"] {
+            assert!(own < position(heading), "{heading} before Options:\n{help}");
+        }
+        assert!(
+            help[own..position("Inventory")].contains("--dry-run"),
+            "{help}"
+        );
+    }
 
     #[test]
     fn connect_timeout_of_zero_is_refused_on_the_command_line() {

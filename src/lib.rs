@@ -17,3 +17,4 @@ pub mod run;
 pub mod run_lock;
 pub mod snapshot;
 pub mod ssh;
+pub mod version;

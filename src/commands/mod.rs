@@ -7,6 +7,7 @@ mod builder;
 mod confirm;
 mod df;
 mod fleet_run;
+mod generate;
 mod images;
 mod inventory;
 mod observed_output;
@@ -33,6 +34,8 @@ pub async fn run_command(cli: Cli) -> Result<i32, InputError> {
         Command::Prune(args) => prune::run(&cli.global, args).await,
         Command::Apply(args) => apply::run(&cli.global, args).await,
         Command::Inventory(args) => inventory::run(&cli.global, &args),
+        Command::Completions(args) => Ok(generate::print_completions(args.shell)),
+        Command::ManPages(args) => generate::write_man_pages(&args.dir),
     }
 }
 

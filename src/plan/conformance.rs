@@ -1,4 +1,4 @@
-//! The conformance cases of section 7 of `docker-rmi-semantics.md`, one test each, with exact
+//! The conformance cases of section 7 of `docs/rmi-semantics.md`, one test each, with exact
 //! records, messages and `docker rmi` exit codes.
 //!
 //! "img" is an image with one unique layer `L`. Bare names such as `a` are tried as ID prefixes

@@ -200,7 +200,7 @@ impl SimulatedStore {
 
 #[cfg(test)]
 mod tests {
-    //! The rules of section 2 of the semantics document, one test each.
+    //! The rules of section 2 of `docs/rmi-semantics.md`, one test each.
 
     use super::*;
     use crate::plan::test_support::{

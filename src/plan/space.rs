@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::store::SimulatedStore;
 
-/// Predicted bytes for one plan (section 4, "working out the bytes freed").
+/// Predicted bytes for one plan (`docs/rmi-semantics.md` section 4, "bytes a plan frees").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct SpaceReclaim {
     /// Σ `DiffSize` of the layers freed on disk: used before, unused after, where containers

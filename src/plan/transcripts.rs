@@ -1,4 +1,4 @@
-//! The transcripts observed on the real engine (sections 3 and 4 of `docker-rmi-semantics.md`),
+//! The transcripts observed on the real engine (sections 3 and 4 of `docs/rmi-semantics.md`),
 //! replayed on hand-made snapshots. Where the document gives an ID in full it is used as is;
 //! where it gives only a prefix, the IDs here start with that prefix, so short IDs in messages
 //! match the transcript byte for byte.

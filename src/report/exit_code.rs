@@ -1,4 +1,4 @@
-//! The process exit codes, documented in the README. Worse outcomes take precedence.
+//! The process exit codes, documented in the README and docs/GUIDE.md. Worse outcomes take precedence.
 
 /// Every selected host did all it was asked.
 pub const SUCCESS: i32 = 0;

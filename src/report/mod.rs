@@ -38,7 +38,7 @@ pub use build_cache::{BuildCacheOutcome, render_build_cache_table};
 pub use container_outcome::ContainerOutcome;
 pub use restore::{RestoreStatus, RestoredArchive, render_restore_table, restore_error_lines};
 
-/// The JSON document of `--output json` (schema in the README).
+/// The JSON document of `--output json` (schema in docs/GUIDE.md).
 pub fn render_json(report: &FleetReport) -> String {
     serde_json::to_string_pretty(report)
         .unwrap_or_else(|error| format!("{{\"error\":\"cannot encode the report: {error}\"}}"))

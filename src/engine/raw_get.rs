@@ -177,7 +177,7 @@ where
         Route::Exec(command) => session
             .open_exec(command)
             .await
-            .map(russh::Channel::into_stream),
+            .map(|channel| session.counted(channel.into_stream())),
     }
     .map_err(|error| unreachable(error.to_string()))?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))

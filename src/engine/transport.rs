@@ -7,16 +7,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
+use crate::ssh::{ChannelIo, SshError, SshSession};
 use bollard::{BollardRequest, Docker};
 use hyper::Uri;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use russh::ChannelStream;
-use russh::client::Msg;
-
-use crate::ssh::{SshError, SshSession};
 
 /// How each HTTP connection reaches the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +57,10 @@ impl tower_service::Service<Uri> for SocketConnector {
         Box::pin(async move {
             let stream = match connector.route.as_ref() {
                 Route::Socket(path) => connector.session.open_socket(path).await?,
-                Route::Exec(command) => connector.session.open_exec(command).await?.into_stream(),
+                Route::Exec(command) => {
+                    let channel = connector.session.open_exec(command).await?;
+                    connector.session.counted(channel.into_stream())
+                }
             };
             Ok(SocketIo(TokioIo::new(stream)))
         })
@@ -68,7 +68,7 @@ impl tower_service::Service<Uri> for SocketConnector {
 }
 
 /// A socket channel seen as an HTTP connection.
-struct SocketIo(TokioIo<ChannelStream<Msg>>);
+struct SocketIo(TokioIo<ChannelIo>);
 
 impl Connection for SocketIo {
     fn connected(&self) -> Connected {

@@ -14,6 +14,7 @@ use russh::keys::{Certificate, HashAlg, PrivateKey, PrivateKeyWithHashAlg};
 use super::SshError;
 use super::known_hosts::fingerprint;
 use super::passphrase::{PASSPHRASE_ENV, key_passphrase};
+use super::round_trips::RoundTrips;
 
 /// Which ssh-agent to ask (`IdentityAgent`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -56,8 +57,11 @@ pub struct AuthSettings {
 pub(crate) async fn authenticate<H: Handler>(
     handle: &mut Handle<H>,
     settings: &AuthSettings,
+    round_trips: &RoundTrips,
 ) -> Result<String, SshError> {
     let mut attempt = Attempt {
+        round_trips,
+        service_requested: false,
         user: &settings.user,
         tried: Vec::new(),
         offered: Vec::new(),
@@ -128,6 +132,9 @@ fn cert_path(path: &Path) -> PathBuf {
 }
 
 struct Attempt<'a> {
+    round_trips: &'a RoundTrips,
+    /// russh asks for the `ssh-userauth` service (a round trip) before the first attempt.
+    service_requested: bool,
     user: &'a str,
     /// What was tried and how it ended, for the final message.
     tried: Vec<String>,
@@ -137,6 +144,20 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
+    /// Counts the round trips of one finished attempt: russh 0.65 first asks whether the server
+    /// would take the key (it has no way to send the signature at once), and signs only then.
+    fn count(&mut self, result: &Result<AuthResult, impl std::fmt::Debug>) {
+        let pairs = match result {
+            Ok(AuthResult::Success) => 2,
+            Ok(AuthResult::Failure { .. }) => 1,
+            Err(_) => return,
+        };
+        if !std::mem::replace(&mut self.service_requested, true) {
+            self.round_trips.sequential(1);
+        }
+        self.round_trips.sequential(pairs);
+    }
+
     fn hash_for(&self, key: &KeyData) -> Option<HashAlg> {
         if key.algorithm().is_rsa() {
             self.rsa_hash
@@ -224,6 +245,7 @@ impl Attempt<'_> {
                         .await
                 }
             };
+            self.count(&result);
             match result {
                 Ok(AuthResult::Success) => return Ok(Some(format!("publickey ({label})"))),
                 Ok(AuthResult::Failure {
@@ -282,10 +304,11 @@ impl Attempt<'_> {
 
         for certificate in certificates_for(path, &settings.certificate_files, &public) {
             let (cert_file, certificate) = certificate;
-            match handle
+            let result = handle
                 .authenticate_openssh_cert(self.user, Arc::clone(&key), certificate)
-                .await
-            {
+                .await;
+            self.count(&result);
+            match result {
                 Ok(AuthResult::Success) => {
                     return Ok(Some(format!(
                         "publickey certificate ({})",
@@ -304,10 +327,11 @@ impl Attempt<'_> {
         }
 
         let hash = self.hash_for(&public);
-        match handle
+        let result = handle
             .authenticate_publickey(self.user, PrivateKeyWithHashAlg::new(key, hash))
-            .await
-        {
+            .await;
+        self.count(&result);
+        match result {
             Ok(AuthResult::Success) => Ok(Some(format!("publickey ({})", path.display()))),
             Ok(AuthResult::Failure {
                 remaining_methods, ..

@@ -13,6 +13,11 @@ use super::SshError;
 use super::auth::{AuthSettings, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
 use super::jump::JumpPool;
+use super::known_hosts::KnownHostsCache;
+use super::round_trips::{Counted, RoundTrips};
+
+/// A channel's byte stream, its request/answer exchanges counted as the host's round trips.
+pub type ChannelIo = Counted<ChannelStream<client::Msg>>;
 
 /// How long closing a connection may take.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
@@ -48,6 +53,8 @@ impl SshTarget {
 pub struct SshOptions {
     /// Jump host connections, shared by all the hosts behind them.
     pub jump_pool: Arc<JumpPool>,
+    /// known_hosts files, read once per run and shared by every connection.
+    pub known_hosts: Arc<KnownHostsCache>,
 }
 
 /// An authenticated connection. Dropping it without [`SshSession::close`] also ends it.
@@ -59,6 +66,8 @@ pub struct SshSession {
     notes: Mutex<Vec<String>>,
     /// `user@address:port`, for messages about hosts reached through this one.
     label: String,
+    /// The host's round trips, from the TCP connect on.
+    round_trips: Arc<RoundTrips>,
 }
 
 /// TCP connections this process has opened to SSH servers.
@@ -72,12 +81,20 @@ pub fn connections_opened() -> u64 {
 impl SshSession {
     /// Connects (through the target's jump hosts, if any), checks the host key, and
     /// authenticates; each hop within its own connect timeout.
-    pub async fn connect(target: &SshTarget, options: &SshOptions) -> Result<SshSession, SshError> {
+    /// Round trips are counted in `round_trips`.
+    pub async fn connect(
+        target: &SshTarget,
+        options: &SshOptions,
+        round_trips: Arc<RoundTrips>,
+    ) -> Result<SshSession, SshError> {
         if target.jumps.is_empty() {
-            return Self::connect_direct(target).await;
+            return Self::connect_direct(target, &options.known_hosts, round_trips).await;
         }
-        let (jump, jump_notes) = options.jump_pool.session(&target.jumps).await?;
-        let session = Self::connect_via(&jump, target).await?;
+        let (jump, jump_notes) = options
+            .jump_pool
+            .session(&target.jumps, &options.known_hosts)
+            .await?;
+        let session = Self::connect_via(&jump, target, &options.known_hosts, round_trips).await?;
         if let Ok(mut notes) = session.notes.lock() {
             notes.splice(0..0, jump_notes);
         }
@@ -85,8 +102,13 @@ impl SshSession {
     }
 
     /// Connects over TCP.
-    pub(crate) async fn connect_direct(target: &SshTarget) -> Result<SshSession, SshError> {
+    pub(crate) async fn connect_direct(
+        target: &SshTarget,
+        known_hosts: &KnownHostsCache,
+        round_trips: Arc<RoundTrips>,
+    ) -> Result<SshSession, SshError> {
         let connect = async {
+            let sent = round_trips.sent();
             let socket = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
                 .await
                 .map_err(|error| SshError::Connect {
@@ -94,9 +116,10 @@ impl SshSession {
                     port: target.port,
                     cause: error.to_string(),
                 })?;
+            round_trips.answered(sent);
             // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
             let _ = socket.set_nodelay(true);
-            Self::handshake(socket, target).await
+            Self::handshake(socket, target, known_hosts, round_trips).await
         };
         Self::bounded(target, connect).await
     }
@@ -105,8 +128,11 @@ impl SshSession {
     pub(crate) async fn connect_via(
         jump: &SshSession,
         target: &SshTarget,
+        known_hosts: &KnownHostsCache,
+        round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError> {
         let connect = async {
+            let sent = round_trips.sent();
             let channel = jump
                 .handle
                 .channel_open_direct_tcpip(
@@ -127,7 +153,8 @@ impl SshSession {
                         other => other.to_string(),
                     },
                 })?;
-            Self::handshake(channel.into_stream(), target).await
+            round_trips.answered(sent);
+            Self::handshake(channel.into_stream(), target, known_hosts, round_trips).await
         };
         Self::bounded(target, connect).await
     }
@@ -147,13 +174,21 @@ impl SshSession {
         }
     }
 
-    async fn handshake<S>(stream: S, target: &SshTarget) -> Result<SshSession, SshError>
+    /// Key exchange and authentication. russh 0.65 sends its version and waits for the
+    /// server's before its KEXINIT, and probes each public key before signing: the round trips
+    /// are those of that fixed sequence, counted as each step completes.
+    async fn handshake<S>(
+        stream: S,
+        target: &SshTarget,
+        known_hosts: &KnownHostsCache,
+        round_trips: Arc<RoundTrips>,
+    ) -> Result<SshSession, SshError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         CONNECTIONS_OPENED.fetch_add(1, Ordering::Relaxed);
         let (checker, outcome) =
-            HostKeyChecker::new(&target.address, target.port, &target.host_keys)?;
+            HostKeyChecker::new(&target.address, target.port, &target.host_keys, known_hosts)?;
         let config = Arc::new(client::Config {
             nodelay: true,
             keepalive_interval: Some(Duration::from_secs(15)),
@@ -178,7 +213,9 @@ impl SshSession {
                 }));
             }
         };
-        let auth_method = authenticate(&mut handle, &target.auth).await?;
+        // The version exchange (with both KEXINITs), then the key exchange proper.
+        round_trips.sequential(2);
+        let auth_method = authenticate(&mut handle, &target.auth, &round_trips).await?;
         let notes = outcome
             .lock()
             .map(|mut outcome| std::mem::take(&mut outcome.notes))
@@ -188,7 +225,18 @@ impl SshSession {
             auth_method,
             notes: Mutex::new(notes),
             label: target.label(),
+            round_trips,
         })
+    }
+
+    /// The round trips counted on this connection so far.
+    pub fn round_trips(&self) -> &Arc<RoundTrips> {
+        &self.round_trips
+    }
+
+    /// `stream`, its exchanges counted as this host's round trips.
+    pub fn counted<S>(&self, stream: S) -> Counted<S> {
+        Counted::new(stream, Arc::clone(&self.round_trips))
     }
 
     /// Takes what the user should hear about this connection; later calls get nothing.
@@ -200,7 +248,8 @@ impl SshSession {
     }
 
     /// Opens a `direct-streamlocal@openssh.com` channel to a unix socket on the host.
-    pub async fn open_socket(&self, path: &str) -> Result<ChannelStream<client::Msg>, SshError> {
+    pub async fn open_socket(&self, path: &str) -> Result<ChannelIo, SshError> {
+        let sent = self.round_trips.sent();
         let channel = self
             .handle
             .channel_open_direct_streamlocal(path)
@@ -212,31 +261,36 @@ impl SshSession {
                     other => other.to_string(),
                 },
             })?;
-        Ok(channel.into_stream())
+        self.round_trips.answered(sent);
+        Ok(self.counted(channel.into_stream()))
     }
 
-    /// Opens a session channel and starts a subsystem on it (e.g. `sftp`).
-    pub async fn open_subsystem(&self, name: &str) -> Result<ChannelStream<client::Msg>, SshError> {
+    /// Opens a session channel and starts a subsystem on it (e.g. `sftp`). The subsystem
+    /// request is not waited for: the first answer on the stream says whether it started.
+    pub async fn open_subsystem(&self, name: &str) -> Result<ChannelIo, SshError> {
+        let channel = self.open_session_channel().await?;
+        channel
+            .request_subsystem(true, name)
+            .await
+            .map_err(|error| SshError::Transport(error.to_string()))?;
+        Ok(self.counted(channel.into_stream()))
+    }
+
+    async fn open_session_channel(&self) -> Result<russh::Channel<client::Msg>, SshError> {
+        let sent = self.round_trips.sent();
         let channel = self
             .handle
             .channel_open_session()
             .await
             .map_err(|error| SshError::Transport(error.to_string()))?;
-        channel
-            .request_subsystem(true, name)
-            .await
-            .map_err(|error| SshError::Transport(error.to_string()))?;
-        Ok(channel.into_stream())
+        self.round_trips.answered(sent);
+        Ok(channel)
     }
 
     /// Opens a session channel and runs `command` on it (no terminal). The command goes to the
     /// user's login shell, so the caller quotes every argument it builds.
     pub async fn open_exec(&self, command: &str) -> Result<russh::Channel<client::Msg>, SshError> {
-        let channel = self
-            .handle
-            .channel_open_session()
-            .await
-            .map_err(|error| SshError::Transport(error.to_string()))?;
+        let channel = self.open_session_channel().await?;
         channel
             .exec(true, command)
             .await

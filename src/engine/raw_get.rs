@@ -68,7 +68,14 @@ impl RawApi {
     ) -> Result<T, EngineError> {
         let call = async {
             let mut sender = self.connect::<Empty<Bytes>>(action).await?;
-            exchange(&mut sender, method, &self.versioned(path), action).await
+            exchange(
+                &self.session,
+                &mut sender,
+                method,
+                &self.versioned(path),
+                action,
+            )
+            .await
         };
         let (status, _, body) = tokio::time::timeout(self.timeout, call)
             .await
@@ -130,7 +137,7 @@ pub(crate) async fn ping(
     let action = "reach the Docker daemon";
     let (status, headers, body) = tokio::time::timeout(timeout, async {
         let mut sender = open_http::<Empty<Bytes>>(session, route, action).await?;
-        exchange(&mut sender, hyper::Method::GET, "/_ping", action).await
+        exchange(session, &mut sender, hyper::Method::GET, "/_ping", action).await
     })
     .await
     .map_err(|_| timed_out(action))??;
@@ -151,6 +158,60 @@ pub(crate) async fn ping(
     Ok(PingAnswer {
         api_version,
         server_version: header("server").as_deref().and_then(server_version),
+    })
+}
+
+/// What fleetrmi reads of `/info`: fields with the same name and shape at every API version,
+/// so that it can be asked unversioned, before the version is negotiated.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct InfoFields {
+    pub(crate) docker_root_dir: Option<String>,
+    pub(crate) driver: Option<String>,
+    pub(crate) driver_status: Option<Vec<Vec<String>>>,
+}
+
+impl InfoFields {
+    /// True when images live in containerd's store (its snapshotter is the driver).
+    pub(crate) fn containerd_store(&self) -> bool {
+        self.driver_status.iter().flatten().any(|pair| {
+            pair.iter()
+                .any(|item| item == "io.containerd.snapshotter.v1")
+        })
+    }
+}
+
+impl From<bollard::models::SystemInfo> for InfoFields {
+    fn from(info: bollard::models::SystemInfo) -> InfoFields {
+        InfoFields {
+            docker_root_dir: info.docker_root_dir,
+            driver: info.driver,
+            driver_status: info.driver_status,
+        }
+    }
+}
+
+/// `GET /info`, unversioned, on a channel of its own.
+pub(crate) async fn info(
+    session: &SshSession,
+    route: &Route,
+    timeout: Duration,
+) -> Result<InfoFields, EngineError> {
+    let action = "read /info";
+    let (status, _, body) = tokio::time::timeout(timeout, async {
+        let mut sender = open_http::<Empty<Bytes>>(session, route, action).await?;
+        exchange(session, &mut sender, hyper::Method::GET, "/info", action).await
+    })
+    .await
+    .map_err(|_| timed_out(action))??;
+    if !(200..300).contains(&status) {
+        return Err(EngineError::Api {
+            status,
+            message: error_message(&body),
+        });
+    }
+    serde_json::from_slice(&body).map_err(|error| {
+        EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
     })
 }
 
@@ -177,7 +238,7 @@ where
         Route::Exec(command) => session
             .open_exec(command)
             .await
-            .map(|channel| session.counted(channel.into_stream())),
+            .map(russh::Channel::into_stream),
     }
     .map_err(|error| unreachable(error.to_string()))?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
@@ -192,6 +253,7 @@ where
 
 /// Sends one body-less request and reads the whole answer: status, headers and body.
 async fn exchange(
+    session: &SshSession,
     sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
     method: hyper::Method,
     path: &str,
@@ -205,10 +267,12 @@ async fn exchange(
         .header(hyper::header::HOST, "docker")
         .body(Empty::<Bytes>::new())
         .map_err(|error| EngineError::Protocol(format!("cannot {action}: {error}")))?;
+    let sent = session.round_trips().sent();
     let response = sender
         .send_request(request)
         .await
         .map_err(|error| unreachable(error.to_string()))?;
+    session.round_trips().answered(sent);
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response

@@ -182,8 +182,11 @@ impl LineIndex {
 /// files: a fleet behind one bastion reads its (possibly huge) known_hosts once, not per host.
 #[derive(Debug, Default)]
 pub struct KnownHostsCache {
-    loaded: Mutex<HashMap<(Vec<PathBuf>, Option<PathBuf>), Arc<OnceLock<Arc<KnownHosts>>>>>,
+    loaded: Mutex<HashMap<FileSet, Arc<OnceLock<Arc<KnownHosts>>>>>,
 }
+
+/// The known_hosts files of a connection, and its `RevokedHostKeys` file.
+type FileSet = (Vec<PathBuf>, Option<PathBuf>);
 
 impl KnownHostsCache {
     /// The files `paths` (and the `RevokedHostKeys` file), read on first use. A failed read is

@@ -30,6 +30,13 @@ struct State {
 #[must_use]
 pub struct Sent(u32);
 
+impl Sent {
+    /// A request that waited only for the answer to this one.
+    pub fn next(self) -> Sent {
+        Sent(self.0 + 1)
+    }
+}
+
 impl RoundTrips {
     /// Later round trips are charged to `step`.
     pub fn enter(&self, step: &str) {
@@ -86,19 +93,25 @@ impl RoundTrips {
     }
 }
 
-/// A stream that carries one request/answer exchange at a time (an HTTP/1.1 connection, an
-/// SFTP session): the first bytes read after bytes were written are the answer to them.
+/// A stream that carries one request/answer exchange at a time (an SFTP session): the first
+/// bytes read after bytes were written are the answer to them. Each exchange waits only for
+/// the one before it on the stream (the first for the stream's opening), whatever other
+/// exchanges of the host were answered meanwhile.
 pub struct Counted<S> {
     inner: S,
     round_trips: Arc<RoundTrips>,
+    /// The last exchange answered on the stream (at first, the stream's opening).
+    last: Sent,
     waiting: Option<Sent>,
 }
 
 impl<S> Counted<S> {
-    pub fn new(inner: S, round_trips: Arc<RoundTrips>) -> Counted<S> {
+    /// `inner`, opened by the exchange `opened`.
+    pub fn new(inner: S, round_trips: Arc<RoundTrips>, opened: Sent) -> Counted<S> {
         Counted {
             inner,
             round_trips,
+            last: opened,
             waiting: None,
         }
     }
@@ -112,10 +125,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            if let Some(sent) = self.waiting.take() {
-                self.round_trips.answered(sent);
-            }
+        if matches!(polled, Poll::Ready(Ok(())))
+            && buf.filled().len() > before
+            && let Some(sent) = self.waiting.take()
+        {
+            self.round_trips.answered(sent);
+            self.last = sent;
         }
         polled
     }
@@ -129,7 +144,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
     ) -> Poll<std::io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
         if matches!(polled, Poll::Ready(Ok(written)) if written > 0) && self.waiting.is_none() {
-            self.waiting = Some(self.round_trips.sent());
+            self.waiting = Some(self.last.next());
         }
         polled
     }
@@ -192,7 +207,9 @@ mod tests {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let trips = Arc::new(RoundTrips::default());
         let (client, mut server) = tokio::io::duplex(64);
-        let mut client = Counted::new(client, Arc::clone(&trips));
+        let opened = trips.sent();
+        trips.answered(opened);
+        let mut client = Counted::new(client, Arc::clone(&trips), opened);
         for _ in 0..3 {
             client.write_all(b"GET").await.expect("write");
             client.write_all(b" /").await.expect("write");
@@ -202,7 +219,10 @@ mod tests {
             server.write_all(b"swer").await.expect("write");
             let mut answer = [0u8; 6];
             client.read_exact(&mut answer).await.expect("read");
+            // Another exchange of the host, answered meanwhile, is not one this stream waited for.
+            let elsewhere = trips.sent();
+            trips.answered(elsewhere);
         }
-        assert_eq!(trips.total(), 3);
+        assert_eq!(trips.total(), 5);
     }
 }

@@ -14,10 +14,10 @@ use super::auth::{AuthSettings, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
 use super::jump::JumpPool;
 use super::known_hosts::KnownHostsCache;
-use super::round_trips::{Counted, RoundTrips};
+use super::round_trips::{Counted, RoundTrips, Sent};
 
-/// A channel's byte stream, its request/answer exchanges counted as the host's round trips.
-pub type ChannelIo = Counted<ChannelStream<client::Msg>>;
+/// A channel's byte stream.
+pub type ChannelIo = ChannelStream<client::Msg>;
 
 /// How long closing a connection may take.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
@@ -234,11 +234,6 @@ impl SshSession {
         &self.round_trips
     }
 
-    /// `stream`, its exchanges counted as this host's round trips.
-    pub fn counted<S>(&self, stream: S) -> Counted<S> {
-        Counted::new(stream, Arc::clone(&self.round_trips))
-    }
-
     /// Takes what the user should hear about this connection; later calls get nothing.
     pub fn take_notes(&self) -> Vec<String> {
         self.notes
@@ -250,6 +245,18 @@ impl SshSession {
     /// Opens a `direct-streamlocal@openssh.com` channel to a unix socket on the host.
     pub async fn open_socket(&self, path: &str) -> Result<ChannelIo, SshError> {
         let sent = self.round_trips.sent();
+        let channel = self.open_socket_uncounted(path).await?;
+        self.round_trips.answered(sent);
+        Ok(channel)
+    }
+
+    /// The same for a channel opened in the background, ahead of need: nothing waits for its
+    /// open, so it is no round trip of the host's (the exchanges on it are).
+    pub async fn open_socket_ahead(&self, path: &str) -> Result<ChannelIo, SshError> {
+        self.open_socket_uncounted(path).await
+    }
+
+    async fn open_socket_uncounted(&self, path: &str) -> Result<ChannelIo, SshError> {
         let channel = self
             .handle
             .channel_open_direct_streamlocal(path)
@@ -261,22 +268,25 @@ impl SshSession {
                     other => other.to_string(),
                 },
             })?;
-        self.round_trips.answered(sent);
-        Ok(self.counted(channel.into_stream()))
+        Ok(channel.into_stream())
     }
 
     /// Opens a session channel and starts a subsystem on it (e.g. `sftp`). The subsystem
     /// request is not waited for: the first answer on the stream says whether it started.
-    pub async fn open_subsystem(&self, name: &str) -> Result<ChannelIo, SshError> {
-        let channel = self.open_session_channel().await?;
+    pub async fn open_subsystem(&self, name: &str) -> Result<Counted<ChannelIo>, SshError> {
+        let (channel, opened) = self.open_session_channel().await?;
         channel
             .request_subsystem(true, name)
             .await
             .map_err(|error| SshError::Transport(error.to_string()))?;
-        Ok(self.counted(channel.into_stream()))
+        Ok(Counted::new(
+            channel.into_stream(),
+            Arc::clone(&self.round_trips),
+            opened,
+        ))
     }
 
-    async fn open_session_channel(&self) -> Result<russh::Channel<client::Msg>, SshError> {
+    async fn open_session_channel(&self) -> Result<(russh::Channel<client::Msg>, Sent), SshError> {
         let sent = self.round_trips.sent();
         let channel = self
             .handle
@@ -284,13 +294,13 @@ impl SshSession {
             .await
             .map_err(|error| SshError::Transport(error.to_string()))?;
         self.round_trips.answered(sent);
-        Ok(channel)
+        Ok((channel, sent))
     }
 
     /// Opens a session channel and runs `command` on it (no terminal). The command goes to the
     /// user's login shell, so the caller quotes every argument it builds.
     pub async fn open_exec(&self, command: &str) -> Result<russh::Channel<client::Msg>, SshError> {
-        let channel = self.open_session_channel().await?;
+        let (channel, _) = self.open_session_channel().await?;
         channel
             .exec(true, command)
             .await

@@ -58,6 +58,7 @@ pub(crate) async fn authenticate<H: Handler>(
     handle: &mut Handle<H>,
     settings: &AuthSettings,
     round_trips: &RoundTrips,
+    files: &IdentityCache,
 ) -> Result<String, SshError> {
     let mut attempt = Attempt {
         round_trips,
@@ -72,10 +73,10 @@ pub(crate) async fn authenticate<H: Handler>(
             .flatten()
             .flatten(),
     };
-    let identities: Vec<IdentityFile> = settings
+    let identities: Vec<Arc<IdentityFile>> = settings
         .identity_files
         .iter()
-        .map(|path| IdentityFile::read(path))
+        .map(|path| files.get(path))
         .collect();
 
     if let Some(method) = attempt.agent(handle, settings, &identities).await? {
@@ -87,6 +88,28 @@ pub(crate) async fn authenticate<H: Handler>(
         }
     }
     Err(attempt.refused(settings))
+}
+
+/// Identity files read once per run and shared by every connection (a fleet uses the same few).
+#[derive(Default)]
+pub struct IdentityCache {
+    read: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<IdentityFile>>>,
+}
+
+impl std::fmt::Debug for IdentityCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentityCache")
+    }
+}
+
+impl IdentityCache {
+    fn get(&self, path: &Path) -> Arc<IdentityFile> {
+        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(
+            read.entry(path.to_path_buf())
+                .or_insert_with(|| Arc::new(IdentityFile::read(path))),
+        )
+    }
 }
 
 /// An identity file as found on disk, read before any passphrase is needed.
@@ -170,7 +193,7 @@ impl Attempt<'_> {
         &mut self,
         handle: &mut Handle<H>,
         settings: &AuthSettings,
-        identities: &[IdentityFile],
+        identities: &[Arc<IdentityFile>],
     ) -> Result<Option<String>, SshError> {
         let socket = match &settings.agent {
             AgentSocket::Disabled => return Ok(None),

@@ -17,7 +17,7 @@ mod settings;
 mod statvfs;
 
 pub use args::{JumpSpec, parse_jump_chain};
-pub use auth::{AgentSocket, AuthSettings};
+pub use auth::{AgentSocket, AuthSettings, IdentityCache};
 pub use config::{
     ConfigOrigin, ConfigScope, ConfigValue, HostConfig, SYSTEM_CONFIG, SshConfig, SshConfigError,
     StrictHostKeyChecking,

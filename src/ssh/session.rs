@@ -10,7 +10,7 @@ use russh::{ChannelStream, Disconnect};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::SshError;
-use super::auth::{AuthSettings, authenticate};
+use super::auth::{AuthSettings, IdentityCache, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
 use super::jump::JumpPool;
 use super::known_hosts::KnownHostsCache;
@@ -55,6 +55,8 @@ pub struct SshOptions {
     pub jump_pool: Arc<JumpPool>,
     /// known_hosts files, read once per run and shared by every connection.
     pub known_hosts: Arc<KnownHostsCache>,
+    /// Identity files, read once per run.
+    pub identities: Arc<IdentityCache>,
 }
 
 /// An authenticated connection. Dropping it without [`SshSession::close`] also ends it.
@@ -88,13 +90,10 @@ impl SshSession {
         round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError> {
         if target.jumps.is_empty() {
-            return Self::connect_direct(target, &options.known_hosts, round_trips).await;
+            return Self::connect_direct(target, options, round_trips).await;
         }
-        let (jump, jump_notes) = options
-            .jump_pool
-            .session(&target.jumps, &options.known_hosts)
-            .await?;
-        let session = Self::connect_via(&jump, target, &options.known_hosts, round_trips).await?;
+        let (jump, jump_notes) = options.jump_pool.session(&target.jumps, options).await?;
+        let session = Self::connect_via(&jump, target, options, round_trips).await?;
         if let Ok(mut notes) = session.notes.lock() {
             notes.splice(0..0, jump_notes);
         }
@@ -104,7 +103,7 @@ impl SshSession {
     /// Connects over TCP.
     pub(crate) async fn connect_direct(
         target: &SshTarget,
-        known_hosts: &KnownHostsCache,
+        options: &SshOptions,
         round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError> {
         let connect = async {
@@ -119,7 +118,7 @@ impl SshSession {
             round_trips.answered(sent);
             // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
             let _ = socket.set_nodelay(true);
-            Self::handshake(socket, target, known_hosts, round_trips).await
+            Self::handshake(socket, target, options, round_trips).await
         };
         Self::bounded(target, connect).await
     }
@@ -128,7 +127,7 @@ impl SshSession {
     pub(crate) async fn connect_via(
         jump: &SshSession,
         target: &SshTarget,
-        known_hosts: &KnownHostsCache,
+        options: &SshOptions,
         round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError> {
         let connect = async {
@@ -154,7 +153,7 @@ impl SshSession {
                     },
                 })?;
             round_trips.answered(sent);
-            Self::handshake(channel.into_stream(), target, known_hosts, round_trips).await
+            Self::handshake(channel.into_stream(), target, options, round_trips).await
         };
         Self::bounded(target, connect).await
     }
@@ -180,15 +179,19 @@ impl SshSession {
     async fn handshake<S>(
         stream: S,
         target: &SshTarget,
-        known_hosts: &KnownHostsCache,
+        options: &SshOptions,
         round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         CONNECTIONS_OPENED.fetch_add(1, Ordering::Relaxed);
-        let (checker, outcome) =
-            HostKeyChecker::new(&target.address, target.port, &target.host_keys, known_hosts)?;
+        let (checker, outcome) = HostKeyChecker::new(
+            &target.address,
+            target.port,
+            &target.host_keys,
+            &options.known_hosts,
+        )?;
         let config = Arc::new(client::Config {
             nodelay: true,
             keepalive_interval: Some(Duration::from_secs(15)),
@@ -215,7 +218,8 @@ impl SshSession {
         };
         // The version exchange (with both KEXINITs), then the key exchange proper.
         round_trips.sequential(2);
-        let auth_method = authenticate(&mut handle, &target.auth, &round_trips).await?;
+        let auth_method =
+            authenticate(&mut handle, &target.auth, &round_trips, &options.identities).await?;
         let notes = outcome
             .lock()
             .map(|mut outcome| std::mem::take(&mut outcome.notes))

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -182,15 +182,16 @@ impl LineIndex {
 /// files: a fleet behind one bastion reads its (possibly huge) known_hosts once, not per host.
 #[derive(Debug, Default)]
 pub struct KnownHostsCache {
-    loaded: Mutex<HashMap<FileSet, Arc<OnceLock<Arc<KnownHosts>>>>>,
+    loaded: Mutex<HashMap<FileSet, Arc<Mutex<Option<Arc<KnownHosts>>>>>>,
 }
 
 /// The known_hosts files of a connection, and its `RevokedHostKeys` file.
 type FileSet = (Vec<PathBuf>, Option<PathBuf>);
 
 impl KnownHostsCache {
-    /// The files `paths` (and the `RevokedHostKeys` file), read on first use. A failed read is
-    /// not kept: the next connection reads again and reports the error itself.
+    /// The files `paths` (and the `RevokedHostKeys` file), read on first use; connections that
+    /// need them meanwhile wait for that read. A failed read is not kept: the next connection
+    /// reads again and reports the error itself.
     pub(crate) fn get(
         &self,
         paths: &[PathBuf],
@@ -204,14 +205,17 @@ impl KnownHostsCache {
                     .or_default(),
             )
         };
-        if let Some(known) = slot.get() {
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = slot.as_ref() {
             return Ok(Arc::clone(known));
         }
         let mut known = KnownHosts::load(paths)?;
         if let Some(path) = revoked {
             known.add_revoked_file(path)?;
         }
-        Ok(Arc::clone(slot.get_or_init(|| Arc::new(known))))
+        let known = Arc::new(known);
+        *slot = Some(Arc::clone(&known));
+        Ok(known)
     }
 }
 

@@ -66,29 +66,18 @@ impl RawApi {
         method: hyper::Method,
         path: &str,
     ) -> Result<T, EngineError> {
-        let call = async {
-            let mut sender = self.connect::<Empty<Bytes>>(action).await?;
-            exchange(
-                &self.session,
-                &mut sender,
-                method,
-                &self.versioned(path),
-                action,
-            )
-            .await
-        };
-        let (status, _, body) = tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| timed_out(action))??;
-        if !(200..300).contains(&status) {
-            return Err(EngineError::Api {
-                status,
-                message: error_message(&body),
-            });
-        }
-        serde_json::from_slice(&body).map_err(|error| {
-            EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
-        })
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let versioned = self.versioned(path);
+        let (_, body) = request(
+            &self.session,
+            &self.route,
+            method,
+            &versioned,
+            action,
+            self.timeout,
+        )
+        .await?;
+        json_answer(action, &body)
     }
 
     /// `/v<version><path>`: a path at the negotiated API version.
@@ -135,18 +124,15 @@ pub(crate) async fn ping(
     timeout: Duration,
 ) -> Result<PingAnswer, EngineError> {
     let action = "reach the Docker daemon";
-    let (status, headers, body) = tokio::time::timeout(timeout, async {
-        let mut sender = open_http::<Empty<Bytes>>(session, route, action).await?;
-        exchange(session, &mut sender, hyper::Method::GET, "/_ping", action).await
-    })
-    .await
-    .map_err(|_| timed_out(action))??;
-    if !(200..300).contains(&status) {
-        return Err(EngineError::Api {
-            status,
-            message: error_message(&body),
-        });
-    }
+    let (headers, _) = request(
+        session,
+        route,
+        hyper::Method::GET,
+        "/_ping",
+        action,
+        timeout,
+    )
+    .await?;
     let header = |name: &str| {
         headers
             .get(name)
@@ -198,9 +184,23 @@ pub(crate) async fn info(
     timeout: Duration,
 ) -> Result<InfoFields, EngineError> {
     let action = "read /info";
-    let (status, _, body) = tokio::time::timeout(timeout, async {
+    let (_, body) = request(session, route, hyper::Method::GET, "/info", action, timeout).await?;
+    json_answer(action, &body)
+}
+
+/// A body-less request to `path` on a channel of its own, within `timeout`: the answer's
+/// headers and body, or the engine's error.
+async fn request(
+    session: &SshSession,
+    route: &Route,
+    method: hyper::Method,
+    path: &str,
+    action: &'static str,
+    timeout: Duration,
+) -> Result<(hyper::HeaderMap, Bytes), EngineError> {
+    let (status, headers, body) = tokio::time::timeout(timeout, async {
         let mut sender = open_http::<Empty<Bytes>>(session, route, action).await?;
-        exchange(session, &mut sender, hyper::Method::GET, "/info", action).await
+        exchange(session, &mut sender, method, path, action).await
     })
     .await
     .map_err(|_| timed_out(action))??;
@@ -210,7 +210,12 @@ pub(crate) async fn info(
             message: error_message(&body),
         });
     }
-    serde_json::from_slice(&body).map_err(|error| {
+    Ok((headers, body))
+}
+
+/// The JSON body of a successful answer as `T`.
+fn json_answer<T: DeserializeOwned>(action: &'static str, body: &[u8]) -> Result<T, EngineError> {
+    serde_json::from_slice(body).map_err(|error| {
         EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
     })
 }

@@ -182,11 +182,14 @@ impl LineIndex {
 /// files: a fleet behind one bastion reads its (possibly huge) known_hosts once, not per host.
 #[derive(Debug, Default)]
 pub struct KnownHostsCache {
-    loaded: Mutex<HashMap<FileSet, Arc<Mutex<Option<Arc<KnownHosts>>>>>>,
+    loaded: Mutex<HashMap<FileSet, Arc<Slot>>>,
 }
 
 /// The known_hosts files of a connection, and its `RevokedHostKeys` file.
 type FileSet = (Vec<PathBuf>, Option<PathBuf>);
+
+/// One set of files, once read.
+type Slot = Mutex<Option<Arc<KnownHosts>>>;
 
 impl KnownHostsCache {
     /// The files `paths` (and the `RevokedHostKeys` file), read on first use; connections that

@@ -3,7 +3,7 @@
 # side by side on one lab, in one run. See BENCHMARKS.md for the method and the results.
 #
 #   bench/bench.sh [--hosts N] [--runs R (3)] [--contenders LIST] [--tags "T1 T2 T3"]
-#                  [--lab DIR] [--out DIR] [--no-setup]
+#                  [--rtt MS[,MS...]] [--lab DIR] [--out DIR] [--no-setup]
 #   bench/bench.sh scale [--counts 10,50,100,250,500] [--daemons D] [--runs R] [--forks F]
 #                  [--lab DIR] [--out DIR] [--no-setup]
 #
@@ -11,8 +11,11 @@
 # every host reseeded before each measured run, the same job for every contender (remove the
 # same tags from every host), R runs each, contenders interleaved run by run. After every run
 # the engines' state is read back and must be the same whichever contender did the job.
+# With --rtt (e.g. --rtt 0,20,50,100), every contender reaches every host through
+# bench/latency_proxy.py, which delays each direction by RTT/2 (a WAN on loopback; 0 is direct),
+# and the report is wall time against RTT.
 # The scale bench (bench/scale.sh): fleetrmi alone against M sshd endpoints sharing a few
-# daemons, M = 10 … 500.
+# daemons, M = 10 … 2000.
 #
 # Everything it needs is installed on first use: the lab's packages (lab/lab.sh install),
 # pssh and GNU time from Debian, a release build of fleetrmi, and a Python virtualenv in
@@ -84,6 +87,7 @@ lab_up() { # lab_up N: a fresh lab, torn down when this script exits
 }
 OWN_LAB=0
 cleanup() {
+	wan_down
 	if ((OWN_LAB)) && [[ -n $LAB ]]; then
 		log "lab down $LAB"
 		bash "$ROOT/lab/lab.sh" down "$LAB" || true
@@ -150,9 +154,61 @@ restore_hosts() {
 
 # ---------------------------------------------------------------- contenders
 
+# How the contenders reach the hosts: directly (the lab's own files), or through the latency
+# proxy (wan_up), on each host's address at port + PROXY_SHIFT, with known_hosts, ssh_config,
+# ssh wrapper and inventory rewritten for that port.
+readonly PROXY_SHIFT=1000
+RTT_MS=0
+PROXY_PID=""
+KNOWN_HOSTS=""
+SSH_BIN=""
+FLEET_INVENTORY=""
+wan_direct() {
+	KNOWN_HOSTS=$LAB/known_hosts SSH_BIN=$LAB/bin FLEET_INVENTORY=$LAB/inventory.yaml RTT_MS=0
+}
+
+# wan_up N RTT: the first N hosts behind the latency proxy (RTT 0: directly).
+wan_up() {
+	local n=$1 rtt=$2 maps=() name addr port wan=$OUT/wan
+	wan_direct
+	RTT_MS=$rtt
+	((rtt > 0)) || return 0
+	mkdir -p "$wan/bin"
+	while IFS=$'\t' read -r name addr port _; do
+		maps+=("$addr:$((port + PROXY_SHIFT))=$addr:$port")
+	done < <(head -n "$n" "$LAB/hosts.tsv")
+	"$PY" "$BENCH/latency_proxy.py" --rtt "$rtt" "${maps[@]}" >"$wan/proxy.out" 2>"$wan/proxy.err" &
+	PROXY_PID=$!
+	local tries=0
+	until grep -q ready "$wan/proxy.out" 2>/dev/null; do
+		((++tries < 100)) || die "the latency proxy did not start: $(cat "$wan/proxy.err")"
+		sleep 0.1
+	done
+	# Ports are only ever written as ":2222" (known_hosts, inventory) or "Port 2222" (ssh_config).
+	local from to
+	from=$(head -n 1 "$LAB/hosts.tsv" | cut -f3)
+	to=$((from + PROXY_SHIFT))
+	sed "s/]:$from /]:$to /" "$LAB/known_hosts" >"$wan/known_hosts"
+	sed -e "s/^\( *Port\) $from\$/\1 $to/" -e "s#$LAB/known_hosts#$wan/known_hosts#" \
+		"$LAB/ssh_config" >"$wan/ssh_config"
+	printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$wan/ssh_config" >"$wan/bin/ssh"
+	chmod +x "$wan/bin/ssh"
+	sed "s/ansible_port: $from\$/ansible_port: $to/" "$LAB/inventory.yaml" >"$wan/inventory.yaml"
+	KNOWN_HOSTS=$wan/known_hosts SSH_BIN=$wan/bin FLEET_INVENTORY=$wan/inventory.yaml
+}
+
+wan_down() {
+	if [[ -n $PROXY_PID ]]; then
+		kill "$PROXY_PID" 2>/dev/null || true
+		wait "$PROXY_PID" 2>/dev/null || true
+		PROXY_PID=""
+	fi
+}
+
 # write_contender_files N TAGS: inventories, config and playbook the contenders use.
 write_contender_files() {
-	local n=$1 tags=$2 i name addr port sock
+	local n=$1 tags=$2 i name addr port sock shift=0
+	((RTT_MS > 0)) && shift=$PROXY_SHIFT
 	{
 		printf 'all:\n  vars:\n'
 		printf '    ansible_user: root\n    ansible_port: 2222\n'
@@ -160,7 +216,7 @@ write_contender_files() {
 		printf '    ansible_python_interpreter: %s/bin/python\n' "$VENV"
 		printf '  children:\n    lab:\n      hosts:\n'
 		while IFS=$'\t' read -r name addr port sock _; do
-			printf '        %s:\n          ansible_host: %s\n          ansible_port: %s\n' "$name" "$addr" "$port"
+			printf '        %s:\n          ansible_host: %s\n          ansible_port: %s\n' "$name" "$addr" "$((port + shift))"
 			printf '          docker_host: "unix://%s"\n' "$sock"
 		done < <(head -n "$n" "$LAB/hosts.tsv")
 	} >"$OUT/ansible-inventory.yaml"
@@ -172,7 +228,7 @@ interpreter_python = $VENV/bin/python
 retry_files_enabled = False
 nocows = True
 [ssh_connection]
-ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=$LAB/known_hosts -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes
+ssh_args = -C -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=$KNOWN_HOSTS -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes
 control_path_dir = $OUT/cp
 EOF
 	mkdir -p "$OUT/cp"
@@ -197,7 +253,7 @@ contender_command() {
 	case $name in
 	fleetrmi)
 		printf '%q -i %q --known-hosts %q --quiet --output json --forks %s rmi %s' \
-			"$BIN" "$LAB/inventory.yaml" "$LAB/known_hosts" "$n" "$tags"
+			"$BIN" "$FLEET_INVENTORY" "$KNOWN_HOSTS" "$n" "$tags"
 		;;
 	docker-seq)
 		# shellcheck disable=SC2016 # $h and $(cat …) are for the sh -c that runs this
@@ -238,7 +294,7 @@ run_measured() {
 	host_cpu_before=$("$PY" "$BENCH/hostcpu.py" "$LAB")
 	measured=$(
 		cd "$OUT" &&
-			PATH="$LAB/bin:$PATH" ANSIBLE_CONFIG="$OUT/ansible.cfg" ANSIBLE_INVENTORY="$OUT/ansible-inventory.yaml" \
+			PATH="$SSH_BIN:$PATH" ANSIBLE_CONFIG="$OUT/ansible.cfg" ANSIBLE_INVENTORY="$OUT/ansible-inventory.yaml" \
 				"$PY" "$BENCH/measure.py" --stdout "$OUT/out/$name.$run.stdout" --stderr "$OUT/out/$name.$run.stderr" \
 				-- sh -c "$cmd"
 	)
@@ -254,13 +310,15 @@ run_measured() {
 	for tag in $tags; do
 		grep -qw -- " $tag" <<<" $(head -n 1 <<<"$state" | cut -d' ' -f2-) " && state_ok=false
 	done
-	local api_calls=null
+	local api_calls=null round_trips=null
 	if [[ $name == fleetrmi ]]; then
 		api_calls=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps([h.get("api_calls") for h in d["hosts"]]))' \
 			"$OUT/out/$name.$run.stdout" 2>/dev/null || echo null)
+		round_trips=$("$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(json.dumps([(h.get("round_trips") or {}).get("total") for h in d["hosts"]]))' \
+			"$OUT/out/$name.$run.stdout" 2>/dev/null || echo null)
 	fi
 	"$PY" - "$measured" "$name" "$run" "$n" "$before" "$after" "$state_ok" "$api_calls" "$tags" \
-		"$host_cpu_before" "$host_cpu_after" >>"$OUT/results.jsonl" <<'EOF'
+		"$host_cpu_before" "$host_cpu_after" "$round_trips" "$RTT_MS" >>"$OUT/results.jsonl" <<'EOF'
 import json, sys
 m = json.loads(sys.argv[1])
 m["host_cpu_s"] = round(float(sys.argv[11]) - float(sys.argv[10]), 2)
@@ -268,7 +326,8 @@ before = [int(x) for x in sys.argv[5].split()]
 after = [int(x) for x in sys.argv[6].split()]
 m.update(contender=sys.argv[2], run=int(sys.argv[3]), hosts=int(sys.argv[4]),
          ssh_logins=[a - b for a, b in zip(after, before)], state_ok=sys.argv[7] == "true",
-         api_calls=json.loads(sys.argv[8]), tags=sys.argv[9].split())
+         api_calls=json.loads(sys.argv[8]), tags=sys.argv[9].split(),
+         round_trips=json.loads(sys.argv[12]), rtt_ms=int(sys.argv[13]))
 print(json.dumps(m))
 EOF
 	"$PY" "$BENCH/report.py" line "$OUT" "$(($(now_ms) - t0))" >&2
@@ -278,12 +337,14 @@ EOF
 
 cmd_fleet() {
 	local n=8 runs=3 contenders=$ALL_CONTENDERS tags="app:1 app:2 purge:1" setup_wanted=1 c r
+	local rtts="" rtt
 	while (($#)); do
 		case $1 in
 		--hosts) n=$2 && shift 2 ;;
 		--runs) runs=$2 && shift 2 ;;
 		--contenders) contenders=${2//,/ } && shift 2 ;;
 		--tags) tags=$2 && shift 2 ;;
+		--rtt) rtts=${2//,/ } && shift 2 ;;
 		--lab) LAB=$(readlink -f "$2") && shift 2 ;;
 		--out) OUT=$2 && shift 2 ;;
 		--no-setup) setup_wanted=0 && shift ;;
@@ -306,22 +367,32 @@ cmd_fleet() {
 		lab_up "$n"
 	fi
 	(($(wc -l <"$LAB/hosts.tsv") >= n)) || die "$LAB has fewer than $n hosts"
-	write_contender_files "$n" "$tags"
+	for rtt in ${rtts:-0}; do [[ $rtt =~ ^[0-9]+$ ]] || usage; done
+	wan_direct
 	prepare_restore "$n" "$tags"
 	"$PY" "$BENCH/machine.py" "$BIN" "$VENV" >"$OUT/machine.json"
-	log "$n hosts, $runs runs of: $contenders; removing: $tags; results in $OUT"
+	log "$n hosts, $runs runs of: $contenders; removing: $tags; RTT ${rtts:-0} ms; results in $OUT"
 	local order=() t0
 	read -r -a order <<<"$contenders"
 	t0=$(now_ms)
-	for ((r = 1; r <= runs; r++)); do
-		# Rotate the order each run, so no contender always runs right after the same other.
-		for ((c = 0; c < ${#order[@]}; c++)); do
-			run_measured "${order[(c + r - 1) % ${#order[@]}]}" "$r" "$n" "$tags"
+	for rtt in ${rtts:-0}; do
+		wan_up "$n" "$rtt"
+		write_contender_files "$n" "$tags"
+		for ((r = 1; r <= runs; r++)); do
+			# Rotate the order each run, so no contender always runs right after the same other.
+			for ((c = 0; c < ${#order[@]}; c++)); do
+				run_measured "${order[(c + r - 1) % ${#order[@]}]}" "$r" "$n" "$tags"
+			done
 		done
+		wan_down
 	done
 	log "measured in $((($(now_ms) - t0) / 1000)) s"
 	cut -d' ' -f1-3 /proc/loadavg >"$OUT/loadavg-end"
-	"$PY" "$BENCH/report.py" fleet "$OUT" | tee "$OUT/report.md"
+	if [[ -n $rtts ]]; then
+		"$PY" "$BENCH/report.py" wan "$OUT" | tee "$OUT/report.md"
+	else
+		"$PY" "$BENCH/report.py" fleet "$OUT" | tee "$OUT/report.md"
+	fi
 }
 
 main() {

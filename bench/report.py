@@ -2,6 +2,7 @@
 """Turns a bench's results.jsonl into Markdown tables (stdout).
 
     report.py fleet OUT_DIR
+    report.py wan OUT_DIR
     report.py scale OUT_DIR
 """
 
@@ -151,6 +152,72 @@ def fleet(out_dir):
             print("Wall-time targets" + note + ": " + "; ".join(targets) + ".")
 
 
+def wan(out_dir):
+    """Wall time against the round-trip time added by the latency proxy."""
+    rows = load(out_dir)
+    machine = json.load(open(f"{out_dir}/machine.json"))
+    rtts = sorted({row["rtt_ms"] for row in rows})
+    by = OrderedDict()
+    for row in rows:
+        by.setdefault(row["contender"], {}).setdefault(row["rtt_ms"], []).append(row)
+    hosts = rows[0]["hosts"]
+    tags = " ".join(rows[0]["tags"])
+    runs = max(row["run"] for row in rows)
+    print(f"### {hosts} hosts, removing `{tags}` from each, through a latency proxy, {runs} run(s) per cell\n")
+    print(
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, load average at start "
+        f"{' '.join(machine['load_average_at_start'])}{load_at_end(out_dir)}; {machine['fleetrmi']}.\n"
+    )
+    medians = {}
+    print("| contender | " + " | ".join(f"RTT {rtt} ms" for rtt in rtts) + " | runs ok |")
+    print("|---|" + "---|" * len(rtts) + "---|")
+    for name, cells in by.items():
+        shown, ok_runs, all_runs = [], 0, 0
+        for rtt in rtts:
+            group = cells.get(rtt, [])
+            ok = [r for r in group if r["exit_code"] == 0 and r["state_ok"]]
+            ok_runs, all_runs = ok_runs + len(ok), all_runs + len(group)
+            if not group:
+                shown.append("–")
+                continue
+            wall = spread([r["wall_s"] for r in (ok or group)], seconds)
+            medians[(name, rtt)] = wall[0]
+            shown.append(wall[1])
+        print(f"| {name} | " + " | ".join(shown) + f" | {ok_runs}/{all_runs} |")
+    fleet_rows = by.get("fleetrmi", {})
+    trips = {
+        rtt: sorted({t for r in group for t in (r.get("round_trips") or []) if t is not None})
+        for rtt, group in fleet_rows.items()
+    }
+    if fleet_rows:
+        cells = []
+        for rtt in rtts:
+            counts = trips.get(rtt) or []
+            cells.append("?" if not counts else "–".join(str(c) for c in sorted({counts[0], counts[-1]})))
+        print("| fleetrmi round trips per host | " + " | ".join(cells) + " | |")
+        floor = max((c for counts in trips.values() for c in counts), default=0)
+        print(
+            "| floor: fleetrmi's round trips × RTT | "
+            + " | ".join(seconds(floor * rtt / 1000) for rtt in rtts)
+            + " | |"
+        )
+    print()
+    notes = []
+    for rtt in rtts:
+        base = medians.get(("fleetrmi", rtt))
+        if not base:
+            continue
+        parts = [
+            f"{name} {medians[(name, rtt)] / base:.1f}×"
+            for name in by
+            if name != "fleetrmi" and (name, rtt) in medians
+        ]
+        if parts:
+            notes.append(f"at {rtt} ms: " + ", ".join(parts))
+    if notes:
+        print("Wall time against fleetrmi's (medians): " + "; ".join(notes) + ".")
+
+
 def scale(out_dir):
     rows = load(out_dir)
     machine = json.load(open(f"{out_dir}/machine.json"))
@@ -220,7 +287,7 @@ def main():
     if mode == "line":
         line(out_dir, sys.argv[3])
         return
-    {"fleet": fleet, "scale": scale}[mode](out_dir)
+    {"fleet": fleet, "wan": wan, "scale": scale}[mode](out_dir)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# bench/scale.sh: how fleetrmi's cost grows with the number of hosts, from 10 to 500.
+# bench/scale.sh: how fleetrmi's cost grows with the number of hosts, from 10 to 2000.
 #
 #   bench/scale.sh [--counts 10,50,100,250,500] [--daemons D] [--runs R] [--forks 32,all]
-#                  [--lab DIR] [--out DIR] [--no-setup]
+#                  [--known-hosts-lines N] [--lab DIR] [--out DIR] [--no-setup]
 #
 # A lab of D hosts (default 4) provides the Docker daemons; bench/endpoints.sh adds M sshd
 # endpoints on their own loopback addresses, each forwarding to one of those daemons. Before
@@ -11,6 +11,8 @@
 # every endpoint, whatever the daemon). Measured per run, on the coordinator: wall time, CPU,
 # peak RSS, peak open file descriptors; from the endpoints' sshd logs, logins per endpoint;
 # from fleetrmi's JSON, Docker API calls per endpoint. `--forks all` means every endpoint at once.
+# `--known-hosts-lines N` puts N lines for other hosts (half hashed) before the endpoints' own
+# in the known_hosts fleetrmi reads, as on a bastion that has seen a large fleet.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -31,12 +33,14 @@ die() {
 now_ms() { date +%s%3N; }
 
 counts=10,50,100,250,500 daemons=4 runs=3 forks=32,all LAB="" OUT="" setup_wanted=1 OWN_LAB=0
+known_hosts_lines=0
 while (($#)); do
 	case $1 in
 	--counts) counts=$2 && shift 2 ;;
 	--daemons) daemons=$2 && shift 2 ;;
 	--runs) runs=$2 && shift 2 ;;
 	--forks) forks=$2 && shift 2 ;;
+	--known-hosts-lines) known_hosts_lines=$2 && shift 2 ;;
 	--lab) LAB=$(readlink -f "$2") && shift 2 ;;
 	--out) OUT=$2 && shift 2 ;;
 	--no-setup) setup_wanted=0 && shift ;;
@@ -81,6 +85,12 @@ else
 	bash "$BENCH/endpoints.sh" up "$LAB" "$max" "$daemons"
 fi
 EP=$LAB/ep
+KNOWN_HOSTS=$EP/known_hosts
+if ((known_hosts_lines > 0)); then
+	KNOWN_HOSTS=$OUT/known_hosts
+	"$PY" "$BENCH/known_hosts_filler.py" "$known_hosts_lines" >"$KNOWN_HOSTS"
+	cat "$EP/known_hosts" >>"$KNOWN_HOSTS"
+fi
 log "seeding the $daemons daemons"
 bash "$ROOT/lab/lab.sh" seed "$LAB" $(seq 1 "$daemons") 2>"$OUT/seed.log" || {
 	cat "$OUT/seed.log" >&2
@@ -124,7 +134,7 @@ for f in "${FORKS[@]}"; do
 			host_cpu_before=$("$PY" "$BENCH/hostcpu.py" "$LAB")
 			tag=$m.$f.$r
 			measured=$("$PY" "$BENCH/measure.py" --stdout "$OUT/out/$tag.stdout" --stderr "$OUT/out/$tag.stderr" -- \
-				"$BIN" -i "$inv" --known-hosts "$EP/known_hosts" --quiet --output json --forks "$forks_now" \
+				"$BIN" -i "$inv" --known-hosts "$KNOWN_HOSTS" --quiet --output json --forks "$forks_now" \
 				rmi 'scale:{host}')
 			sleep 0.2
 			after=$(logins "$m")
@@ -134,7 +144,7 @@ for f in "${FORKS[@]}"; do
 			[[ $(cut -d' ' -f1 <<<"$state" | paste -sd' ') == "$baseline" ]] || state_ok=false
 			grep -q ' scale:' <<<"$state" && state_ok=false
 			"$PY" - "$measured" "$m" "$f" "$r" "$daemons" "$before" "$after" "$state_ok" "$OUT/out/$tag.stdout" \
-				"$host_cpu_before" "$host_cpu_after" >>"$OUT/results.jsonl" <<'EOF'
+				"$host_cpu_before" "$host_cpu_after" "$known_hosts_lines" >>"$OUT/results.jsonl" <<'EOF'
 import json, sys
 m = json.loads(sys.argv[1])
 m["host_cpu_s"] = round(float(sys.argv[11]) - float(sys.argv[10]), 2)
@@ -148,7 +158,8 @@ except (OSError, ValueError, KeyError):
     calls, ok_hosts = None, 0
 m.update(contender="fleetrmi", hosts=int(sys.argv[2]), forks=sys.argv[3], run=int(sys.argv[4]),
          daemons=int(sys.argv[5]), ssh_logins=[a - b for a, b in zip(after, before)],
-         state_ok=sys.argv[8] == "true" and ok_hosts == int(sys.argv[2]), api_calls=calls)
+         state_ok=sys.argv[8] == "true" and ok_hosts == int(sys.argv[2]), api_calls=calls,
+         known_hosts_lines=int(sys.argv[12]))
 print(json.dumps(m))
 EOF
 			"$PY" "$BENCH/report.py" line "$OUT" 0 >&2

@@ -44,7 +44,7 @@ pub use transfer::{QuietWatch, TransferError, TransferWatch};
 use crate::ssh::SshSession;
 use bounded::Within;
 use raw_get::RawApi;
-use transport::{CallCounter, Route, VersionPrefix, docker_over_ssh};
+use transport::{CallCounter, OpenAhead, Route, VersionPrefix, docker_over_ssh};
 
 /// The newest API version whose response shapes fleetrmi reads. Docker 29 accepts 1.44 and up,
 /// dockerd 20.10 at most 1.41: the per-host version is the lower of this and the daemon's.
@@ -87,6 +87,8 @@ pub struct Engine {
     calls_in_flight: usize,
     /// For answers bollard's models cannot hold (`/system/df` at 1.41).
     raw: RawApi,
+    /// Channels opened ahead for the API client's next wave of calls.
+    channels: OpenAhead,
     pub info: EngineInfo,
 }
 
@@ -161,54 +163,59 @@ impl Engine {
         let version = VersionPrefix::default();
         let calls = CallCounter::default();
         let calls_in_flight = route.calls_in_flight();
+        let timeout = std::time::Duration::from_secs(access.request_timeout_secs);
+        let channels = OpenAhead::new(Arc::clone(&session), route.clone());
         let docker = docker_over_ssh(
-            Arc::clone(&session),
-            route.clone(),
+            channels.clone(),
             version.clone(),
             calls.clone(),
             access.request_timeout_secs,
         )
         .map_err(|error| EngineError::from_bollard("open the Docker API", error))?;
 
-        let (server_api, product, server_version) =
-            negotiate(&docker, &session, &route, access.request_timeout_secs).await?;
-        calls.add(u64::from(matches!(route, Route::Socket(_))));
+        let (server_api, product, server_version, info) = if let Route::Socket(_) = route {
+            // One wave: `/_ping` and `/info` on channels of their own, and the channels for the
+            // snapshot's two list calls opened meanwhile. `/info` goes unversioned (the
+            // version is not known yet) and only fields every version has are read from it.
+            let (pinged, info, ()) = futures::join!(
+                raw_get::ping(&session, &route, timeout),
+                raw_get::info(&session, &route, timeout),
+                channels.open(2),
+            );
+            calls.add(2);
+            let (api, product, server_version) = negotiated_by_ping(pinged?)?;
+            (api, product, server_version, info?)
+        } else {
+            let (api, product, server_version) = negotiate(&docker, timeout).await?;
+            version.set(&api.min(NEWEST_SUPPORTED_API).to_string());
+            let info = docker.info().within(timeout, "read /info").await?;
+            (api, product, server_version, raw_get::InfoFields::from(info))
+        };
         let negotiated = server_api.min(NEWEST_SUPPORTED_API);
         version.set(&negotiated.to_string());
-
-        let info = docker
-            .info()
-            .within(
-                std::time::Duration::from_secs(access.request_timeout_secs),
-                "read /info",
-            )
-            .await?;
-        let containerd_store = info.driver_status.iter().flatten().any(|pair| {
-            pair.iter()
-                .any(|item| item == "io.containerd.snapshotter.v1")
-        });
-        let raw = RawApi::new(
-            session,
-            route,
-            &negotiated.to_string(),
-            std::time::Duration::from_secs(access.request_timeout_secs),
-        );
+        let raw = RawApi::new(session, route, &negotiated.to_string(), timeout);
         Ok(Engine {
             docker,
             calls,
             calls_in_flight,
             raw,
+            channels,
             info: EngineInfo {
                 product,
-                kind: EngineKind::detect(product, containerd_store),
+                kind: EngineKind::detect(product, info.containerd_store()),
                 api_version: negotiated.to_string(),
                 server_version,
+                containerd_store: info.containerd_store(),
                 docker_root_dir: info.docker_root_dir.unwrap_or_default(),
                 storage_driver: info.driver.unwrap_or_default(),
-                containerd_store,
                 transport: transport.to_string(),
             },
         })
+    }
+
+    /// Opens `channels` more channels ahead, for the API client's next wave of calls.
+    pub(crate) async fn open_ahead(&self, channels: usize) {
+        self.channels.open(channels).await;
     }
 
     /// The limit for one API call (`--api-timeout`), also used for other reads on the host.
@@ -222,38 +229,34 @@ impl Engine {
     }
 }
 
-/// The daemon's newest API version and its engine version.
-///
-/// Over a socket channel, as the Docker CLI negotiates: the `Api-Version` and `Server` headers
-/// of an unversioned `/_ping`, which costs the daemon nothing (`/version` makes dockerd 20.10
-/// ask containerd and run `runc --version`). A daemon whose oldest API is newer than ours then
-/// refuses the next call with its own "client version … is too old" message. Over dial-stdio,
-/// each channel starts a docker CLI on the host, so `/version` goes on the pooled channel that
-/// `/info` then reuses, and an API range fleetrmi cannot speak is said before any other call.
+/// The daemon's newest API version and its engine version, from the `Api-Version` and
+/// `Server` headers of an unversioned `/_ping`, as the Docker CLI negotiates over a socket: it
+/// costs the daemon nothing (`/version` makes dockerd 20.10 ask containerd and run
+/// `runc --version`). A daemon whose oldest API is newer than ours then refuses the next call
+/// with its own "client version … is too old" message.
+fn negotiated_by_ping(
+    pinged: raw_get::PingAnswer,
+) -> Result<(ApiVersion, Product, String), EngineError> {
+    let api = ApiVersion::parse(&pinged.api_version).ok_or_else(|| {
+        EngineError::Protocol(format!(
+            "the daemon reported an API version fleetrmi cannot read: {}",
+            pinged.api_version
+        ))
+    })?;
+    let (product, version) = pinged.server.unwrap_or((Product::Docker, String::new()));
+    Ok((api, product, version))
+}
+
+/// The same over dial-stdio, where each channel starts a docker CLI on the host: `/version`
+/// goes on the pooled channel that `/info` then reuses, and an API range fleetrmi cannot
+/// speak is said before any other call.
 async fn negotiate(
     docker: &Docker,
-    session: &SshSession,
-    route: &Route,
-    timeout_secs: u64,
+    timeout: std::time::Duration,
 ) -> Result<(ApiVersion, Product, String), EngineError> {
-    if let Route::Socket(_) = route {
-        let timeout = std::time::Duration::from_secs(timeout_secs);
-        let pinged = raw_get::ping(session, route, timeout).await?;
-        let api = ApiVersion::parse(&pinged.api_version).ok_or_else(|| {
-            EngineError::Protocol(format!(
-                "the daemon reported an API version fleetrmi cannot read: {}",
-                pinged.api_version
-            ))
-        })?;
-        let (product, version) = pinged.server.unwrap_or((Product::Docker, String::new()));
-        return Ok((api, product, version));
-    }
     let server = docker
         .version()
-        .within(
-            std::time::Duration::from_secs(timeout_secs),
-            "reach the Docker daemon",
-        )
+        .within(timeout, "reach the Docker daemon")
         .await?;
     let api = server
         .api_version

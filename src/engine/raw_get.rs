@@ -68,9 +68,7 @@ impl RawApi {
         path: &str,
     ) -> Result<T, EngineError> {
         let body = self.call(action, method, path).await?;
-        serde_json::from_slice(&body).map_err(|error| {
-            EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
-        })
+        json_answer(action, &body)
     }
 
     /// A body-less request whose success carries no answer worth reading (`201`, `204`).
@@ -89,19 +87,17 @@ impl RawApi {
         method: hyper::Method,
         path: &str,
     ) -> Result<Bytes, EngineError> {
-        let call = async {
-            let mut sender = self.connect::<Empty<Bytes>>(action).await?;
-            exchange(&mut sender, method, &self.versioned(path), action).await
-        };
-        let (status, _, body) = tokio::time::timeout(self.timeout, call)
-            .await
-            .map_err(|_| timed_out(action))??;
-        if !(200..300).contains(&status) {
-            return Err(EngineError::Api {
-                status,
-                message: error_message(&body),
-            });
-        }
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        let versioned = self.versioned(path);
+        let (_, body) = request(
+            &self.session,
+            &self.route,
+            method,
+            &versioned,
+            action,
+            self.timeout,
+        )
+        .await?;
         Ok(body)
     }
 
@@ -150,18 +146,15 @@ pub(crate) async fn ping(
     timeout: Duration,
 ) -> Result<PingAnswer, EngineError> {
     let action = "reach the Docker daemon";
-    let (status, headers, body) = tokio::time::timeout(timeout, async {
-        let mut sender = open_http::<Empty<Bytes>>(session, route, action).await?;
-        exchange(&mut sender, hyper::Method::GET, "/_ping", action).await
-    })
-    .await
-    .map_err(|_| timed_out(action))??;
-    if !(200..300).contains(&status) {
-        return Err(EngineError::Api {
-            status,
-            message: error_message(&body),
-        });
-    }
+    let (headers, _) = request(
+        session,
+        route,
+        hyper::Method::GET,
+        "/_ping",
+        action,
+        timeout,
+    )
+    .await?;
     let header = |name: &str| {
         headers
             .get(name)
@@ -173,6 +166,79 @@ pub(crate) async fn ping(
     Ok(PingAnswer {
         api_version,
         server: header("server").as_deref().and_then(parse_server_header),
+    })
+}
+
+/// What fleetrmi reads of `/info`: fields with the same name and shape at every API version,
+/// so that it can be asked unversioned, before the version is negotiated.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct InfoFields {
+    pub(crate) docker_root_dir: Option<String>,
+    pub(crate) driver: Option<String>,
+    pub(crate) driver_status: Option<Vec<Vec<String>>>,
+}
+
+impl InfoFields {
+    /// True when images live in containerd's store (its snapshotter is the driver).
+    pub(crate) fn containerd_store(&self) -> bool {
+        self.driver_status.iter().flatten().any(|pair| {
+            pair.iter()
+                .any(|item| item == "io.containerd.snapshotter.v1")
+        })
+    }
+}
+
+impl From<bollard::models::SystemInfo> for InfoFields {
+    fn from(info: bollard::models::SystemInfo) -> InfoFields {
+        InfoFields {
+            docker_root_dir: info.docker_root_dir,
+            driver: info.driver,
+            driver_status: info.driver_status,
+        }
+    }
+}
+
+/// `GET /info`, unversioned, on a channel of its own.
+pub(crate) async fn info(
+    session: &SshSession,
+    route: &Route,
+    timeout: Duration,
+) -> Result<InfoFields, EngineError> {
+    let action = "read /info";
+    let (_, body) = request(session, route, hyper::Method::GET, "/info", action, timeout).await?;
+    json_answer(action, &body)
+}
+
+/// A body-less request to `path` on a channel of its own, within `timeout`: the answer's
+/// headers and body, or the engine's error.
+async fn request(
+    session: &SshSession,
+    route: &Route,
+    method: hyper::Method,
+    path: &str,
+    action: &'static str,
+    timeout: Duration,
+) -> Result<(hyper::HeaderMap, Bytes), EngineError> {
+    let (status, headers, body) = tokio::time::timeout(timeout, async {
+        let mut sender = open_http::<Empty<Bytes>>(session, route, action).await?;
+        exchange(session, &mut sender, method, path, action).await
+    })
+    .await
+    .map_err(|_| timed_out(action))??;
+    if !(200..300).contains(&status) {
+        return Err(EngineError::Api {
+            status,
+            message: error_message(&body),
+        });
+    }
+    Ok((headers, body))
+}
+
+/// The JSON body of a successful answer as `T`.
+fn json_answer<T: DeserializeOwned>(action: &'static str, body: &[u8]) -> Result<T, EngineError> {
+    serde_json::from_slice(body).map_err(|error| {
+        EngineError::Protocol(format!("cannot {action}: unexpected answer: {error}"))
     })
 }
 
@@ -208,6 +274,7 @@ where
 
 /// Sends one body-less request and reads the whole answer: status, headers and body.
 async fn exchange(
+    session: &SshSession,
     sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
     method: hyper::Method,
     path: &str,
@@ -221,10 +288,12 @@ async fn exchange(
         .header(hyper::header::HOST, "docker")
         .body(Empty::<Bytes>::new())
         .map_err(|error| EngineError::Protocol(format!("cannot {action}: {error}")))?;
+    let sent = session.round_trips().sent();
     let response = sender
         .send_request(request)
         .await
         .map_err(|error| unreachable(error.to_string()))?;
+    session.round_trips().answered(sent);
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response

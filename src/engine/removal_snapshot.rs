@@ -15,7 +15,14 @@ impl Engine {
         &self,
         request: &RemovalRequest,
     ) -> Result<Snapshot, EngineError> {
-        let listed = self.listed_snapshot().await?;
+        let (listed, ()) = futures::join!(
+            self.listed_snapshot(),
+            // The list calls use the channels opened at connect time; those of the wave of
+            // inspects that follows (an image, its parent and a larger one or two per
+            // argument, typically) are opened meanwhile.
+            self.open_ahead(self.calls_in_flight.min(2 * request.images.len() + 2))
+        );
+        let listed = listed?;
         let mut scope = LayerScope::new(listed, request);
         loop {
             match scope.next_need() {

@@ -15,7 +15,13 @@ impl Engine {
     /// One pass over the host: `/images/json?all=1`, `/containers/json?all=1`, then inspect and
     /// history of each image for its layer chain and each layer's size.
     pub async fn snapshot(&self) -> Result<Snapshot, EngineError> {
-        let mut snapshot = self.listed_snapshot().await?;
+        let (listed, ()) = futures::join!(
+            self.listed_snapshot(),
+            // The list calls use the two channels opened at connect time; those of the
+            // wave of inspects that follows are opened meanwhile.
+            self.open_ahead(self.calls_in_flight.saturating_sub(2))
+        );
+        let mut snapshot = listed?;
         let ids: Vec<String> = snapshot
             .images
             .iter()

@@ -4,19 +4,16 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
+use crate::ssh::{ChannelIo, SshError, SshSession};
 use bollard::{BollardRequest, Docker};
 use hyper::Uri;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use russh::ChannelStream;
-use russh::client::Msg;
-
-use crate::ssh::{SshError, SshSession};
 
 /// How each HTTP connection reaches the daemon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,11 +36,67 @@ impl Route {
     }
 }
 
-/// Opens one channel per HTTP connection that the pool asks for.
+/// Socket channels opened ahead of the calls that will use them, so that a wave of calls
+/// waits for its answers only, not for channel opens first.
 #[derive(Clone)]
-struct SocketConnector {
+pub(crate) struct OpenAhead {
     session: Arc<SshSession>,
     route: Arc<Route>,
+    ready: Arc<Mutex<Vec<ChannelIo>>>,
+}
+
+impl OpenAhead {
+    pub(crate) fn new(session: Arc<SshSession>, route: Route) -> OpenAhead {
+        OpenAhead {
+            session,
+            route: Arc::new(route),
+            ready: Arc::default(),
+        }
+    }
+
+    /// Opens `count` socket channels concurrently. Failures are left for the call that would
+    /// have used the channel: it opens its own and reports why it could not.
+    pub(crate) async fn open(&self, count: usize) {
+        let Route::Socket(path) = self.route.as_ref() else {
+            return;
+        };
+        let opened =
+            futures::future::join_all((0..count).map(|_| self.session.open_socket(path))).await;
+        self.keep(opened);
+    }
+
+    fn keep(&self, opened: Vec<Result<ChannelIo, SshError>>) {
+        if let Ok(mut ready) = self.ready.lock() {
+            ready.extend(opened.into_iter().flatten());
+        }
+    }
+
+    /// A ready channel (another is opened in its place meanwhile, for the next call), or a
+    /// new one. The pool hands a finished call's channel back only once its connection task
+    /// has run, so a call that follows at once often asks for a channel although one is about
+    /// to be free: the replacement keeps that call from waiting for a channel open.
+    async fn take(&self) -> Result<ChannelIo, SshError> {
+        if let Some(channel) = self.ready.lock().ok().and_then(|mut ready| ready.pop()) {
+            if let Route::Socket(path) = self.route.as_ref() {
+                let (replace, path) = (self.clone(), path.clone());
+                tokio::spawn(async move {
+                    let opened = replace.session.open_socket_ahead(&path).await;
+                    replace.keep(vec![opened]);
+                });
+            }
+            return Ok(channel);
+        }
+        match self.route.as_ref() {
+            Route::Socket(path) => self.session.open_socket(path).await,
+            Route::Exec(command) => Ok(self.session.open_exec(command).await?.into_stream()),
+        }
+    }
+}
+
+/// Opens one channel per HTTP connection that the pool asks for (or takes one opened ahead).
+#[derive(Clone)]
+struct SocketConnector {
+    channels: OpenAhead,
 }
 
 impl tower_service::Service<Uri> for SocketConnector {
@@ -56,19 +109,13 @@ impl tower_service::Service<Uri> for SocketConnector {
     }
 
     fn call(&mut self, _: Uri) -> Self::Future {
-        let connector = self.clone();
-        Box::pin(async move {
-            let stream = match connector.route.as_ref() {
-                Route::Socket(path) => connector.session.open_socket(path).await?,
-                Route::Exec(command) => connector.session.open_exec(command).await?.into_stream(),
-            };
-            Ok(SocketIo(TokioIo::new(stream)))
-        })
+        let channels = self.channels.clone();
+        Box::pin(async move { Ok(SocketIo(TokioIo::new(channels.take().await?))) })
     }
 }
 
 /// A socket channel seen as an HTTP connection.
-struct SocketIo(TokioIo<ChannelStream<Msg>>);
+struct SocketIo(TokioIo<ChannelIo>);
 
 impl Connection for SocketIo {
     fn connected(&self) -> Connected {
@@ -148,16 +195,14 @@ impl CallCounter {
 
 /// Builds a bollard client whose every request travels over `session` to `socket_path`.
 pub(crate) fn docker_over_ssh(
-    session: Arc<SshSession>,
-    route: Route,
+    channels: OpenAhead,
     version: VersionPrefix,
     calls: CallCounter,
     request_timeout_secs: u64,
 ) -> Result<Docker, bollard::errors::Error> {
-    let idle_connections = route.calls_in_flight();
+    let idle_connections = channels.route.calls_in_flight();
     let connector = SocketConnector {
-        session,
-        route: Arc::new(route),
+        channels: channels.clone(),
     };
     let client = Arc::new(
         Client::builder(TokioExecutor::new())
@@ -168,6 +213,11 @@ pub(crate) fn docker_over_ssh(
         let client = Arc::clone(&client);
         let version = version.clone();
         calls.0.fetch_add(1, Ordering::Relaxed);
+        // Taken when the call is made, not when its bytes leave: calls made together (one
+        // wave) are one round trip even when an early answer is read before a later call of
+        // the wave is written.
+        let round_trips = Arc::clone(channels.session.round_trips());
+        let sent = round_trips.sent();
         async move {
             let (mut parts, body) = request.into_parts();
             parts.uri =
@@ -178,6 +228,7 @@ pub(crate) fn docker_over_ssh(
                     })?;
             let request = BollardRequest::from_parts(parts, body);
             let response: Result<hyper::Response<Incoming>, _> = client.request(request).await;
+            round_trips.answered(sent);
             response.map_err(|error| bollard::errors::Error::IOError {
                 err: std::io::Error::other(explain_client_error(&error)),
             })

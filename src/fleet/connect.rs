@@ -43,7 +43,7 @@ pub async fn connect_host(
     progress: &HostProgress,
 ) -> Option<ConnectedHost> {
     progress.step("connecting");
-    let session = match connect_with_retries(&target.ssh, options, report).await {
+    let session = match connect_with_retries(&target.ssh, options, report, progress).await {
         Ok(session) => {
             report.warnings.extend(session.take_notes());
             Arc::new(session)
@@ -87,11 +87,12 @@ async fn connect_with_retries(
     target: &SshTarget,
     options: &ConnectOptions,
     report: &mut HostReport,
+    progress: &HostProgress,
 ) -> Result<SshSession, SshError> {
     let mut pause = CONNECT_RETRY_PAUSE;
     let mut attempt = 0;
     loop {
-        match SshSession::connect(target, &options.ssh).await {
+        match SshSession::connect(target, &options.ssh, progress.round_trips()).await {
             Ok(session) => {
                 if attempt > 0 {
                     report.warnings.push(format!(

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::report::{DfHost, HostReport, HostStatus, ImagesHost, ObservedHost, PingHost};
+use crate::report::{
+    DfHost, HostReport, HostStatus, ImagesHost, ObservedHost, PingHost, RoundTripCount,
+};
 
 /// A per-host result the fleet runner can time and the progress display can count.
 pub trait HostOutcome {
@@ -18,6 +20,9 @@ pub trait HostOutcome {
     fn api_calls(&self) -> u64 {
         0
     }
+    /// Records the host's network round trips (none for a host never connected to).
+    fn set_round_trips(&mut self, round_trips: Option<RoundTripCount>);
+    fn round_trips(&self) -> Option<&RoundTripCount>;
 }
 
 impl HostOutcome for HostReport {
@@ -36,6 +41,14 @@ impl HostOutcome for HostReport {
     fn api_calls(&self) -> u64 {
         self.api_calls
     }
+
+    fn set_round_trips(&mut self, round_trips: Option<RoundTripCount>) {
+        self.round_trips = round_trips;
+    }
+
+    fn round_trips(&self) -> Option<&RoundTripCount> {
+        self.round_trips.as_ref()
+    }
 }
 
 impl HostOutcome for ObservedHost {
@@ -49,6 +62,14 @@ impl HostOutcome for ObservedHost {
 
     fn api_calls(&self) -> u64 {
         self.api_calls
+    }
+
+    fn set_round_trips(&mut self, round_trips: Option<RoundTripCount>) {
+        self.round_trips = round_trips;
+    }
+
+    fn round_trips(&self) -> Option<&RoundTripCount> {
+        self.round_trips.as_ref()
     }
 }
 
@@ -66,6 +87,14 @@ macro_rules! observed_outcome {
 
             fn api_calls(&self) -> u64 {
                 self.outcome.api_calls
+            }
+
+            fn set_round_trips(&mut self, round_trips: Option<RoundTripCount>) {
+                self.outcome.round_trips = round_trips;
+            }
+
+            fn round_trips(&self) -> Option<&RoundTripCount> {
+                self.outcome.round_trips.as_ref()
             }
         }
     )*};

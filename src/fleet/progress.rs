@@ -11,8 +11,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::outcome::HostOutcome;
 use super::timeline::{StepTimeline, host_line, run_line};
 use crate::report::{
-    BackupOutcome, ContainerOutcome, EventWriter, HostReport, ImageResult, terminal_safe,
+    BackupOutcome, ContainerOutcome, EventWriter, HostReport, ImageResult, RoundTripCount,
+    terminal_safe,
 };
+use crate::ssh::RoundTrips;
 
 /// The run's progress display and event stream; either may be off.
 pub struct FleetProgress {
@@ -43,6 +45,8 @@ pub struct HostProgress {
     line: Option<Arc<ProgressBar>>,
     events: Option<Arc<EventWriter>>,
     done: Arc<Mutex<HostSoFar>>,
+    /// The host's network round trips, charged to the step under way.
+    round_trips: Arc<RoundTrips>,
 }
 
 /// What a host job has reported so far.
@@ -75,7 +79,19 @@ impl HostProgress {
         self.enter(step, true);
     }
 
+    /// The counter the host's SSH connection records its round trips in.
+    pub fn round_trips(&self) -> Arc<RoundTrips> {
+        Arc::clone(&self.round_trips)
+    }
+
+    /// The round trips so far, if the host was reached over the network at all.
+    pub fn round_trip_count(&self) -> Option<RoundTripCount> {
+        let total = self.round_trips.total();
+        (total > 0).then(|| RoundTripCount::new(total, self.round_trips.by_step()))
+    }
+
     fn enter(&self, step: &str, changes: bool) {
+        self.round_trips.enter(step);
         if let Ok(mut done) = self.done.lock() {
             done.step = step.to_string();
             done.step_changes = changes;
@@ -220,6 +236,7 @@ impl FleetProgress {
                 .map(|bars| Arc::new(bars.host_line(host))),
             events: self.events.clone(),
             done: Arc::default(),
+            round_trips: Arc::default(),
         }
     }
 
@@ -234,6 +251,7 @@ impl FleetProgress {
                 &host.host,
                 &so_far.timeline.durations(Instant::now()),
                 report.api_calls(),
+                report.round_trips(),
             );
             self.print_above_bars(&line);
         }

@@ -79,6 +79,7 @@ where
                 }
             };
             report.set_duration(started.elapsed());
+            report.set_round_trips(host_progress.round_trip_count());
             progress.host_finished(host_progress, &report);
             (index, report)
         })
@@ -183,6 +184,7 @@ where
         _ = control.aborted() => stopped(Step::Interrupt, &control.abort_cause()),
     };
     report.duration = started.elapsed();
+    report.round_trips = host_progress.round_trip_count();
     if let Some(events) = progress.events() {
         events.host_end(&report);
     }

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use crate::report::RoundTripCount;
+
 /// The steps one host went through, each with the moment it started.
 #[derive(Debug, Clone, Default)]
 pub struct StepTimeline {
@@ -27,16 +29,23 @@ impl StepTimeline {
     }
 }
 
-/// `debug: h1: connecting 41 ms, docker 12 ms, snapshot 9 ms, removing app:1 20 ms; 9 API calls`
-pub fn host_line(host: &str, steps: &[(&str, Duration)], api_calls: u64) -> String {
+/// `debug: h1: connecting 41 ms, docker 12 ms, snapshot 9 ms, removing app:1 20 ms; 9 API
+/// calls; 12 round trips (connecting 6, docker 2, snapshot 2, removing app:1 1, free space 1)`
+pub fn host_line(
+    host: &str,
+    steps: &[(&str, Duration)],
+    api_calls: u64,
+    round_trips: Option<&RoundTripCount>,
+) -> String {
     let steps: Vec<String> = steps
         .iter()
         .map(|(step, took)| format!("{step} {}", millis(*took)))
         .collect();
     format!(
-        "debug: {host}: {}; {api_calls} Docker API call{}",
+        "debug: {host}: {}; {api_calls} Docker API call{}{}",
         steps.join(", "),
-        if api_calls == 1 { "" } else { "s" }
+        if api_calls == 1 { "" } else { "s" },
+        round_trips.map_or(String::new(), |count| format!("; {}", count.describe()))
     )
 }
 
@@ -91,10 +100,18 @@ mod tests {
                 ("removing app:1", Duration::from_micros(2500)),
             ],
             9,
+            Some(&RoundTripCount::new(
+                7,
+                vec![
+                    ("connecting".to_string(), 6),
+                    ("removing app:1".to_string(), 1),
+                ],
+            )),
         );
         assert_eq!(
             line,
-            "debug: h1: connecting 41 ms, removing app:1 2.5 ms; 9 Docker API calls"
+            "debug: h1: connecting 41 ms, removing app:1 2.5 ms; 9 Docker API calls; \
+             7 round trips (connecting 6, removing app:1 1)"
         );
     }
 

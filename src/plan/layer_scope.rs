@@ -76,8 +76,9 @@ impl LayerScope {
                 Round::Start => {
                     self.deleted = deleted_images(&self.snapshot, &self.request);
                     self.round = Round::DeletedChains;
-                    let wanted = self.with_ancestors(&self.deleted);
+                    let mut wanted = self.with_ancestors(&self.deleted);
                     if !wanted.is_empty() {
+                        wanted.extend(self.likely_sharers(&wanted));
                         return LayerNeed::Chains(wanted);
                     }
                 }
@@ -226,6 +227,33 @@ impl LayerScope {
                     .iter()
                     .any(|layer| !self.snapshot.layer_sizes.contains_key(layer))
             })
+    }
+
+    /// Images at least as large as the smallest deleted image, read in the same wave as the
+    /// deleted chains: when a deleted image's own top layer is dropped, the chain up to it
+    /// weighs its `Size`, so these are among [`Self::possible_sharers`] and reading them early
+    /// usually leaves that second wave empty.
+    fn likely_sharers(&self, wanted: &[String]) -> Vec<String> {
+        let size_of = |id: &String| {
+            self.snapshot
+                .images
+                .iter()
+                .find(|image| &image.id == id)
+                .map(|image| image.size)
+        };
+        let Some(smallest) = self.deleted.iter().filter_map(size_of).min() else {
+            return Vec::new();
+        };
+        self.snapshot
+            .images
+            .iter()
+            .filter(|image| {
+                image.size >= smallest
+                    && !self.known.contains(&image.id)
+                    && !wanted.contains(&image.id)
+            })
+            .map(|image| image.id.clone())
+            .collect()
     }
 
     /// Images not yet known that are at least as large as the chain up to some layer the

@@ -8,6 +8,7 @@ use super::backup_outcome::BackupOutcome;
 use super::build_cache::BuildCacheOutcome;
 use super::container_outcome::ContainerOutcome;
 use super::restore::RestoredArchive;
+use super::round_trips::RoundTripCount;
 use crate::engine::EngineInfo;
 use crate::plan::DeleteRecord;
 use crate::policy::{Decision, PruneMode};
@@ -248,6 +249,9 @@ pub struct HostReport {
     pub duration: Duration,
     /// Docker API calls made on this host (ping and negotiation included).
     pub api_calls: u64,
+    /// Sequential network round trips from the TCP connect on, by step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round_trips: Option<RoundTripCount>,
     /// `restore`: every archive of the host's backup, and what came back.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub restored: Vec<RestoredArchive>,
@@ -275,6 +279,7 @@ impl HostReport {
             decisions: Vec::new(),
             duration: Duration::ZERO,
             api_calls: 0,
+            round_trips: None,
             restored: Vec::new(),
             build_cache: None,
         }

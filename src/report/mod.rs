@@ -17,6 +17,7 @@ mod observed_host;
 mod ping;
 mod restore;
 mod retry_file;
+mod round_trips;
 mod safety_lines;
 mod table;
 
@@ -26,6 +27,7 @@ pub use format::{bounded_list, bytes as format_bytes, duration as format_duratio
 pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, PruneSummary, Step};
 pub use metrics::render_metrics;
 pub use retry_file::{render_observed_retry_file, render_retry_file};
+pub use round_trips::{RoundTripCount, StepRoundTrips};
 pub use table::{error_lines, render_table};
 
 pub use df::{DfHost, DfReport};

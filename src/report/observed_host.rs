@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::RoundTripCount;
 use super::exit_code;
 use super::host_report::{HostFailure, HostReport, HostStatus, Step};
 
@@ -21,6 +22,9 @@ pub struct ObservedHost {
     pub duration: Duration,
     /// Docker API calls made on this host (negotiation included).
     pub api_calls: u64,
+    /// Sequential network round trips from the TCP connect on, by step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round_trips: Option<RoundTripCount>,
 }
 
 impl ObservedHost {
@@ -33,6 +37,7 @@ impl ObservedHost {
             warnings: Vec::new(),
             duration: Duration::ZERO,
             api_calls: 0,
+            round_trips: None,
         }
     }
 

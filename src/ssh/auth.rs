@@ -14,6 +14,7 @@ use russh::keys::{Certificate, HashAlg, PrivateKey, PrivateKeyWithHashAlg};
 use super::SshError;
 use super::known_hosts::fingerprint;
 use super::passphrase::{PASSPHRASE_ENV, key_passphrase};
+use super::round_trips::RoundTrips;
 
 /// Which ssh-agent to ask (`IdentityAgent`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -56,8 +57,12 @@ pub struct AuthSettings {
 pub(crate) async fn authenticate<H: Handler>(
     handle: &mut Handle<H>,
     settings: &AuthSettings,
+    round_trips: &RoundTrips,
+    files: &IdentityCache,
 ) -> Result<String, SshError> {
     let mut attempt = Attempt {
+        round_trips,
+        service_requested: false,
         user: &settings.user,
         tried: Vec::new(),
         offered: Vec::new(),
@@ -68,10 +73,10 @@ pub(crate) async fn authenticate<H: Handler>(
             .flatten()
             .flatten(),
     };
-    let identities: Vec<IdentityFile> = settings
+    let identities: Vec<Arc<IdentityFile>> = settings
         .identity_files
         .iter()
-        .map(|path| IdentityFile::read(path))
+        .map(|path| files.get(path))
         .collect();
 
     if let Some(method) = attempt.agent(handle, settings, &identities).await? {
@@ -83,6 +88,28 @@ pub(crate) async fn authenticate<H: Handler>(
         }
     }
     Err(attempt.refused(settings))
+}
+
+/// Identity files read once per run and shared by every connection (a fleet uses the same few).
+#[derive(Default)]
+pub struct IdentityCache {
+    read: std::sync::Mutex<std::collections::HashMap<PathBuf, Arc<IdentityFile>>>,
+}
+
+impl std::fmt::Debug for IdentityCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdentityCache")
+    }
+}
+
+impl IdentityCache {
+    fn get(&self, path: &Path) -> Arc<IdentityFile> {
+        let mut read = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(
+            read.entry(path.to_path_buf())
+                .or_insert_with(|| Arc::new(IdentityFile::read(path))),
+        )
+    }
 }
 
 /// An identity file as found on disk, read before any passphrase is needed.
@@ -128,6 +155,9 @@ fn cert_path(path: &Path) -> PathBuf {
 }
 
 struct Attempt<'a> {
+    round_trips: &'a RoundTrips,
+    /// russh asks for the `ssh-userauth` service (a round trip) before the first attempt.
+    service_requested: bool,
     user: &'a str,
     /// What was tried and how it ended, for the final message.
     tried: Vec<String>,
@@ -137,6 +167,20 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
+    /// Counts the round trips of one finished attempt: russh 0.65 first asks whether the server
+    /// would take the key (it has no way to send the signature at once), and signs only then.
+    fn count(&mut self, result: &Result<AuthResult, impl std::fmt::Debug>) {
+        let pairs = match result {
+            Ok(AuthResult::Success) => 2,
+            Ok(AuthResult::Failure { .. }) => 1,
+            Err(_) => return,
+        };
+        if !std::mem::replace(&mut self.service_requested, true) {
+            self.round_trips.sequential(1);
+        }
+        self.round_trips.sequential(pairs);
+    }
+
     fn hash_for(&self, key: &KeyData) -> Option<HashAlg> {
         if key.algorithm().is_rsa() {
             self.rsa_hash
@@ -149,7 +193,7 @@ impl Attempt<'_> {
         &mut self,
         handle: &mut Handle<H>,
         settings: &AuthSettings,
-        identities: &[IdentityFile],
+        identities: &[Arc<IdentityFile>],
     ) -> Result<Option<String>, SshError> {
         let socket = match &settings.agent {
             AgentSocket::Disabled => return Ok(None),
@@ -224,6 +268,7 @@ impl Attempt<'_> {
                         .await
                 }
             };
+            self.count(&result);
             match result {
                 Ok(AuthResult::Success) => return Ok(Some(format!("publickey ({label})"))),
                 Ok(AuthResult::Failure {
@@ -282,10 +327,11 @@ impl Attempt<'_> {
 
         for certificate in certificates_for(path, &settings.certificate_files, &public) {
             let (cert_file, certificate) = certificate;
-            match handle
+            let result = handle
                 .authenticate_openssh_cert(self.user, Arc::clone(&key), certificate)
-                .await
-            {
+                .await;
+            self.count(&result);
+            match result {
                 Ok(AuthResult::Success) => {
                     return Ok(Some(format!(
                         "publickey certificate ({})",
@@ -304,10 +350,11 @@ impl Attempt<'_> {
         }
 
         let hash = self.hash_for(&public);
-        match handle
+        let result = handle
             .authenticate_publickey(self.user, PrivateKeyWithHashAlg::new(key, hash))
-            .await
-        {
+            .await;
+        self.count(&result);
+        match result {
             Ok(AuthResult::Success) => Ok(Some(format!("publickey ({})", path.display()))),
             Ok(AuthResult::Failure {
                 remaining_methods, ..

@@ -11,7 +11,9 @@ use russh::keys::ssh_key::public::KeyData;
 use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PublicKeyOrCertificate};
 
 use super::SshError;
-use super::known_hosts::{CertVerdict, HostKeyVerdict, KnownHosts, append, fingerprint, host_id};
+use super::known_hosts::{
+    CertVerdict, HostKeyVerdict, KnownHosts, KnownHostsCache, append, fingerprint, host_id,
+};
 
 /// How strictly host keys are checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -62,16 +64,17 @@ pub(crate) struct HostKeyChecker {
     host_id: String,
     hostname: String,
     settings: HostKeySettings,
-    known: KnownHosts,
+    known: Arc<KnownHosts>,
     outcome: Arc<Mutex<CheckOutcome>>,
 }
 
 impl HostKeyChecker {
-    /// Reads the known_hosts files for a connection to `hostname:port`.
+    /// The known_hosts files for a connection to `hostname:port`, from the run's `cache`.
     pub(crate) fn new(
         hostname: &str,
         port: u16,
         settings: &HostKeySettings,
+        cache: &KnownHostsCache,
     ) -> Result<(HostKeyChecker, Arc<Mutex<CheckOutcome>>), SshError> {
         let files: Vec<PathBuf> = settings
             .user_files
@@ -79,10 +82,7 @@ impl HostKeyChecker {
             .chain(&settings.global_files)
             .cloned()
             .collect();
-        let mut known = KnownHosts::load(&files)?;
-        if let Some(path) = &settings.revoked_file {
-            known.add_revoked_file(path)?;
-        }
+        let known = cache.get(&files, settings.revoked_file.as_deref())?;
         let outcome = Arc::new(Mutex::new(CheckOutcome::default()));
         Ok((
             HostKeyChecker {
@@ -295,7 +295,8 @@ mod tests {
             hash_new_entries: false,
             revoked_file: None,
         };
-        let (checker, _) = HostKeyChecker::new("web", 2222, &settings).expect("loads");
+        let (checker, _) = HostKeyChecker::new("web", 2222, &settings, &KnownHostsCache::default())
+            .expect("loads");
         (dir, checker)
     }
 
@@ -316,7 +317,8 @@ mod tests {
             hash_new_entries: false,
             revoked_file: None,
         };
-        let (checker, _) = HostKeyChecker::new("web", 22, &settings).expect("loads");
+        let (checker, _) =
+            HostKeyChecker::new("web", 22, &settings, &KnownHostsCache::default()).expect("loads");
         let error = checker.decide(&offered(KEY_A)).expect_err("refused");
         assert!(matches!(error, SshError::UnknownHostKey { .. }), "{error}");
         assert!(error.to_string().contains("none is configured"), "{error}");
@@ -356,7 +358,8 @@ mod tests {
             hash_new_entries: false,
             revoked_file: None,
         };
-        let (strict, _) = HostKeyChecker::new("web", 2222, &settings).expect("loads");
+        let (strict, _) = HostKeyChecker::new("web", 2222, &settings, &KnownHostsCache::default())
+            .expect("loads");
         assert_eq!(strict.decide(&offered(KEY_A)).expect("trusted"), None);
     }
 
@@ -411,7 +414,9 @@ mod tests {
                 hash_new_entries: false,
                 revoked_file: Some(revoked.clone()),
             };
-            let (checker, _) = HostKeyChecker::new("web", 2222, &settings).expect("loads");
+            let (checker, _) =
+                HostKeyChecker::new("web", 2222, &settings, &KnownHostsCache::default())
+                    .expect("loads");
             let error = checker.decide(&offered(KEY_A)).expect_err("refused");
             assert!(
                 matches!(error, SshError::RevokedHostKey { line: 1, .. }),
@@ -427,7 +432,7 @@ mod tests {
             revoked_file: Some(dir.path().join("missing")),
         };
         assert!(matches!(
-            HostKeyChecker::new("web", 2222, &settings),
+            HostKeyChecker::new("web", 2222, &settings, &KnownHostsCache::default()),
             Err(SshError::KnownHosts { .. })
         ));
     }

@@ -2,9 +2,10 @@
 //! line, wildcard and negated patterns, `[host]:port` entries, comments, and the `@revoked` and
 //! `@cert-authority` markers, read and matched as OpenSSH's hostfile.c does.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -43,12 +44,22 @@ enum Marker {
     Revoked,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 enum HostField {
-    /// `|1|base64(salt)|base64(HMAC-SHA1(salt, host_id))`.
-    Hashed { salt: Vec<u8>, hash: Vec<u8> },
+    /// `|1|base64(salt)|base64(HMAC-SHA1(salt, host_id))`, the HMAC already keyed with the salt
+    /// so that each lookup hashes only the name.
+    Hashed { keyed: HmacSha1, hash: Vec<u8> },
     /// Comma-separated names or patterns, `!` negating.
     Patterns(Vec<String>),
+}
+
+impl std::fmt::Debug for HostField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HostField::Hashed { hash, .. } => write!(f, "Hashed({})", BASE64.encode(hash)),
+            HostField::Patterns(patterns) => write!(f, "Patterns({patterns:?})"),
+        }
+    }
 }
 
 impl HostField {
@@ -56,26 +67,37 @@ impl HostField {
         if let Some(rest) = field.strip_prefix("|1|")
             && let Some((salt, hash)) = rest.split_once('|')
             && let (Ok(salt), Ok(hash)) = (BASE64.decode(salt), BASE64.decode(hash))
+            && let Ok(keyed) = HmacSha1::new_from_slice(&salt)
         {
-            return HostField::Hashed { salt, hash };
+            return HostField::Hashed { keyed, hash };
         }
         HostField::Patterns(field.split(',').map(str::to_string).collect())
     }
 
     fn matches(&self, host_id: &str) -> bool {
         match self {
-            HostField::Hashed { salt, hash } => {
-                let Ok(mac) = HmacSha1::new_from_slice(salt) else {
-                    return false;
-                };
-                mac.chain_update(host_id.as_bytes())
-                    .verify_slice(hash)
-                    .is_ok()
-            }
+            HostField::Hashed { keyed, hash } => keyed
+                .clone()
+                .chain_update(host_id.as_bytes())
+                .verify_slice(hash)
+                .is_ok(),
             HostField::Patterns(patterns) => {
                 match_host_list(host_id, patterns.iter().map(String::as_str)) == ListMatch::Matched
             }
         }
+    }
+
+    /// The names a lookup can find this field under without trying it, or `None` when it must
+    /// be tried for every name (hashed, or a positive pattern with a wildcard).
+    fn literal_names(&self) -> Option<Vec<String>> {
+        let HostField::Patterns(patterns) = self else {
+            return None;
+        };
+        let positive: Vec<&String> = patterns.iter().filter(|p| !p.starts_with('!')).collect();
+        if positive.is_empty() || positive.iter().any(|p| p.contains(['*', '?'])) {
+            return None;
+        }
+        Some(positive.iter().map(|p| p.to_lowercase()).collect())
     }
 }
 
@@ -120,9 +142,84 @@ pub(crate) enum CertVerdict {
 }
 
 /// Every known_hosts file that applies to a host, read once.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct KnownHosts {
     files: Vec<(PathBuf, Vec<Entry>)>,
+    index: LineIndex,
+    /// The lines that apply to each host id looked up so far.
+    found: Mutex<HashMap<String, Arc<[Position]>>>,
+}
+
+/// A line: its file and its place among that file's entries.
+type Position = (usize, usize);
+
+/// Where a lookup finds its candidate lines without reading every line: plain host names
+/// (without wildcards) by name; hashed lines and wildcard patterns are tried one by one, each
+/// hashed line with its HMAC already keyed.
+#[derive(Debug, Default)]
+struct LineIndex {
+    by_name: HashMap<String, Vec<Position>>,
+    tried: Vec<Position>,
+}
+
+impl LineIndex {
+    fn add(&mut self, position: Position, hosts: &HostField) {
+        match hosts.literal_names() {
+            Some(names) => {
+                for name in names {
+                    let positions = self.by_name.entry(name).or_default();
+                    if positions.last() != Some(&position) {
+                        positions.push(position);
+                    }
+                }
+            }
+            None => self.tried.push(position),
+        }
+    }
+}
+
+/// known_hosts files read once per run and shared by every connection that names the same
+/// files: a fleet behind one bastion reads its (possibly huge) known_hosts once, not per host.
+#[derive(Debug, Default)]
+pub struct KnownHostsCache {
+    loaded: Mutex<HashMap<FileSet, Arc<Slot>>>,
+}
+
+/// The known_hosts files of a connection, and its `RevokedHostKeys` file.
+type FileSet = (Vec<PathBuf>, Option<PathBuf>);
+
+/// One set of files, once read.
+type Slot = Mutex<Option<Arc<KnownHosts>>>;
+
+impl KnownHostsCache {
+    /// The files `paths` (and the `RevokedHostKeys` file), read on first use; connections that
+    /// need them meanwhile wait for that read. A failed read is not kept: the next connection
+    /// reads again and reports the error itself.
+    pub(crate) fn get(
+        &self,
+        paths: &[PathBuf],
+        revoked: Option<&Path>,
+    ) -> Result<Arc<KnownHosts>, SshError> {
+        let slot = {
+            let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(
+                loaded
+                    .entry((paths.to_vec(), revoked.map(Path::to_path_buf)))
+                    .or_default(),
+            )
+        };
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(known) = slot.as_ref() {
+            return Ok(Arc::clone(known));
+        }
+        let mut known = KnownHosts::load(paths)?;
+        if let Some(path) = revoked {
+            known.add_revoked_file(path)?;
+        }
+        let known = Arc::new(known);
+        *slot = Some(Arc::clone(&known));
+        Ok(known)
+    }
 }
 
 impl KnownHosts {
@@ -142,7 +239,52 @@ impl KnownHosts {
             };
             files.push((path.clone(), parse(&text)));
         }
-        Ok(KnownHosts { files })
+        let mut known = KnownHosts {
+            files,
+            ..KnownHosts::default()
+        };
+        known.reindex();
+        Ok(known)
+    }
+
+    fn reindex(&mut self) {
+        let mut index = LineIndex::default();
+        for (file, (_, entries)) in self.files.iter().enumerate() {
+            for (line, entry) in entries.iter().enumerate() {
+                index.add((file, line), &entry.hosts);
+            }
+        }
+        self.index = index;
+        self.found = Mutex::default();
+    }
+
+    /// The lines whose host field matches `host_id`, in file order.
+    fn positions_for(&self, host_id: &str) -> Arc<[Position]> {
+        if let Some(found) = self
+            .found
+            .lock()
+            .ok()
+            .and_then(|found| found.get(host_id).cloned())
+        {
+            return found;
+        }
+        let mut positions: Vec<Position> = self
+            .index
+            .by_name
+            .get(host_id)
+            .into_iter()
+            .flatten()
+            .chain(&self.index.tried)
+            .copied()
+            .filter(|&(file, line)| self.files[file].1[line].hosts.matches(host_id))
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        let positions: Arc<[Position]> = positions.into();
+        if let Ok(mut found) = self.found.lock() {
+            found.insert(host_id.to_string(), Arc::clone(&positions));
+        }
+        positions
     }
 
     /// Adds a `RevokedHostKeys` file: public keys (or certificates), one per line, each refused
@@ -165,18 +307,16 @@ impl KnownHosts {
         let text = String::from_utf8(bytes)
             .map_err(|_| failed("it is not a text file of public keys".to_string()))?;
         self.files.push((path.to_path_buf(), parse_revoked(&text)));
+        self.reindex();
         Ok(())
     }
 
-    fn entries_for<'a>(
-        &'a self,
-        host_id: &'a str,
-    ) -> impl Iterator<Item = (&'a Path, &'a Entry)> + 'a {
-        self.files.iter().flat_map(move |(path, entries)| {
-            entries
-                .iter()
-                .filter(move |entry| entry.hosts.matches(host_id))
-                .map(move |entry| (path.as_path(), entry))
+    fn entries_for<'a>(&'a self, host_id: &str) -> impl Iterator<Item = (&'a Path, &'a Entry)> {
+        let positions = self.positions_for(host_id);
+        (0..positions.len()).map(move |at| {
+            let (file, line) = positions[at];
+            let (path, entries) = &self.files[file];
+            (path.as_path(), &entries[line])
         })
     }
 
@@ -487,9 +627,12 @@ mod tests {
     }
 
     fn known(text: &str) -> KnownHosts {
-        KnownHosts {
+        let mut known = KnownHosts {
             files: vec![(PathBuf::from("/kh"), parse(text))],
-        }
+            ..KnownHosts::default()
+        };
+        known.reindex();
+        known
     }
 
     fn at(line: usize) -> LineRef {
@@ -569,6 +712,53 @@ mod tests {
         assert_eq!(
             kh.check("[10.0.3.4]:2222", &key(KEY_B)),
             HostKeyVerdict::Trusted(at(2))
+        );
+    }
+
+    #[test]
+    fn the_index_finds_plain_names_by_name_and_tries_patterns_and_hashed_lines() {
+        let salt = b"0123456789abcdefghij";
+        let kh = known(&format!(
+            "web01,Web02 {KEY_A}\n*.prod,!db.prod {KEY_B}\n{} {ECDSA}\nweb02,!web02 {KEY_B}\n",
+            hashed_host("web02", salt)
+        ));
+        assert_eq!(kh.index.by_name.get("web02"), Some(&vec![(0, 0), (0, 3)]));
+        assert_eq!(kh.index.tried, vec![(0, 1), (0, 2)]);
+        // Lines in file order, whichever way they were found; the negated line never applies.
+        assert_eq!(kh.positions_for("web02").as_ref(), &[(0, 0), (0, 2)]);
+        assert_eq!(
+            kh.known_algorithms("web02"),
+            vec![key(KEY_A).algorithm(), key(ECDSA).algorithm()]
+        );
+        assert_eq!(kh.positions_for("web.prod").as_ref(), &[(0, 1)]);
+        assert!(kh.positions_for("db.prod").is_empty());
+        // A second lookup of a name is answered from what the first found.
+        assert_eq!(kh.found.lock().expect("lock").len(), 3);
+        assert_eq!(
+            kh.check("web02", &key(ECDSA)),
+            HostKeyVerdict::Trusted(at(3))
+        );
+    }
+
+    #[test]
+    fn the_cache_reads_the_same_files_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("known_hosts");
+        std::fs::write(&path, format!("web01 {KEY_A}\n")).expect("write");
+        let cache = KnownHostsCache::default();
+        let first = cache.get(std::slice::from_ref(&path), None).expect("loads");
+        std::fs::write(&path, format!("web01 {KEY_B}\n")).expect("write");
+        let second = cache.get(std::slice::from_ref(&path), None).expect("loads");
+        assert!(Arc::ptr_eq(&first, &second));
+        let other = cache
+            .get(&[path, dir.path().join("missing")], None)
+            .expect("loads");
+        assert_eq!(
+            other.check("web01", &key(KEY_B)),
+            HostKeyVerdict::Trusted(LineRef {
+                path: dir.path().join("known_hosts"),
+                line: 1,
+            })
         );
     }
 

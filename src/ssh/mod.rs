@@ -11,12 +11,13 @@ mod jump;
 mod known_hosts;
 mod passphrase;
 mod pattern;
+mod round_trips;
 mod session;
 mod settings;
 mod sftp;
 
 pub use args::{JumpSpec, parse_jump_chain};
-pub use auth::{AgentSocket, AuthSettings};
+pub use auth::{AgentSocket, AuthSettings, IdentityCache};
 pub use config::{
     ConfigOrigin, ConfigScope, ConfigValue, HostConfig, SYSTEM_CONFIG, SshConfig, SshConfigError,
     StrictHostKeyChecking,
@@ -24,8 +25,10 @@ pub use config::{
 pub use error::SshError;
 pub use host_key::{HostKeyPolicy, HostKeySettings};
 pub use jump::JumpPool;
+pub use known_hosts::KnownHostsCache;
 pub use passphrase::{PASSPHRASE_ENV, set_prompt_suspender};
-pub use session::{SshOptions, SshSession, SshTarget, connections_opened};
+pub use round_trips::{RoundTrips, Sent};
+pub use session::{ChannelIo, SshOptions, SshSession, SshTarget, connections_opened};
 pub use settings::{
     AnsibleSsh, CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh,
     SettingSource, Sourced, SshSettingsError, resolve_ssh_settings,

@@ -10,10 +10,15 @@ use russh::{ChannelStream, Disconnect};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::SshError;
-use super::auth::{AuthSettings, authenticate};
+use super::auth::{AuthSettings, IdentityCache, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
 use super::jump::JumpPool;
 use super::sftp::{PathAccess, SftpChannel};
+use super::known_hosts::KnownHostsCache;
+use super::round_trips::RoundTrips;
+
+/// A channel's byte stream.
+pub type ChannelIo = ChannelStream<client::Msg>;
 
 /// How long closing a connection may take.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
@@ -52,6 +57,10 @@ impl SshTarget {
 pub struct SshOptions {
     /// Jump host connections, shared by all the hosts behind them.
     pub jump_pool: Arc<JumpPool>,
+    /// known_hosts files, read once per run and shared by every connection.
+    pub known_hosts: Arc<KnownHostsCache>,
+    /// Identity files, read once per run.
+    pub identities: Arc<IdentityCache>,
 }
 
 /// An authenticated connection. Dropping it without [`SshSession::close`] also ends it.
@@ -63,6 +72,8 @@ pub struct SshSession {
     notes: Mutex<Vec<String>>,
     /// `user@address:port`, for messages about hosts reached through this one.
     label: String,
+    /// The host's round trips, from the TCP connect on.
+    round_trips: Arc<RoundTrips>,
 }
 
 /// TCP connections this process has opened to SSH servers.
@@ -76,12 +87,17 @@ pub fn connections_opened() -> u64 {
 impl SshSession {
     /// Connects (through the target's jump hosts, if any), checks the host key, and
     /// authenticates; each hop within its own connect timeout.
-    pub async fn connect(target: &SshTarget, options: &SshOptions) -> Result<SshSession, SshError> {
+    /// Round trips are counted in `round_trips`.
+    pub async fn connect(
+        target: &SshTarget,
+        options: &SshOptions,
+        round_trips: Arc<RoundTrips>,
+    ) -> Result<SshSession, SshError> {
         if target.jumps.is_empty() {
-            return Self::connect_direct(target).await;
+            return Self::connect_direct(target, options, round_trips).await;
         }
-        let (jump, jump_notes) = options.jump_pool.session(&target.jumps).await?;
-        let session = Self::connect_via(&jump, target).await?;
+        let (jump, jump_notes) = options.jump_pool.session(&target.jumps, options).await?;
+        let session = Self::connect_via(&jump, target, options, round_trips).await?;
         if let Ok(mut notes) = session.notes.lock() {
             notes.splice(0..0, jump_notes);
         }
@@ -89,8 +105,13 @@ impl SshSession {
     }
 
     /// Connects over TCP.
-    pub(crate) async fn connect_direct(target: &SshTarget) -> Result<SshSession, SshError> {
+    pub(crate) async fn connect_direct(
+        target: &SshTarget,
+        options: &SshOptions,
+        round_trips: Arc<RoundTrips>,
+    ) -> Result<SshSession, SshError> {
         let connect = async {
+            let sent = round_trips.sent();
             let socket = tokio::net::TcpStream::connect((target.address.as_str(), target.port))
                 .await
                 .map_err(|error| SshError::Connect {
@@ -98,9 +119,10 @@ impl SshSession {
                     port: target.port,
                     cause: error.to_string(),
                 })?;
+            round_trips.answered(sent);
             // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
             let _ = socket.set_nodelay(true);
-            Self::handshake(socket, target).await
+            Self::handshake(socket, target, options, round_trips).await
         };
         Self::bounded(target, connect).await
     }
@@ -109,8 +131,11 @@ impl SshSession {
     pub(crate) async fn connect_via(
         jump: &SshSession,
         target: &SshTarget,
+        options: &SshOptions,
+        round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError> {
         let connect = async {
+            let sent = round_trips.sent();
             let channel = jump
                 .handle
                 .channel_open_direct_tcpip(
@@ -131,7 +156,8 @@ impl SshSession {
                         other => other.to_string(),
                     },
                 })?;
-            Self::handshake(channel.into_stream(), target).await
+            round_trips.answered(sent);
+            Self::handshake(channel.into_stream(), target, options, round_trips).await
         };
         Self::bounded(target, connect).await
     }
@@ -151,13 +177,25 @@ impl SshSession {
         }
     }
 
-    async fn handshake<S>(stream: S, target: &SshTarget) -> Result<SshSession, SshError>
+    /// Key exchange and authentication. russh 0.65 sends its version and waits for the
+    /// server's before its KEXINIT, and probes each public key before signing: the round trips
+    /// are those of that fixed sequence, counted as each step completes.
+    async fn handshake<S>(
+        stream: S,
+        target: &SshTarget,
+        options: &SshOptions,
+        round_trips: Arc<RoundTrips>,
+    ) -> Result<SshSession, SshError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
         CONNECTIONS_OPENED.fetch_add(1, Ordering::Relaxed);
-        let (checker, outcome) =
-            HostKeyChecker::new(&target.address, target.port, &target.host_keys)?;
+        let (checker, outcome) = HostKeyChecker::new(
+            &target.address,
+            target.port,
+            &target.host_keys,
+            &options.known_hosts,
+        )?;
         let config = Arc::new(client::Config {
             nodelay: true,
             keepalive_interval: Some(Duration::from_secs(15)),
@@ -182,7 +220,10 @@ impl SshSession {
                 }));
             }
         };
-        let auth_method = authenticate(&mut handle, &target.auth).await?;
+        // The version exchange (with both KEXINITs), then the key exchange proper.
+        round_trips.sequential(2);
+        let auth_method =
+            authenticate(&mut handle, &target.auth, &round_trips, &options.identities).await?;
         let notes = outcome
             .lock()
             .map(|mut outcome| std::mem::take(&mut outcome.notes))
@@ -192,7 +233,13 @@ impl SshSession {
             auth_method,
             notes: Mutex::new(notes),
             label: target.label(),
+            round_trips,
         })
+    }
+
+    /// The round trips counted on this connection so far.
+    pub fn round_trips(&self) -> &Arc<RoundTrips> {
+        &self.round_trips
     }
 
     /// Takes what the user should hear about this connection; later calls get nothing.
@@ -206,7 +253,20 @@ impl SshSession {
     /// Opens a `direct-streamlocal@openssh.com` channel to a unix socket on the host.
     /// When sshd refuses the channel, which it does alike for a missing socket, one the user may
     /// not open and forwarding forbidden by sshd_config, the path is looked at over SFTP to say which.
-    pub async fn open_socket(&self, path: &str) -> Result<ChannelStream<client::Msg>, SshError> {
+    pub async fn open_socket(&self, path: &str) -> Result<ChannelIo, SshError> {
+        let sent = self.round_trips.sent();
+        let channel = self.open_socket_uncounted(path).await?;
+        self.round_trips.answered(sent);
+        Ok(channel)
+    }
+
+    /// The same for a channel opened in the background, ahead of need: nothing waits for its
+    /// open, so it is no round trip of the host's (the exchanges on it are).
+    pub async fn open_socket_ahead(&self, path: &str) -> Result<ChannelIo, SshError> {
+        self.open_socket_uncounted(path).await
+    }
+
+    async fn open_socket_uncounted(&self, path: &str) -> Result<ChannelIo, SshError> {
         match self.handle.channel_open_direct_streamlocal(path).await {
             Ok(channel) => Ok(channel.into_stream()),
             Err(russh::Error::ChannelOpenFailure(reason)) => Err(socket_refusal(
@@ -235,14 +295,18 @@ impl SshSession {
             .flatten()
     }
 
-    /// Opens a session channel (for a subsystem or a command).
+    /// Opens a session channel (for a subsystem or a command), one round trip of the host's.
     pub(crate) async fn open_session_channel(
         &self,
     ) -> Result<russh::Channel<client::Msg>, SshError> {
-        self.handle
+        let sent = self.round_trips.sent();
+        let channel = self
+            .handle
             .channel_open_session()
             .await
-            .map_err(|error| SshError::Transport(error.to_string()))
+            .map_err(|error| SshError::Transport(error.to_string()))?;
+        self.round_trips.answered(sent);
+        Ok(channel)
     }
 
     /// Opens a session channel and runs `command` on it (no terminal). The command goes to the

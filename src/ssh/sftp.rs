@@ -7,10 +7,13 @@
 //! the first request, so a session costs three round trips to its first answer (channel,
 //! subsystem, request) and one for each later request.
 
+use std::sync::Arc;
+
 use russh::client::Msg;
 use russh::{Channel, ChannelMsg};
 
 use super::SshSession;
+use super::round_trips::RoundTrips;
 
 const FXP_INIT: u8 = 1;
 const FXP_VERSION: u8 = 2;
@@ -75,6 +78,8 @@ pub struct SftpChannel {
     /// `None` until the server's version is read.
     extensions: Option<Vec<u8>>,
     next_id: u32,
+    /// The host's round-trip count: each request waits for its answer.
+    round_trips: Arc<RoundTrips>,
 }
 
 impl SftpChannel {
@@ -91,10 +96,15 @@ impl SftpChannel {
             .request_subsystem(true, "sftp")
             .await
             .map_err(|error| SftpError::Channel(error.to_string()))?;
+        let round_trips = Arc::clone(session.round_trips());
+        let started = round_trips.sent();
         let mut received = Vec::new();
         loop {
             match channel.wait().await {
-                Some(ChannelMsg::Success) => break,
+                Some(ChannelMsg::Success) => {
+                    round_trips.answered(started);
+                    break;
+                }
                 Some(ChannelMsg::Failure) => {
                     let _ = channel.close().await;
                     return Err(SftpError::NoSubsystem);
@@ -109,6 +119,7 @@ impl SftpChannel {
             received,
             extensions: None,
             next_id: 1,
+            round_trips,
         };
         let mut init = vec![FXP_INIT];
         init.extend_from_slice(&3u32.to_be_bytes());
@@ -123,9 +134,11 @@ impl SftpChannel {
         request.extend_from_slice(&id.to_be_bytes());
         put_string(&mut request, STATVFS.as_bytes());
         put_string(&mut request, path.as_bytes());
+        let sent = self.round_trips.sent();
         self.send(&request).await?;
         let advertised = self.ready().await?;
         let reply = self.reply(id).await?;
+        self.round_trips.answered(sent);
         if !advertised {
             return Err(SftpError::NoStatvfs);
         }
@@ -145,9 +158,11 @@ impl SftpChannel {
         put_string(&mut request, path.as_bytes());
         request.extend_from_slice(&(FXF_READ | FXF_WRITE).to_be_bytes());
         request.extend_from_slice(&0u32.to_be_bytes());
+        let sent = self.round_trips.sent();
         self.send(&request).await?;
         self.ready().await?;
         let reply = self.reply(id).await?;
+        self.round_trips.answered(sent);
         match reply.first() {
             Some(&FXP_HANDLE) => {
                 let handle = reply.get(5..).unwrap_or_default().to_vec();

@@ -97,3 +97,51 @@ fn each_host_removes_its_own_tag_with_the_host_placeholder() {
         );
     }
 }
+
+/// The round trips a host's run waits for one after another, from its JSON report.
+fn round_trips_by_step(report: &serde_json::Value) -> Vec<(String, u64)> {
+    report["round_trips"]["by_step"]
+        .as_array()
+        .expect("round_trips.by_step")
+        .iter()
+        .map(|step| {
+            (
+                step["step"].as_str().expect("step").to_string(),
+                step["round_trips"].as_u64().expect("round_trips"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_plain_purge_waits_for_a_fixed_number_of_round_trips_plus_one_per_image() {
+    let hosts = lab().take(1);
+    let images = ["app:1", "app:2", "purge:1"];
+    let mut args = vec!["--output", "json", "rmi"];
+    args.extend(images);
+    let run = hosts.fleetrmi(&args);
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    let report = &run.json()["hosts"][0];
+    let steps = round_trips_by_step(report);
+    let of = |name: &str| {
+        steps
+            .iter()
+            .find(|(step, _)| step == name)
+            .map_or(0, |(_, count)| *count)
+    };
+    // TCP connect, the version exchange (with both KEXINITs), the key exchange, the
+    // ssh-userauth service, then russh's query for the key and the signature.
+    assert_eq!(of("connecting"), 6, "{steps:?}");
+    // Channels opened, then /_ping and /info together.
+    assert_eq!(of("docker"), 2, "{steps:?}");
+    // The two lists together, then one wave of inspects; the free-space read runs alongside
+    // (its channel, the SFTP init, statvfs).
+    assert!(of("snapshot") <= 3, "{steps:?}");
+    for image in images {
+        assert_eq!(of(&format!("removing {image}")), 1, "{steps:?}");
+    }
+    assert!(of("free space") <= 3, "{steps:?}");
+    let total = report["round_trips"]["total"].as_u64().expect("total");
+    assert_eq!(total, steps.iter().map(|(_, count)| count).sum::<u64>());
+    assert!(total <= images.len() as u64 + 14, "{steps:?}");
+}

@@ -189,7 +189,12 @@ impl Engine {
             let (api, product, server_version) = negotiate(&docker, timeout).await?;
             version.set(&api.min(NEWEST_SUPPORTED_API).to_string());
             let info = docker.info().within(timeout, "read /info").await?;
-            (api, product, server_version, raw_get::InfoFields::from(info))
+            (
+                api,
+                product,
+                server_version,
+                raw_get::InfoFields::from(info),
+            )
         };
         let negotiated = server_api.min(NEWEST_SUPPORTED_API);
         version.set(&negotiated.to_string());

@@ -13,9 +13,9 @@ use super::SshError;
 use super::auth::{AuthSettings, IdentityCache, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
 use super::jump::JumpPool;
-use super::sftp::{PathAccess, SftpChannel};
 use super::known_hosts::KnownHostsCache;
 use super::round_trips::RoundTrips;
+use super::sftp::{PathAccess, SftpChannel};
 
 /// A channel's byte stream.
 pub type ChannelIo = ChannelStream<client::Msg>;

@@ -103,13 +103,13 @@ impl FleetRun<'_> {
                 StopReason::Interrupted => "interrupted (Ctrl-C or SIGTERM)".to_string(),
                 other => other.describe(),
             });
-        let code = report.exit_code();
-        let output_errors = self.write_outputs(&report, code);
-        let code = if output_errors.is_empty() {
-            code
-        } else {
-            exit_code::OUTPUT_FAILED
-        };
+        let outcome = report.outcome();
+        let output_errors = self.write_outputs(&report, outcome.exit_code());
+        let code = exit_code::RunOutcome {
+            output_failed: !output_errors.is_empty(),
+            ..outcome
+        }
+        .exit_code();
         self.render(&report, &progress, code, table);
         for error in output_errors {
             eprintln!("{error}");

@@ -47,14 +47,19 @@ mod tests {
     use super::*;
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, deleted, image_id};
 
-    #[test]
-    fn a_deleted_image_frees_the_layers_no_one_else_holds() {
-        let snapshot = SnapshotBuilder::new()
+    /// `app:1` built on `base:1`: a 100-byte layer they share and a 10-byte one of its own.
+    fn base_and_app() -> Snapshot {
+        SnapshotBuilder::new()
             .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
             .image("app", ImageSpec::new().tags(["app:1"]).layers(["B", "A"]))
             .layer_size("B", 100)
             .layer_size("A", 10)
-            .build();
+            .build()
+    }
+
+    #[test]
+    fn a_deleted_image_frees_the_layers_no_one_else_holds() {
+        let snapshot = base_and_app();
         let mut freed = FreedByImages::new(&snapshot);
         assert_eq!(freed.count(&[deleted(&image_id("app"))]), 10);
         assert_eq!(freed.count(&[deleted(&image_id("base"))]), 100);
@@ -62,12 +67,7 @@ mod tests {
 
     #[test]
     fn an_image_kept_for_its_child_frees_nothing() {
-        let snapshot = SnapshotBuilder::new()
-            .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
-            .image("app", ImageSpec::new().tags(["app:1"]).layers(["B", "A"]))
-            .layer_size("B", 100)
-            .layer_size("A", 10)
-            .build();
+        let snapshot = base_and_app();
         let mut freed = FreedByImages::new(&snapshot);
         assert_eq!(freed.count(&[deleted(&image_id("base"))]), 0);
     }

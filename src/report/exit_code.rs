@@ -19,3 +19,70 @@ pub const ALREADY_RUNNING: i32 = 5;
 /// file was removed); the report on stdout is whole. Takes precedence over the hosts' outcome,
 /// since what reads those files would otherwise act on a stale one.
 pub const OUTPUT_FAILED: i32 = 6;
+
+/// What a run that reached hosts ended with, in the terms that decide its exit code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOutcome {
+    /// `--retry-file` or `--metrics` could not be written.
+    pub output_failed: bool,
+    /// Ctrl-C or SIGTERM stopped the run.
+    pub interrupted: bool,
+    pub unreachable: usize,
+    pub failed: usize,
+    /// Hosts where the engine refused some removal.
+    pub refused: usize,
+}
+
+impl RunOutcome {
+    /// The one ranking of outcomes, worst first: 6, 130, 4, 3, 1, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.output_failed {
+            OUTPUT_FAILED
+        } else if self.interrupted {
+            INTERRUPTED
+        } else if self.unreachable > 0 {
+            HOST_UNREACHABLE
+        } else if self.failed > 0 {
+            HOST_FAILED
+        } else if self.refused > 0 {
+            REMOVAL_FAILED
+        } else {
+            SUCCESS
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_outcome_decides() {
+        let outcome = RunOutcome {
+            unreachable: 1,
+            failed: 2,
+            refused: 3,
+            ..RunOutcome::default()
+        };
+        assert_eq!(outcome.exit_code(), HOST_UNREACHABLE);
+        let interrupted = RunOutcome {
+            interrupted: true,
+            ..outcome
+        };
+        assert_eq!(interrupted.exit_code(), INTERRUPTED);
+        let unwritten = RunOutcome {
+            output_failed: true,
+            ..interrupted
+        };
+        assert_eq!(unwritten.exit_code(), OUTPUT_FAILED);
+        assert_eq!(
+            RunOutcome {
+                refused: 1,
+                ..RunOutcome::default()
+            }
+            .exit_code(),
+            REMOVAL_FAILED
+        );
+        assert_eq!(RunOutcome::default().exit_code(), SUCCESS);
+    }
+}

@@ -78,19 +78,19 @@ impl FleetReport {
         }
     }
 
-    /// The worst outcome decides: unreachable, then failed, then refused removals.
-    pub fn exit_code(&self) -> i32 {
-        if self.interrupted {
-            exit_code::INTERRUPTED
-        } else if self.totals.unreachable > 0 {
-            exit_code::HOST_UNREACHABLE
-        } else if self.totals.failed > 0 {
-            exit_code::HOST_FAILED
-        } else if self.totals.partial > 0 {
-            exit_code::REMOVAL_FAILED
-        } else {
-            exit_code::SUCCESS
+    /// What the hosts ended with, for [`exit_code::RunOutcome::exit_code`].
+    pub fn outcome(&self) -> exit_code::RunOutcome {
+        exit_code::RunOutcome {
+            output_failed: false,
+            interrupted: self.interrupted,
+            unreachable: self.totals.unreachable,
+            failed: self.totals.failed,
+            refused: self.totals.partial,
         }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.outcome().exit_code()
     }
 }
 

@@ -92,15 +92,15 @@ impl StatusCounts {
         counts
     }
 
-    /// Unreachable (4) wins over failed (3); otherwise success.
+    /// Unreachable (4) wins over failed (3); otherwise success (read-only commands refuse
+    /// nothing), by the one ranking in [`exit_code::RunOutcome`].
     pub fn exit_code(&self) -> i32 {
-        if self.unreachable > 0 {
-            exit_code::HOST_UNREACHABLE
-        } else if self.failed > 0 {
-            exit_code::HOST_FAILED
-        } else {
-            exit_code::SUCCESS
+        exit_code::RunOutcome {
+            unreachable: self.unreachable,
+            failed: self.failed,
+            ..exit_code::RunOutcome::default()
         }
+        .exit_code()
     }
 
     /// `3 ok, 1 unreachable` for the totals row.

@@ -89,6 +89,12 @@ impl EngineKind {
         }
     }
 
+    /// Whether the planner models this engine's removals exactly (dry run = real run, bytes
+    /// from the layer records the engine answers with).
+    pub fn is_modelled_exactly(self) -> bool {
+        self.plan_caveat().is_none()
+    }
+
     pub fn from_name(name: &str) -> Option<EngineKind> {
         EngineKind::ALL.into_iter().find(|kind| kind.name() == name)
     }

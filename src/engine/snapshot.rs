@@ -143,7 +143,7 @@ impl Engine {
     async fn described_chain(&self, image_id: &str) -> Result<Option<LayerChain>, EngineError> {
         match self.layer_chain(image_id).await {
             Ok(chain) => Ok(Some(chain)),
-            Err(EngineError::Api { .. }) if self.info.kind != EngineKind::DockerClassic => Ok(None),
+            Err(EngineError::Api { .. }) if !self.info.kind.is_modelled_exactly() => Ok(None),
             Err(error) => Err(error),
         }
     }

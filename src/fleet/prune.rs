@@ -20,7 +20,7 @@ use super::control::RunControl;
 use super::free_space::{FreeSpace, read_space, read_space_after};
 use super::progress::HostProgress;
 use super::prune_backup::{BackupStep, back_up, unit_for_records};
-use super::rmi::{LOST_ANSWER, describe_difference};
+use super::rmi::{LOST_ANSWER, describe_difference, not_attempted};
 
 /// The name of the one result an engine prune gives (its records are the engine's whole answer).
 pub const PRUNE_RESULT: &str = "(prune)";
@@ -222,7 +222,7 @@ async fn engine_prune(
             return false;
         }
     };
-    let exact = host.engine.info.kind.plan_caveat().is_none();
+    let exact = host.engine.info.kind.is_modelled_exactly();
     let mut result = ImageResult::from_records(PRUNE_RESULT, &answer.records, None, snapshot);
     if !exact {
         result.reclaimed_bytes = FreedByImages::new(snapshot).count(&answer.records);
@@ -276,7 +276,7 @@ async fn rule_removals(
 ) -> bool {
     let total = plan.requests.len();
     let host_name = report.host.clone();
-    let exact = host.engine.info.kind.plan_caveat().is_none();
+    let exact = host.engine.info.kind.is_modelled_exactly();
     let mut freed_by_images = (!exact).then(|| FreedByImages::new(snapshot));
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     let names: Vec<String> = plan
@@ -287,23 +287,13 @@ async fn rule_removals(
     for (index, planned) in plan.requests.iter().enumerate() {
         progress.still_to_come(&names[index..]);
         if control.interrupted() {
-            let left: Vec<&str> = plan.requests[index..]
-                .iter()
-                .map(|request| request.name.as_str())
-                .collect();
             report.fail(
                 Step::Interrupt,
-                format!("interrupted; not attempted: {}", left.join(" ")),
+                format!("interrupted{}", not_attempted(&names[index..])),
             );
             break;
         }
-        let not_attempted = || {
-            plan.requests[index + 1..]
-                .iter()
-                .map(|request| request.name.as_str())
-                .collect::<Vec<&str>>()
-                .join(" ")
-        };
+        let later = || names[index + 1..].join(" ");
         let step = match (&job.backup_dir, planned.error.is_none()) {
             (Some(dir), true) => match unit_for_records(
                 snapshot,
@@ -324,7 +314,7 @@ async fn rule_removals(
                         "interrupted while backing up {}; not attempted: {} {}",
                         planned.name,
                         planned.name,
-                        not_attempted()
+                        later()
                     )
                     .trim_end()
                     .to_owned(),
@@ -339,7 +329,7 @@ async fn rule_removals(
                     ..ImageResult::default()
                 };
                 progress.record(report, result);
-                let rest = not_attempted();
+                let rest = later();
                 if !rest.is_empty() {
                     report.warnings.push(format!(
                         "removals stopped after a failed backup; not attempted: {rest}"
@@ -373,12 +363,7 @@ async fn rule_removals(
             }
             Err(lost) => {
                 progress.settle_pending(report, LOST_ANSWER);
-                let rest = not_attempted();
-                let rest = if rest.is_empty() {
-                    rest
-                } else {
-                    format!("; not attempted: {rest}")
-                };
+                let rest = not_attempted(&names[index + 1..]);
                 report.fail(
                     Step::Remove,
                     format!(
@@ -407,7 +392,7 @@ async fn rule_removals(
         if let Some(difference) = difference {
             // Later requests were planned on what this one should have done (a parent's
             // references after its child, say): sending them could untag an image that stays.
-            stop_after_difference(report, &planned.name, difference, &not_attempted());
+            stop_after_difference(report, &planned.name, difference, &later());
             progress.publish(report);
             return false;
         }

@@ -111,7 +111,7 @@ async fn run_connected(
     let plain =
         request.safety.backup_dir.is_none() && request.safety.containers == ContainerPolicy::Leave;
     let read_snapshot = async {
-        if request.dry_run || host.engine.info.kind != EngineKind::DockerClassic || !plain {
+        if request.dry_run || !host.engine.info.kind.is_modelled_exactly() || !plain {
             host.engine.snapshot().await
         } else {
             host.engine.snapshot_for_removal(&removal).await

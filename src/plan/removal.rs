@@ -92,13 +92,13 @@ fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str)
         Ok(records) => (records, None),
         Err(error) => (Vec::new(), Some(error)),
     };
-    let dispatch = match &before {
+    let dispatch = match before {
         None => Dispatch::AsGiven,
         Some(_) if error.is_some() => Dispatch::Unforced(vec![image.to_string()]),
-        Some(before) => match unforced_dispatch(before, image, &records) {
+        Some(before) => match unforced_dispatch(&before, image, &records) {
             Ok(dispatch) => dispatch,
             Err(refusal) => {
-                *store = before.clone();
+                *store = before;
                 return PlannedRemoval {
                     image: image.to_string(),
                     records: Vec::new(),

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::engine::EngineKind;
+
 /// The state of one host's image store and containers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {
@@ -14,6 +16,8 @@ pub struct Snapshot {
     pub containers: Vec<ContainerRecord>,
     /// `DiffSize` in bytes of each layer, keyed by chain ID (`sha256:<64 hex>`).
     pub layer_sizes: BTreeMap<String, u64>,
+    /// The engine kind whose delete rules the planner applies to this store.
+    pub engine: EngineKind,
 }
 
 /// One image as the engine lists it.

@@ -95,6 +95,14 @@ impl EngineKind {
         self.plan_caveat().is_none()
     }
 
+    /// Whether the engine's delete answers list the layers it freed (`Deleted: <chain ID>`), so
+    /// freed bytes are the sizes of those layers and `SpaceReclaimed` can be checked against
+    /// them. The other kinds list deleted images only; their bytes are the layers those images
+    /// leave unheld ([`crate::plan::FreedByImages`]).
+    pub fn deletes_answer_with_layers(self) -> bool {
+        self == EngineKind::DockerClassic
+    }
+
     pub fn from_name(name: &str) -> Option<EngineKind> {
         EngineKind::ALL.into_iter().find(|kind| kind.name() == name)
     }

@@ -64,7 +64,10 @@ impl Engine {
             },
             self.all_containers()
         )?;
-        let mut snapshot = Snapshot::default();
+        let mut snapshot = Snapshot {
+            engine: self.info.kind,
+            ..Snapshot::default()
+        };
         let podman = self.info.kind == EngineKind::Podman;
         let spelled = |references: Vec<String>| {
             let references = real_references(references);
@@ -143,7 +146,9 @@ impl Engine {
     async fn described_chain(&self, image_id: &str) -> Result<Option<LayerChain>, EngineError> {
         match self.layer_chain(image_id).await {
             Ok(chain) => Ok(Some(chain)),
-            Err(EngineError::Api { .. }) if !self.info.kind.is_modelled_exactly() => Ok(None),
+            Err(EngineError::Api { .. }) if !self.info.kind.deletes_answer_with_layers() => {
+                Ok(None)
+            }
             Err(error) => Err(error),
         }
     }

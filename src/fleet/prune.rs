@@ -222,9 +222,10 @@ async fn engine_prune(
             return false;
         }
     };
-    let exact = host.engine.info.kind.is_modelled_exactly();
+    let kind = host.engine.info.kind;
+    let exact = kind.is_modelled_exactly();
     let mut result = ImageResult::from_records(PRUNE_RESULT, &answer.records, None, snapshot);
-    if !exact {
+    if !kind.deletes_answer_with_layers() {
         result.reclaimed_bytes = FreedByImages::new(snapshot).count(&answer.records);
     }
     result.backup = backup;
@@ -252,7 +253,7 @@ async fn engine_prune(
     }
     // Only the classic store's figure is checked against the layers: the containerd store's
     // counts content too, and Podman's was seen far above what the disk got back.
-    if exact && answer.space_reclaimed != result.reclaimed_bytes {
+    if kind.deletes_answer_with_layers() && answer.space_reclaimed != result.reclaimed_bytes {
         report.warnings.push(format!(
             "the engine reports {} bytes reclaimed, the layers it deleted add up to {}",
             answer.space_reclaimed, result.reclaimed_bytes
@@ -276,8 +277,10 @@ async fn rule_removals(
 ) -> bool {
     let total = plan.requests.len();
     let host_name = report.host.clone();
-    let exact = host.engine.info.kind.is_modelled_exactly();
-    let mut freed_by_images = (!exact).then(|| FreedByImages::new(snapshot));
+    let kind = host.engine.info.kind;
+    let exact = kind.is_modelled_exactly();
+    let mut freed_by_images =
+        (!kind.deletes_answer_with_layers()).then(|| FreedByImages::new(snapshot));
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     let names: Vec<String> = plan
         .requests

@@ -111,7 +111,7 @@ async fn run_connected(
     let plain =
         request.safety.backup_dir.is_none() && request.safety.containers == ContainerPolicy::Leave;
     let read_snapshot = async {
-        if request.dry_run || !host.engine.info.kind.is_modelled_exactly() || !plain {
+        if request.dry_run || !host.engine.info.kind.deletes_answer_with_layers() || !plain {
             host.engine.snapshot().await
         } else {
             host.engine.snapshot_for_removal(&removal).await
@@ -166,7 +166,8 @@ async fn run_connected(
     // rest is planned again on what those left, so later comparisons stay true.
     let mut attempted: Vec<String> = Vec::new();
     // Engines that list only deleted images: bytes from the layers those images leave unheld.
-    let mut freed_by_images = caveat.map(|_| FreedByImages::new(&snapshot));
+    let mut freed_by_images = (!host.engine.info.kind.deletes_answer_with_layers())
+        .then(|| FreedByImages::new(&snapshot));
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, image) in request.images.iter().enumerate() {
         progress.still_to_come(&request.images[index..]);

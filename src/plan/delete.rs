@@ -1,6 +1,7 @@
 //! The engine's `ImageDelete` (classic image store, dockerd 20.10), step by step:
 //! reference check, tag removal, dependency check, deletion with layer analysis, parent pruning.
 
+use crate::engine::EngineKind;
 use crate::reference::{ImageArgument, Reference, check_image_argument};
 use crate::snapshot::short_id;
 
@@ -12,12 +13,27 @@ use super::reference_store::is_single_reference;
 use super::store::SimulatedStore;
 
 impl SimulatedStore {
-    /// `DELETE /images/{name}?force=…&noprune=…`: changes the store as the engine would and
-    /// returns the engine's answer: the records of a 200, or the error.
+    /// `DELETE /images/{name}?force=…&noprune=…`: changes the store as the store's engine kind
+    /// would and returns the engine's answer: the records of a 200, or the error.
     ///
     /// `prune` is the opposite of `noprune`. As in the engine, an error leaves the store as it
-    /// was, and a conflict met while quietly deleting after an untag is no error at all.
+    /// was.
     pub fn delete_image(
+        &mut self,
+        name: &str,
+        force: bool,
+        prune: bool,
+    ) -> Result<Vec<DeleteRecord>, EngineError> {
+        match self.engine {
+            EngineKind::DockerClassic => self.delete_image_classic(name, force, prune),
+            EngineKind::DockerContainerd => self.delete_image_containerd(name, force, prune),
+            EngineKind::Podman => self.delete_image_podman(name, force, prune),
+        }
+    }
+
+    /// The classic store's delete. A conflict met while quietly deleting after an untag is no
+    /// error at all.
+    pub(crate) fn delete_image_classic(
         &mut self,
         name: &str,
         force: bool,

@@ -10,6 +10,8 @@
 mod conflict;
 mod containers_first;
 mod delete;
+mod delete_containerd;
+mod delete_podman;
 mod dispatch;
 mod engine_error;
 mod freed_by_images;

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::engine::EngineKind;
 use crate::reference::Reference;
 use crate::snapshot::{ContainerRecord, ContainerState, ImageRecord, Snapshot};
 
@@ -25,6 +26,8 @@ pub struct SimulatedStore {
     pub(crate) deleted_images: Vec<String>,
     /// Chain IDs freed on disk so far, in order.
     pub(crate) freed_layers: Vec<String>,
+    /// Whose delete rules [`SimulatedStore::delete_image`] follows.
+    pub(crate) engine: EngineKind,
 }
 
 impl SimulatedStore {
@@ -33,6 +36,7 @@ impl SimulatedStore {
     pub fn from_snapshot(snapshot: &Snapshot) -> Self {
         let mut store = SimulatedStore {
             layer_sizes: snapshot.layer_sizes.clone(),
+            engine: snapshot.engine,
             ..SimulatedStore::default()
         };
         for image in &snapshot.images {
@@ -106,6 +110,7 @@ impl SimulatedStore {
             images,
             containers: self.containers.clone(),
             layer_sizes,
+            engine: self.engine,
         }
     }
 

@@ -240,6 +240,7 @@ impl SnapshotBuilder {
             images,
             containers,
             layer_sizes,
+            ..Snapshot::default()
         }
     }
 }

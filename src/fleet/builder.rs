@@ -4,10 +4,10 @@
 use crate::engine::{
     BuildCacheSupport, BuildPruneOptions, build_cache_support, unsupported_answer,
 };
-use crate::report::{BuildCacheOutcome, HostReport, Step};
+use crate::report::{BuildCacheOutcome, HostFailure, HostReport, Step};
 
 use super::HostTarget;
-use super::connect::{ConnectOptions, connect_host};
+use super::connect::{ConnectOptions, on_connected_host};
 use super::control::RunControl;
 use super::progress::HostProgress;
 
@@ -25,11 +25,30 @@ pub async fn builder_prune_on_host(
     progress: HostProgress,
     _control: RunControl,
 ) -> HostReport {
-    let mut report = HostReport::new(&target.name, &target.address);
-    let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
-        return report;
-    };
-    let unsupported = |report: &mut HostReport, message: String| {
+    let report = HostReport::new(&target.name, &target.address);
+    on_connected_host(&target, options, &progress, report, async |host, report| {
+        let message = match build_cache_support(&host.engine.info.api_version) {
+            BuildCacheSupport::Unsupported(message) => message,
+            BuildCacheSupport::Supported => {
+                progress.changing_step("pruning the build cache");
+                match host.engine.prune_build_cache(&request.options).await {
+                    Ok(answer) => {
+                        report.reclaimed_bytes = answer.space_reclaimed;
+                        report.build_cache = Some(BuildCacheOutcome {
+                            supported: true,
+                            caches_deleted: answer.caches_deleted.len(),
+                            reclaimed_bytes: answer.space_reclaimed,
+                            message: None,
+                        });
+                        return Ok(());
+                    }
+                    Err(error) => unsupported_answer(&error).ok_or_else(|| HostFailure {
+                        step: Step::BuildCache,
+                        message: error.to_string(),
+                    })?,
+                }
+            }
+        };
         report
             .warnings
             .push(format!("no build cache pruned: {message}"));
@@ -38,29 +57,7 @@ pub async fn builder_prune_on_host(
             message: Some(message),
             ..BuildCacheOutcome::default()
         });
-    };
-    match build_cache_support(&host.engine.info.api_version) {
-        BuildCacheSupport::Unsupported(message) => unsupported(&mut report, message),
-        BuildCacheSupport::Supported => {
-            progress.changing_step("pruning the build cache");
-            match host.engine.prune_build_cache(&request.options).await {
-                Ok(answer) => {
-                    report.reclaimed_bytes = answer.space_reclaimed;
-                    report.build_cache = Some(BuildCacheOutcome {
-                        supported: true,
-                        caches_deleted: answer.caches_deleted.len(),
-                        reclaimed_bytes: answer.space_reclaimed,
-                        message: None,
-                    });
-                }
-                Err(error) => match unsupported_answer(&error) {
-                    Some(message) => unsupported(&mut report, message),
-                    None => report.fail(Step::BuildCache, error.to_string()),
-                },
-            }
-        }
-    }
-    report.api_calls = host.engine.api_calls();
-    host.close().await;
-    report
+        Ok(())
+    })
+    .await
 }

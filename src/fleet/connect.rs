@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::engine::{Engine, EngineAccess};
-use crate::report::{HostReport, Step};
+use crate::report::{HostFailure, HostReport, Step};
 use crate::ssh::{SshError, SshOptions, SshSession, SshTarget};
 
 use super::HostTarget;
@@ -33,6 +33,29 @@ impl ConnectedHost {
         drop(self.engine);
         self.session.close().await;
     }
+}
+
+/// The frame of every mutating command's host job: connects to `target` (a failure to is the
+/// report's), runs `work` on the reached host (which settles the report's status when it
+/// completes), records the failure it stopped with, if any, then the API calls, and closes the
+/// host.
+pub(super) async fn on_connected_host(
+    target: &HostTarget,
+    options: &ConnectOptions,
+    progress: &HostProgress,
+    mut report: HostReport,
+    work: impl AsyncFnOnce(&ConnectedHost, &mut HostReport) -> Result<(), HostFailure>,
+) -> HostReport {
+    let Some(host) = connect_host(target, options, &mut report, progress).await else {
+        return report;
+    };
+    if let Err(failure) = work(&host, &mut report).await {
+        report.fail(failure.step, failure.message);
+    }
+    report.api_calls = host.engine.api_calls();
+    progress.step("closing");
+    host.close().await;
+    report
 }
 
 /// Connects to `target`, recording the failing step in `report` when it cannot.

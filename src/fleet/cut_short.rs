@@ -31,7 +31,7 @@ pub(super) fn cut_short(
         report.results.iter().map(|r| r.reclaimed_bytes).sum()
     };
     let (step, mut message) = failure(step, activity, so_far.step_changes, cause);
-    message.push_str(&super::rmi::not_attempted(&so_far.not_attempted));
+    message.push_str(&super::host_run::not_attempted(&so_far.not_attempted));
     report.fail(step, message);
     report
 }

@@ -104,15 +104,17 @@ pub(super) async fn read_space(
 }
 
 /// The read after a run's changes, into `report.space_after`, then the session's end. After an
-/// interrupt no new call starts; after a failure the read gets [`AFTER_A_FAILURE`] at most.
+/// interrupt no new call starts; after a failure (`failed`, or one already in `report`) the
+/// read gets [`AFTER_A_FAILURE`] at most.
 pub(super) async fn read_space_after(
     host: &ConnectedHost,
     mut free_space: FreeSpace,
     report: &mut HostReport,
     control: &RunControl,
+    failed: bool,
 ) {
     if !control.interrupted() {
-        let limit = if report.failure.is_some() {
+        let limit = if failed || report.failure.is_some() {
             host.engine.api_timeout().min(AFTER_A_FAILURE)
         } else {
             host.engine.api_timeout()

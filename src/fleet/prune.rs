@@ -3,24 +3,27 @@
 //! engine's answers are checked against the plan and every difference is a warning. With
 //! `--backup DIR` the images are saved first (see `prune_backup`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use crate::engine::EngineError;
-use crate::engine::EngineKind;
-use crate::plan::{DeleteRecord, FreedByImages, deleted_images};
+use crate::engine::{EngineKind, PruneAnswer};
+use crate::plan::{DeleteRecord, Dispatch, FreedByImages, RemovalAnswer, deleted_images};
 use crate::policy::{Action, PolicyPlan, PolicyRequest, PruneMode, plan_policy};
-use crate::report::{HostReport, ImageResult, PruneSummary, Step};
+use crate::report::{BackupOutcome, HostFailure, HostReport, ImageResult, PruneSummary, Step};
 use crate::snapshot::{Snapshot, short_id};
 
 use super::HostTarget;
 use super::backup::planned_outcome;
-use super::connect::{ConnectOptions, ConnectedHost, connect_host};
+use super::connect::{ConnectOptions, ConnectedHost, on_connected_host};
 use super::control::RunControl;
+use super::difference::describe_set_difference;
 use super::free_space::{FreeSpace, read_space, read_space_after};
+use super::host_run::{
+    Before, HostRun, LOST_ANSWER, Queue, interrupted, not_attempted, prediction_missed, result_of,
+};
 use super::progress::HostProgress;
 use super::prune_backup::{BackupStep, back_up, unit_for_records};
-use super::rmi::{LOST_ANSWER, describe_difference, not_attempted};
+use super::send_removal::Removal;
 
 /// The name of the one result an engine prune gives (its records are the engine's whole answer).
 pub const PRUNE_RESULT: &str = "(prune)";
@@ -62,178 +65,185 @@ pub async fn prune_on_host(
     progress: HostProgress,
     control: RunControl,
 ) -> HostReport {
-    let mut report = HostReport::new(&target.name, &target.address);
-    let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
-        return report;
-    };
-    let kind = host.engine.info.kind;
-    let job = jobs
-        .iter()
-        .find(|job| job.engines.is_empty() || job.engines.contains(&kind));
-    let Some(job) = job else {
-        report.warnings.push(format!(
-            "left alone: no policy for this host's groups is for its engine ({})",
-            kind.name()
-        ));
-        report.api_calls = host.engine.api_calls();
-        host.close().await;
-        return report;
-    };
-    run_connected(&host, job, &mut report, &progress, &control).await;
-    report.settle_status(job.policy.force);
-    report.api_calls = host.engine.api_calls();
-    host.close().await;
-    report
+    let report = HostReport::new(&target.name, &target.address);
+    on_connected_host(&target, options, &progress, report, async |host, report| {
+        let kind = host.engine.info.kind;
+        let job = jobs
+            .iter()
+            .find(|job| job.engines.is_empty() || job.engines.contains(&kind));
+        let Some(job) = job else {
+            report.warnings.push(format!(
+                "left alone: no policy for this host's groups is for its engine ({})",
+                kind.name()
+            ));
+            return Ok(());
+        };
+        prune_connected(host, job, report, &progress, &control).await?;
+        report.settle_status(job.policy.force);
+        Ok(())
+    })
+    .await
 }
 
-async fn run_connected(
+/// How a host's removals ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Removals {
+    /// Every planned removal was sent.
+    AllSent,
+    /// The host stopped early with what it recorded (a failed backup, a difference on its last
+    /// removal): its bytes are not held against the whole plan's.
+    Stopped,
+}
+
+/// Reads and plans, then shows the plan (dry run) or prunes and reads the space after.
+async fn prune_connected(
     host: &ConnectedHost,
     job: &PruneJob,
     report: &mut HostReport,
     progress: &HostProgress,
     control: &RunControl,
-) {
+) -> Result<(), HostFailure> {
     progress.step("snapshot");
-    let snapshot = match host.engine.snapshot().await {
-        Ok(snapshot) => snapshot,
-        Err(error) => return report.fail(Step::Snapshot, error.to_string()),
-    };
-    let caveat = host.engine.info.kind.plan_caveat();
+    let snapshot = host.engine.snapshot().await.map_err(|error| HostFailure {
+        step: Step::Snapshot,
+        message: error.to_string(),
+    })?;
     let plan = plan_policy(&snapshot, &job.policy);
     report.predicted_bytes = Some(plan.predicted_bytes);
     report.prune = Some(summary(&plan, job));
     report.decisions = plan.decisions.clone();
     if job.dry_run {
         report.results = planned_results(&plan, &snapshot, job, &report.host);
+        let caveat = host.engine.info.kind.plan_caveat();
         for result in &mut report.results {
             result.not_exact = caveat.map(str::to_string);
-        }
-        for result in &report.results {
             progress.result(result);
         }
-        return;
+        return Ok(());
     }
     if control.interrupted() {
-        return report.fail(Step::Interrupt, "interrupted before any removal".to_owned());
+        return Err(interrupted("interrupted before any removal", &[]));
     }
 
     let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
-    report.space_before = read_space(
-        host,
-        &mut free_space,
-        host.engine.api_timeout(),
-        &mut report.warnings,
-    )
-    .await;
+    let limit = host.engine.api_timeout();
+    report.space_before = read_space(host, &mut free_space, limit, &mut report.warnings).await;
     progress.publish(report);
-    let complete = match plan.mode {
-        PruneMode::Engine => {
-            engine_prune(host, job, &plan, &snapshot, report, progress, control).await
-        }
-        PruneMode::Rules => {
-            rule_removals(host, job, &plan, &snapshot, report, progress, control).await
-        }
+    let names: Vec<String> = plan.requests.iter().map(|r| r.name.clone()).collect();
+    let queue = Queue {
+        names: &names,
+        numbered: true,
+        acceptance_when_inexact: true,
+        ignore_missing: false,
     };
-    if caveat.is_none()
-        && complete
-        && report.failure.is_none()
-        && report.reclaimed_bytes != plan.predicted_bytes
+    let mut run = HostRun::new(host, &snapshot, report, progress, control, queue);
+    let removed = match plan.mode {
+        PruneMode::Engine => engine_prune(&mut run, job, &plan).await,
+        PruneMode::Rules => rule_removals(&mut run, job, &plan).await,
+    };
+    if matches!(removed, Ok(Removals::AllSent))
+        && host.engine.info.kind.is_modelled_exactly()
+        && let Some(warning) = prediction_missed(plan.predicted_bytes, report.reclaimed_bytes)
     {
-        report.warnings.push(format!(
-            "the plan predicted {} bytes freed, the engine's deletions add up to {}",
-            plan.predicted_bytes, report.reclaimed_bytes
-        ));
+        report.warnings.push(warning);
     }
     progress.step("free space");
-    read_space_after(host, free_space, report, control).await;
+    read_space_after(host, free_space, report, control, removed.is_err()).await;
+    removed.map(|_| ())
 }
 
-/// No rules: `POST /images/prune`, exactly `docker image prune`. The engine picks candidates in
-/// random order, so its records are compared with the plan's as a set. With `--backup`, every
-/// image the plan predicts deleted is saved first, in one archive; if that fails the engine is
-/// not asked to prune (false: nothing was attempted).
+/// No rules: `POST /images/prune`, exactly `docker image prune`. With `--backup`, every image
+/// the plan predicts deleted is saved first, in one archive; if that fails the engine is not
+/// asked to prune.
 async fn engine_prune(
-    host: &ConnectedHost,
+    run: &mut HostRun<'_>,
     job: &PruneJob,
     plan: &PolicyPlan,
-    snapshot: &Snapshot,
-    report: &mut HostReport,
-    progress: &HostProgress,
-    control: &RunControl,
-) -> bool {
-    let mut backup = None;
-    if let Some(dir) = &job.backup_dir
-        && let Some(unit) = unit_for_records(
-            snapshot,
-            &plan.records(),
-            &BTreeSet::new(),
-            &job.reason(None),
-        )
-    {
-        let host_name = report.host.clone();
-        match back_up(host, &host_name, &unit, dir, progress, control).await {
-            BackupStep::Saved(outcome) => {
-                progress.pending(PRUNE_RESULT, Some(&outcome), &[]);
-                backup = Some(outcome);
-            }
-            BackupStep::Nothing => {}
-            BackupStep::Interrupted => {
-                report.fail(
-                    Step::Interrupt,
-                    "interrupted while backing up; the engine prune was not called".to_owned(),
-                );
-                return false;
-            }
-            BackupStep::Failed { outcome, refusal } => {
-                let result = ImageResult {
-                    image: PRUNE_RESULT.to_owned(),
-                    error: Some(refusal.replacen(
-                        "not removed: its backup failed",
-                        "not pruned: the backup of the images it would remove failed",
-                        1,
-                    )),
-                    backup: Some(outcome),
-                    ..ImageResult::default()
-                };
-                progress.record(report, result);
-                return false;
-            }
+) -> Result<Removals, HostFailure> {
+    let backup = match back_up_prune(run, job, plan).await {
+        BackupStep::Interrupted => {
+            return Err(interrupted(
+                "interrupted while backing up; the engine prune was not called",
+                &[],
+            ));
         }
+        BackupStep::Failed { outcome, refusal } => {
+            let refusal = refusal.replacen(
+                "not removed: its backup failed",
+                "not pruned: the backup of the images it would remove failed",
+                1,
+            );
+            let before = Before {
+                backup: Some(outcome),
+                ..Before::default()
+            };
+            run.record_unsent(PRUNE_RESULT, refusal, before);
+            return Ok(Removals::Stopped);
+        }
+        step => step.outcome(),
+    };
+    if let Some(backup) = &backup {
+        run.progress.pending(PRUNE_RESULT, Some(backup), &[]);
     }
-    if control.interrupted() {
-        report.fail(
-            Step::Interrupt,
-            "interrupted before the engine prune".to_owned(),
-        );
-        return false;
+    if run.control.interrupted() {
+        return Err(interrupted("interrupted before the engine prune", &[]));
     }
-    progress.changing_step("pruning");
+    run.progress.changing_step("pruning");
     let filters = job.policy.filters.to_engine(job.policy.all);
-    let answer = match host.engine.prune_images(&filters).await {
+    let answer = match run.host.engine.prune_images(&filters).await {
         Ok(answer) => answer,
         Err(error) => {
-            progress.settle_pending(report, LOST_ANSWER);
-            report.fail(
-                Step::Prune,
-                format!(
+            run.progress.settle_pending(run.report, LOST_ANSWER);
+            return Err(HostFailure {
+                step: Step::Prune,
+                message: format!(
                     "{error}; whether images were removed is unknown: rerun with --dry-run to see"
                 ),
-            );
-            return false;
+            });
         }
     };
-    let kind = host.engine.info.kind;
-    let exact = kind.is_modelled_exactly();
+    check_prune_answer(run, job, plan, &answer, backup);
+    Ok(Removals::AllSent)
+}
+
+/// With `--backup`, the one archive of every image the plan predicts the prune deletes.
+async fn back_up_prune(run: &HostRun<'_>, job: &PruneJob, plan: &PolicyPlan) -> BackupStep {
+    let Some(dir) = &job.backup_dir else {
+        return BackupStep::Nothing;
+    };
+    let no_tags_gone = BTreeSet::new();
+    match unit_for_records(
+        run.snapshot,
+        &plan.records(),
+        &no_tags_gone,
+        &job.reason(None),
+    ) {
+        Some(unit) => back_up(run, &unit, dir).await,
+        None => BackupStep::Nothing,
+    }
+}
+
+/// Records the engine prune's answer with its bytes. The engine picks candidates in random
+/// order, so its records are compared with the plan's as a set; images it deleted unsaved (with
+/// `--backup`) and a `SpaceReclaimed` other than the layers' sizes are warnings.
+fn check_prune_answer(
+    run: &mut HostRun<'_>,
+    job: &PruneJob,
+    plan: &PolicyPlan,
+    answer: &PruneAnswer,
+    backup: Option<BackupOutcome>,
+) {
+    let kind = run.host.engine.info.kind;
+    let snapshot = run.snapshot;
     let mut result = ImageResult::from_records(PRUNE_RESULT, &answer.records, None, snapshot);
     if !kind.deletes_answer_with_layers() {
         result.reclaimed_bytes = FreedByImages::new(snapshot).count(&answer.records);
     }
-    result.backup = backup;
-    let saved: BTreeSet<&str> = result
-        .backup
+    let saved: BTreeSet<&str> = backup
         .iter()
         .flat_map(|backup| backup.images.iter().map(String::as_str))
         .collect();
+    let warnings = &mut run.report.warnings;
     if job.backup_dir.is_some() {
         let deleted = deleted_images(snapshot, answer.records.iter());
         let unsaved: Vec<&str> = deleted
@@ -242,197 +252,113 @@ async fn engine_prune(
             .map(|id| short_id(id))
             .collect();
         if !unsaved.is_empty() {
-            report.warnings.push(format!(
+            warnings.push(format!(
                 "the engine pruned images the plan did not predict, which were not backed up: {}",
                 unsaved.join(", ")
             ));
         }
     }
-    if exact && let Some(difference) = describe_set_difference(&plan.records(), &answer.records) {
-        report.warnings.push(difference);
+    if kind.is_modelled_exactly()
+        && let Some(difference) = describe_set_difference(&plan.records(), &answer.records)
+    {
+        warnings.push(difference);
     }
     // Only the classic store's figure is checked against the layers: the containerd store's
     // counts content too, and Podman's was seen far above what the disk got back.
     if kind.deletes_answer_with_layers() && answer.space_reclaimed != result.reclaimed_bytes {
-        report.warnings.push(format!(
+        warnings.push(format!(
             "the engine reports {} bytes reclaimed, the layers it deleted add up to {}",
             answer.space_reclaimed, result.reclaimed_bytes
         ));
     }
-    progress.record(report, result);
-    true
+    result.backup = backup;
+    run.progress.record(run.report, result);
 }
 
 /// Rules: the plan's `DELETE /images/{name}` requests in order, each checked against the plan.
 /// With `--backup`, each request's images are saved right before it; after a failed backup the
-/// host stops (later requests were planned on that removal), false: not all were attempted.
+/// host stops (later requests were planned on that removal).
 async fn rule_removals(
-    host: &ConnectedHost,
+    run: &mut HostRun<'_>,
     job: &PruneJob,
     plan: &PolicyPlan,
-    snapshot: &Snapshot,
-    report: &mut HostReport,
-    progress: &HostProgress,
-    control: &RunControl,
-) -> bool {
-    let total = plan.requests.len();
-    let host_name = report.host.clone();
-    let kind = host.engine.info.kind;
-    let exact = kind.is_modelled_exactly();
-    let mut freed_by_images =
-        (!kind.deletes_answer_with_layers()).then(|| FreedByImages::new(snapshot));
-    let mut gone_tags: BTreeSet<String> = BTreeSet::new();
-    let names: Vec<String> = plan
-        .requests
-        .iter()
-        .map(|request| request.name.clone())
-        .collect();
+) -> Result<Removals, HostFailure> {
     for (index, planned) in plan.requests.iter().enumerate() {
-        progress.still_to_come(&names[index..]);
-        if control.interrupted() {
-            report.fail(
-                Step::Interrupt,
-                format!("interrupted{}", not_attempted(&names[index..])),
-            );
-            break;
-        }
-        let later = || names[index + 1..].join(" ");
-        let step = match (&job.backup_dir, planned.error.is_none()) {
-            (Some(dir), true) => match unit_for_records(
-                snapshot,
-                &planned.records,
-                &gone_tags,
-                &job.reason(Some(&planned.name)),
-            ) {
-                Some(unit) => back_up(host, &host_name, &unit, dir, progress, control).await,
-                None => BackupStep::Nothing,
-            },
-            _ => BackupStep::Nothing,
-        };
-        match step {
+        run.next(index)?;
+        let expected = planned.expected_answer();
+        let backup = match back_up_request(run, job, &planned.name, &expected).await {
             BackupStep::Interrupted => {
-                report.fail(
-                    Step::Interrupt,
-                    format!(
-                        "interrupted while backing up {}; not attempted: {} {}",
-                        planned.name,
-                        planned.name,
-                        later()
-                    )
-                    .trim_end()
-                    .to_owned(),
-                );
-                return false;
+                let what = format!("interrupted while backing up {}", planned.name);
+                return Err(interrupted(&what, run.left(index)));
             }
             BackupStep::Failed { outcome, refusal } => {
-                let result = ImageResult {
-                    image: planned.name.clone(),
-                    error: Some(refusal),
+                let before = Before {
                     backup: Some(outcome),
-                    ..ImageResult::default()
+                    ..Before::default()
                 };
-                progress.record(report, result);
-                let rest = later();
-                if !rest.is_empty() {
-                    report.warnings.push(format!(
-                        "removals stopped after a failed backup; not attempted: {rest}"
+                run.record_unsent(&planned.name, refusal, before);
+                let later = run.later(index);
+                if !later.is_empty() {
+                    run.report.warnings.push(format!(
+                        "removals stopped after a failed backup{}",
+                        not_attempted(later)
                     ));
                 }
-                return false;
+                return Ok(Removals::Stopped);
             }
-            BackupStep::Saved(_) | BackupStep::Nothing => {}
-        }
-        progress.pending(&planned.name, step.outcome().as_ref(), &[]);
-        progress.still_to_come(&names[index + 1..]);
-        progress.changing_step(&format!(
-            "removing {} ({}/{total})",
-            planned.name,
-            index + 1
-        ));
-        let answer = host
-            .engine
-            .remove_image(&planned.name, planned.force, planned.no_prune)
-            .await;
-        let mut result = match answer {
-            Ok(records) => {
-                let mut result = ImageResult::from_records(&planned.name, &records, None, snapshot);
-                if let Some(freed) = &mut freed_by_images {
-                    result.reclaimed_bytes = freed.count(&records);
-                }
-                result
-            }
-            Err(EngineError::Api { status, message }) => {
-                ImageResult::from_records(&planned.name, &[], Some((status, message)), snapshot)
-            }
-            Err(lost) => {
-                progress.settle_pending(report, LOST_ANSWER);
-                let rest = not_attempted(&names[index + 1..]);
-                report.fail(
-                    Step::Remove,
-                    format!(
-                        "{lost}; whether {} was removed is unknown: rerun with --dry-run to \
-                         see{rest}",
-                        planned.name
-                    ),
-                );
-                return false;
-            }
+            step => step.outcome(),
         };
-        result.backup = step.outcome();
-        gone_tags.extend(result.untagged.iter().cloned());
-        let expected = ImageResult::from_records(
-            &planned.name,
-            &planned.records,
-            planned.error.clone().map(|e| (e.status, e.message)),
-            snapshot,
-        );
-        let difference = if exact {
-            describe_difference(&expected, &result)
-        } else {
-            describe_outcome_difference(&expected, &result)
+        let removal = Removal {
+            image: &planned.name,
+            dispatch: &Dispatch::AsGiven,
+            force: planned.force,
+            no_prune: planned.no_prune,
+            expected: Some(expected),
         };
-        progress.record(report, result);
-        if let Some(difference) = difference {
-            // Later requests were planned on what this one should have done (a parent's
-            // references after its child, say): sending them could untag an image that stays.
-            stop_after_difference(report, &planned.name, difference, &later());
-            progress.publish(report);
-            return false;
+        let before = Before {
+            backup,
+            ..Before::default()
+        };
+        if run.remove_checked(index, removal, before).await?.is_some() {
+            return stop_after_difference(&planned.name, run.later(index));
         }
     }
-    true
+    Ok(Removals::AllSent)
 }
 
-/// On an engine the plan does not model exactly, only what later removals were planned on is
-/// compared: whether the request succeeded.
-fn describe_outcome_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
-    match (&planned.error, &actual.error) {
-        (None, Some(error)) => Some(format!(
-            "{}: the plan expected the engine to accept this removal; it answered: {error}",
-            actual.image
-        )),
-        (Some(_), None) => Some(format!(
-            "{}: the plan expected the engine to refuse this removal; it accepted it",
-            actual.image
-        )),
-        _ => None,
+/// With `--backup`, the archive of what one planned request changes (none for a request the
+/// plan expects refused).
+async fn back_up_request(
+    run: &HostRun<'_>,
+    job: &PruneJob,
+    name: &str,
+    expected: &RemovalAnswer,
+) -> BackupStep {
+    let Some(dir) = job.backup_dir.as_ref().filter(|_| expected.error.is_none()) else {
+        return BackupStep::Nothing;
+    };
+    let reason = job.reason(Some(name));
+    match unit_for_records(run.snapshot, &expected.records, &run.gone_tags, &reason) {
+        Some(unit) => back_up(run, &unit, dir).await,
+        None => BackupStep::Nothing,
     }
 }
 
-/// The engine did other than planned for `name`: the host stops there. With removals left, the
-/// host fails at the remove step naming them, so a scheduled run sees the images left behind.
-fn stop_after_difference(report: &mut HostReport, name: &str, difference: String, rest: &str) {
-    report.warnings.push(difference);
-    if rest.is_empty() {
-        return;
+/// The engine did other than planned for `name` (the warning is in the report): the host stops
+/// there. With removals left, the host fails at the remove step naming them, so a scheduled run
+/// sees the images left behind.
+fn stop_after_difference(name: &str, later: &[String]) -> Result<Removals, HostFailure> {
+    if later.is_empty() {
+        return Ok(Removals::Stopped);
     }
-    report.fail(
-        Step::Remove,
-        format!(
+    Err(HostFailure {
+        step: Step::Remove,
+        message: format!(
             "the engine did not do what the plan predicted for {name}, and the later removals \
-             were planned on it; not attempted: {rest} (rerun with --dry-run to plan again)"
+             were planned on it{} (rerun with --dry-run to plan again)",
+            not_attempted(later)
         ),
-    );
+    })
 }
 
 /// The dry run's results: the engine prune as one result with every record, or one result per
@@ -460,15 +386,11 @@ fn planned_results(
             plan.requests
                 .iter()
                 .map(|planned| {
-                    let mut result = ImageResult::from_records(
-                        &planned.name,
-                        &planned.records,
-                        planned.error.clone().map(|e| (e.status, e.message)),
-                        snapshot,
-                    );
-                    if planned.error.is_none() {
+                    let answer = planned.expected_answer();
+                    let mut result = result_of(&planned.name, &answer, snapshot);
+                    if answer.error.is_none() {
                         result.backup =
-                            planned_backup(&planned.records, &gone_tags, Some(&planned.name));
+                            planned_backup(&answer.records, &gone_tags, Some(&planned.name));
                     }
                     gone_tags.extend(result.untagged.iter().cloned());
                     result
@@ -494,92 +416,27 @@ fn summary(plan: &PolicyPlan, job: &PruneJob) -> PruneSummary {
     }
 }
 
-/// A warning when two record lists differ as multisets, naming what only one side has.
-fn describe_set_difference(planned: &[DeleteRecord], actual: &[DeleteRecord]) -> Option<String> {
-    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-    for record in planned {
-        *counts.entry(record.to_string()).or_default() += 1;
-    }
-    for record in actual {
-        *counts.entry(record.to_string()).or_default() -= 1;
-    }
-    let only_planned: Vec<&str> = counts
-        .iter()
-        .filter(|(_, count)| **count > 0)
-        .map(|(record, _)| record.as_str())
-        .collect();
-    let only_engine: Vec<&str> = counts
-        .iter()
-        .filter(|(_, count)| **count < 0)
-        .map(|(record, _)| record.as_str())
-        .collect();
-    if only_planned.is_empty() && only_engine.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "the engine's prune did not do what the plan predicted: only planned [{}], only done [{}]",
-        crate::report::bounded_list(&only_planned, 8),
-        crate::report::bounded_list(&only_engine, 8)
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn deleted(id: &str) -> DeleteRecord {
-        DeleteRecord::Deleted(id.to_owned())
-    }
-
     #[test]
     fn a_difference_with_removals_left_fails_the_host_naming_them() {
-        let mut report = HostReport::new("h1", "127.0.0.1");
-        stop_after_difference(
-            &mut report,
-            "old:1",
-            "the engine differs".into(),
-            "old:2 old:3",
-        );
-        assert_eq!(report.status, crate::report::HostStatus::Failed);
-        let failure = report.failure.expect("a failure");
+        let later = ["old:2".to_string(), "old:3".to_string()];
+        let failure = stop_after_difference("old:1", &later).expect_err("a failure");
         assert_eq!(failure.step, Step::Remove);
         assert!(
             failure.message.contains("not attempted: old:2 old:3"),
             "{}",
             failure.message
         );
-        assert_eq!(report.warnings, vec!["the engine differs".to_string()]);
     }
 
     #[test]
-    fn a_difference_on_the_last_removal_is_a_warning_only() {
-        let mut report = HostReport::new("h1", "127.0.0.1");
-        stop_after_difference(&mut report, "old:1", "the engine differs".into(), "");
-        assert_eq!(report.status, crate::report::HostStatus::Ok);
-        assert_eq!(report.warnings.len(), 1);
-    }
-
-    #[test]
-    fn the_same_records_in_another_order_are_no_difference() {
-        let planned = [
-            deleted("a"),
-            deleted("b"),
-            DeleteRecord::Untagged("x:1".into()),
-        ];
-        let actual = [
-            DeleteRecord::Untagged("x:1".into()),
-            deleted("b"),
-            deleted("a"),
-        ];
-        assert_eq!(describe_set_difference(&planned, &actual), None);
-    }
-
-    #[test]
-    fn missing_and_extra_records_are_named() {
-        let warning =
-            describe_set_difference(&[deleted("a"), deleted("b")], &[deleted("a"), deleted("c")])
-                .expect("a difference");
-        assert!(warning.contains("only planned [Deleted: b]"), "{warning}");
-        assert!(warning.contains("only done [Deleted: c]"), "{warning}");
+    fn a_difference_on_the_last_removal_stops_without_a_failure() {
+        assert!(matches!(
+            stop_after_difference("old:1", &[]),
+            Ok(Removals::Stopped)
+        ));
     }
 }

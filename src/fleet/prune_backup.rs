@@ -13,9 +13,7 @@ use crate::report::BackupOutcome;
 use crate::snapshot::Snapshot;
 
 use super::backup::{BackupError, backup_image, planned_outcome};
-use super::connect::ConnectedHost;
-use super::control::RunControl;
-use super::progress::HostProgress;
+use super::host_run::HostRun;
 
 /// What a backup before a removal came to.
 #[derive(Debug)]
@@ -80,15 +78,10 @@ pub(super) fn unit_for_records(
 }
 
 /// Saves `unit` into `DIR/<host>/` and says whether its removal may go ahead.
-pub(super) async fn back_up(
-    host: &ConnectedHost,
-    host_name: &str,
-    unit: &BackupUnit,
-    dir: &Path,
-    progress: &HostProgress,
-    control: &RunControl,
-) -> BackupStep {
-    match backup_image(&host.engine, host_name, unit, dir, progress, control).await {
+pub(super) async fn back_up(run: &HostRun<'_>, unit: &BackupUnit, dir: &Path) -> BackupStep {
+    let host_name = &run.host_name();
+    let engine = &run.host.engine;
+    match backup_image(engine, host_name, unit, dir, run.progress, run.control).await {
         Ok(record) => BackupStep::Saved(record.outcome()),
         Err(BackupError::Interrupted) => BackupStep::Interrupted,
         Err(error) => {

@@ -10,12 +10,14 @@ use sha2::{Digest, Sha256};
 
 use crate::backup::{ArchiveEntry, BackupManifest};
 use crate::engine::{Engine, EngineError, TransferWatch};
-use crate::report::{HostReport, HostStatus, RestoreStatus, RestoredArchive, Step, format_bytes};
+use crate::report::{
+    HostFailure, HostReport, HostStatus, RestoreStatus, RestoredArchive, Step, format_bytes,
+};
 use crate::snapshot::short_id;
 
 use super::HostTarget;
 use super::backup::host_backup_dir;
-use super::connect::{ConnectOptions, connect_host};
+use super::connect::{ConnectOptions, on_connected_host};
 use super::control::RunControl;
 use super::progress::HostProgress;
 
@@ -66,30 +68,55 @@ pub async fn restore_on_host(
             return report;
         }
     };
-    let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
-        return report;
-    };
+    on_connected_host(&target, options, &progress, report, async |host, report| {
+        restore_all(
+            &host.engine,
+            request,
+            &host_dir,
+            &manifest,
+            report,
+            &progress,
+            &control,
+        )
+        .await?;
+        if report.status == HostStatus::Ok
+            && report.restored.iter().any(|archive| {
+                matches!(
+                    archive.status,
+                    RestoreStatus::Failed | RestoreStatus::Conflict
+                )
+            })
+        {
+            report.status = HostStatus::Partial;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Every archive of the manifest in order, until an interrupt.
+async fn restore_all(
+    engine: &Engine,
+    request: &RestoreRequest,
+    host_dir: &Path,
+    manifest: &BackupManifest,
+    report: &mut HostReport,
+    progress: &HostProgress,
+    control: &RunControl,
+) -> Result<(), HostFailure> {
     for (index, archive) in manifest.archives.iter().enumerate() {
         if control.interrupted() {
             let left: Vec<&str> = manifest.archives[index..]
                 .iter()
                 .map(|archive| archive.file.as_str())
                 .collect();
-            report.fail(
-                Step::Interrupt,
-                format!("interrupted; not restored: {}", left.join(" ")),
-            );
-            break;
+            return Err(HostFailure {
+                step: Step::Interrupt,
+                message: format!("interrupted; not restored: {}", left.join(" ")),
+            });
         }
-        let restored = restore_archive(
-            &host.engine,
-            &host_dir,
-            archive,
-            request.force,
-            &progress,
-            &control,
-        )
-        .await;
+        let restored =
+            restore_archive(engine, host_dir, archive, request.force, progress, control).await;
         for image in &archive.images {
             if !image.digests.is_empty() && restored.status == RestoreStatus::Restored {
                 report.warnings.push(format!(
@@ -101,21 +128,9 @@ pub async fn restore_on_host(
             }
         }
         report.restored.push(restored);
-        progress.publish(&mut report);
+        progress.publish(report);
     }
-    if report.status == HostStatus::Ok
-        && report.restored.iter().any(|archive| {
-            matches!(
-                archive.status,
-                RestoreStatus::Failed | RestoreStatus::Conflict
-            )
-        })
-    {
-        report.status = HostStatus::Partial;
-    }
-    report.api_calls = host.engine.api_calls();
-    host.close().await;
-    report
+    Ok(())
 }
 
 /// One archive: check the file, look at the host, load, tag, check again.
@@ -128,6 +143,16 @@ async fn restore_archive(
     control: &RunControl,
 ) -> RestoredArchive {
     let path = host_dir.join(&archive.file);
+    let wanted_tags: Vec<(&str, &str)> = archive
+        .images
+        .iter()
+        .flat_map(|image| {
+            image
+                .tags
+                .iter()
+                .map(move |tag| (tag.as_str(), image.id.as_str()))
+        })
+        .collect();
     let mut result = RestoredArchive {
         file: path.clone(),
         status: RestoreStatus::Failed,
@@ -140,92 +165,110 @@ async fn restore_archive(
         loaded_bytes: 0,
         error: None,
     };
-    let wanted_tags: Vec<(&str, &str)> = archive
-        .images
-        .iter()
-        .flat_map(|image| {
-            image
-                .tags
-                .iter()
-                .map(move |tag| (tag.as_str(), image.id.as_str()))
-        })
-        .collect();
-    progress.step(&format!("checking {}", archive.file));
-    if let Err(error) = verify_file(&path, archive).await {
-        result.error = Some(error);
-        return result;
-    }
-
-    let state = match host_state(engine, archive, &wanted_tags).await {
-        Ok(state) => state,
-        Err(error) => {
-            result.error = Some(error.to_string());
-            return result;
-        }
-    };
-    if !state.conflicts.is_empty() && !force {
-        result.status = RestoreStatus::Conflict;
-        result.error = Some(format!(
-            "{}; nothing loaded (--force loads it and moves the tags back)",
-            state.conflicts.join("; ")
-        ));
-        return result;
-    }
-    if state.missing_images == 0 && state.wrong_tags.is_empty() {
-        result.status = RestoreStatus::AlreadyPresent;
-        result.tags = wanted_tags.iter().map(|(tag, _)| tag.to_string()).collect();
-        return result;
-    }
-
-    progress.changing_step(&format!("restoring {}", archive.file));
-    let watch = LoadWatch {
+    let job = ArchiveRestore {
+        engine,
+        archive,
+        path: &path,
+        wanted_tags: &wanted_tags,
         progress,
         control,
-        file: &archive.file,
-        shown: Mutex::new(Instant::now()),
     };
-    if state.missing_images > 0 {
-        match engine.load_archive(&path, &watch).await {
-            Ok(_) => result.loaded_bytes = archive.bytes,
-            Err(error) => {
-                result.error = Some(format!("the engine did not load it: {error}"));
-                return result;
-            }
+    match job.run(force, &mut result.loaded_bytes).await {
+        Ok(status) => {
+            result.status = status;
+            result.tags = wanted_tags.iter().map(|(tag, _)| tag.to_string()).collect();
+        }
+        Err((status, error)) => {
+            result.status = status;
+            result.error = Some(error);
         }
     }
-    for (tag, id) in &wanted_tags {
-        match engine.image_id_of(tag).await {
-            Ok(Some(current)) if current == *id => {}
-            Ok(_) => {
-                if let Err(error) = engine.tag_image(id, tag).await {
-                    result.error = Some(format!("cannot tag {} as {tag}: {error}", short_id(id)));
-                    return result;
-                }
-            }
-            Err(error) => {
-                result.error = Some(error.to_string());
-                return result;
-            }
-        }
-    }
-    let after = match host_state(engine, archive, &wanted_tags).await {
-        Ok(after) => after,
-        Err(error) => {
-            result.error = Some(error.to_string());
-            return result;
-        }
-    };
-    if after.missing_images > 0 || !after.wrong_tags.is_empty() {
-        result.error = Some(format!(
-            "after loading, {} image(s) are missing and these tags are wrong: {}",
-            after.missing_images,
-            after.wrong_tags.join(", ")
-        ));
-        return result;
-    }
-    result.status = RestoreStatus::Restored;
-    result.tags = wanted_tags.iter().map(|(tag, _)| tag.to_string()).collect();
     result
+}
+
+/// The restore of one archive on one host.
+struct ArchiveRestore<'a> {
+    engine: &'a Engine,
+    archive: &'a ArchiveEntry,
+    path: &'a Path,
+    /// Every tag of the archive's images, with the image it must name.
+    wanted_tags: &'a [(&'a str, &'a str)],
+    progress: &'a HostProgress,
+    control: &'a RunControl,
+}
+
+/// A restore that did not complete: `Failed` or `Conflict`, and why.
+type NotRestored = (RestoreStatus, String);
+
+fn failed(error: String) -> NotRestored {
+    (RestoreStatus::Failed, error)
+}
+
+impl ArchiveRestore<'_> {
+    /// `Restored` or `AlreadyPresent`; `loaded_bytes` is set once the engine loaded the archive.
+    async fn run(&self, force: bool, loaded_bytes: &mut u64) -> Result<RestoreStatus, NotRestored> {
+        let (engine, archive) = (self.engine, self.archive);
+        self.progress.step(&format!("checking {}", archive.file));
+        verify_file(self.path, archive).await.map_err(failed)?;
+        let state = host_state(engine, archive, self.wanted_tags)
+            .await
+            .map_err(|error| failed(error.to_string()))?;
+        if !state.conflicts.is_empty() && !force {
+            return Err((
+                RestoreStatus::Conflict,
+                format!(
+                    "{}; nothing loaded (--force loads it and moves the tags back)",
+                    state.conflicts.join("; ")
+                ),
+            ));
+        }
+        if state.missing_images == 0 && state.wrong_tags.is_empty() {
+            return Ok(RestoreStatus::AlreadyPresent);
+        }
+
+        self.progress
+            .changing_step(&format!("restoring {}", archive.file));
+        if state.missing_images > 0 {
+            let watch = LoadWatch {
+                progress: self.progress,
+                control: self.control,
+                file: &archive.file,
+                shown: Mutex::new(Instant::now()),
+            };
+            if let Err(error) = engine.load_archive(self.path, &watch).await {
+                return Err(failed(format!("the engine did not load it: {error}")));
+            }
+            *loaded_bytes = archive.bytes;
+        }
+        self.set_tags().await.map_err(failed)?;
+        let after = host_state(engine, archive, self.wanted_tags)
+            .await
+            .map_err(|error| failed(error.to_string()))?;
+        if after.missing_images > 0 || !after.wrong_tags.is_empty() {
+            return Err(failed(format!(
+                "after loading, {} image(s) are missing and these tags are wrong: {}",
+                after.missing_images,
+                after.wrong_tags.join(", ")
+            )));
+        }
+        Ok(RestoreStatus::Restored)
+    }
+
+    /// Sets every tag that does not name its image yet.
+    async fn set_tags(&self) -> Result<(), String> {
+        for (tag, id) in self.wanted_tags {
+            match self.engine.image_id_of(tag).await {
+                Ok(Some(current)) if current == *id => {}
+                Ok(_) => {
+                    if let Err(error) = self.engine.tag_image(id, tag).await {
+                        return Err(format!("cannot tag {} as {tag}: {error}", short_id(id)));
+                    }
+                }
+                Err(error) => return Err(error.to_string()),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// How the host stands against an archive's images and tags.

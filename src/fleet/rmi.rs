@@ -4,21 +4,19 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::engine::EngineKind;
-use crate::plan::{ContainerPolicy, FreedByImages, PreparedRemoval, RemovalRequest};
-use crate::report::{HostReport, ImageResult, Step};
+use crate::plan::{ContainerPolicy, Dispatch, PlannedRemoval, PreparedRemoval, RemovalRequest};
+use crate::report::{HostFailure, HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
+use crate::ssh::FilesystemSpace;
 
 use super::HostTarget;
-use super::connect::{ConnectOptions, ConnectedHost, connect_host};
+use super::connect::{ConnectOptions, ConnectedHost, on_connected_host};
 use super::control::RunControl;
 use super::free_space::{FreeSpace, read_space, read_space_after};
+use super::host_run::{HostRun, Queue, interrupted, prediction_missed, result_of};
 use super::progress::HostProgress;
-use super::rmi_safety::{RmiSafety, StepsDone, planned_steps, prepare, run_steps};
-use super::send_removal::send_removal;
-
-/// The result of a removal whose safety steps ran but whose engine answer was lost.
-pub(super) const LOST_ANSWER: &str =
-    "the engine's answer to its removal was lost: whether it happened is unknown";
+use super::rmi_safety::{RmiSafety, SafetySteps, StepsDone, planned_steps, prepare, run_steps};
+use super::send_removal::Removal;
 
 /// What the user asked `rmi` to do on every host.
 #[derive(Debug, Clone)]
@@ -67,43 +65,100 @@ pub async fn rmi_on_host(
     progress: HostProgress,
     control: RunControl,
 ) -> HostReport {
-    let mut report = HostReport::new(&target.name, &target.address);
+    let report = HostReport::new(&target.name, &target.address);
     let request = &request.for_host(&target.name);
-    let Some(host) = connect_host(&target, options, &mut report, &progress).await else {
-        return report;
-    };
-    run_connected(&host, request, &mut report, &progress, &control).await;
-    report.settle_status(request.force);
-    report.api_calls = host.engine.api_calls();
-    progress.step("closing");
-    host.close().await;
-    report
+    on_connected_host(&target, options, &progress, report, async |host, report| {
+        rmi_connected(host, request, report, &progress, &control).await?;
+        report.settle_status(request.force);
+        Ok(())
+    })
+    .await
 }
 
-async fn run_connected(
+/// What `rmi` reads on a host before it plans.
+struct HostRead {
+    snapshot: Snapshot,
+    /// Container names, for reports that may list containers; empty otherwise.
+    names: HashMap<String, String>,
+    space_before: Option<FilesystemSpace>,
+    space_warnings: Vec<String>,
+}
+
+/// Reads, plans, then shows the plan (dry run) or makes the removals and reads the space after.
+async fn rmi_connected(
     host: &ConnectedHost,
     request: &RmiRequest,
     report: &mut HostReport,
     progress: &HostProgress,
     control: &RunControl,
-) {
+) -> Result<(), HostFailure> {
     // After an interrupt no new call starts, reads included.
     if control.interrupted() {
-        return report.fail(
-            Step::Interrupt,
-            format!(
-                "interrupted before the snapshot{}",
-                not_attempted(&request.images)
-            ),
-        );
+        return Err(interrupted(
+            "interrupted before the snapshot",
+            &request.images,
+        ));
     }
     progress.step("snapshot");
-    let removal = RemovalRequest {
+    let plan_request = RemovalRequest {
         images: request.images.clone(),
         force: request.force,
         no_prune: request.no_prune,
         force_removes_containers: host.engine.info.kind == EngineKind::Podman,
     };
+    let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
+    let read = read_host(host, request, &plan_request, &mut free_space).await?;
+    let prepared = prepare(
+        &read.snapshot,
+        &plan_request,
+        &request.images,
+        &request.safety,
+    );
+    report.predicted_bytes = Some(prepared.plan.predicted_bytes);
+    let steps = SafetySteps {
+        safety: &request.safety,
+        names: &read.names,
+    };
+    if request.dry_run {
+        report.results = planned_results(&report.host, &prepared, &read.snapshot, request, steps);
+        let caveat = host.engine.info.kind.plan_caveat();
+        for result in &mut report.results {
+            result.not_exact = caveat.map(str::to_string);
+            progress.result(result);
+        }
+        return Ok(());
+    }
+
+    report.space_before = read.space_before;
+    report.warnings.extend(read.space_warnings);
+    progress.publish(report);
+    let queue = Queue {
+        names: &request.images,
+        numbered: false,
+        acceptance_when_inexact: false,
+        ignore_missing: request.ignore_missing,
+    };
+    let mut run = HostRun::new(host, &read.snapshot, report, progress, control, queue);
+    let removed = remove_each(&mut run, request, &plan_request, steps, prepared).await;
+    if let Ok(predicted) = removed
+        && host.engine.info.kind.is_modelled_exactly()
+        && let Some(warning) = prediction_missed(predicted, report.reclaimed_bytes)
+    {
+        report.warnings.push(warning);
+    }
+    progress.step("free space");
+    read_space_after(host, free_space, report, control, removed.is_err()).await;
+    removed.map(|_| ())
+}
+
+/// The snapshot (with the free space, read alongside on a real run) and, when containers may be
+/// listed, the container names.
+async fn read_host(
+    host: &ConnectedHost,
+    request: &RmiRequest,
+    plan_request: &RemovalRequest,
+    free_space: &mut FreeSpace,
+) -> Result<HostRead, HostFailure> {
     // A dry run reads every image's chain (it is also what checks the lighter read in the
     // tests); a plain real run reads only the chains its removals can touch. Sizes and layers
     // in containerd's image store follow other rules, and backups and container steps can
@@ -114,192 +169,89 @@ async fn run_connected(
         if request.dry_run || !host.engine.info.kind.deletes_answer_with_layers() || !plain {
             host.engine.snapshot().await
         } else {
-            host.engine.snapshot_for_removal(&removal).await
+            host.engine.snapshot_for_removal(plan_request).await
         }
     };
     // A real run opens its SFTP session and reads the free space while the snapshot is read
     // (both only read), and keeps the session for the read after the removals.
-    let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
     let limit = host.engine.api_timeout();
     let mut space_warnings = Vec::new();
     let read_space_before = async {
         if request.dry_run {
             None
         } else {
-            read_space(host, &mut free_space, limit, &mut space_warnings).await
+            read_space(host, free_space, limit, &mut space_warnings).await
         }
     };
     let (snapshot, space_before) = tokio::join!(read_snapshot, read_space_before);
-    let snapshot = match snapshot {
-        Ok(snapshot) => snapshot,
-        Err(error) => return report.fail(Step::Snapshot, error.to_string()),
+    let snapshot_failed = |error: crate::engine::EngineError| HostFailure {
+        step: Step::Snapshot,
+        message: error.to_string(),
     };
-    // Container names only matter to reports that may list containers.
+    let snapshot = snapshot.map_err(snapshot_failed)?;
     let names = if request.safety.containers == ContainerPolicy::Leave {
         HashMap::new()
     } else {
-        match host.engine.container_names().await {
-            Ok(names) => names,
-            Err(error) => return report.fail(Step::Snapshot, error.to_string()),
-        }
+        host.engine
+            .container_names()
+            .await
+            .map_err(snapshot_failed)?
     };
-    let host_name = report.host.clone();
-    let replan = |images: &[String]| prepare(&snapshot, &removal, images, &request.safety);
-    let mut prepared = replan(&request.images);
-    report.predicted_bytes = Some(prepared.plan.predicted_bytes);
-    let caveat = host.engine.info.kind.plan_caveat();
-    if request.dry_run {
-        report.results = planned_results(&host_name, &prepared, &snapshot, request, &names);
-        for result in &mut report.results {
-            result.not_exact = caveat.map(str::to_string);
-        }
-        for result in &report.results {
-            progress.result(result);
-        }
-        return;
-    }
+    Ok(HostRead {
+        snapshot,
+        names,
+        space_before,
+        space_warnings,
+    })
+}
 
-    report.space_before = space_before;
-    report.warnings.extend(space_warnings);
-    progress.publish(report);
-    // Arguments sent to the engine so far; after a removal is refused by its safety steps the
-    // rest is planned again on what those left, so later comparisons stay true.
+/// The removals one by one, each after its safety steps. A removal those steps refuse is
+/// recorded unsent, and the rest is planned again on what they left, so later comparisons stay
+/// true. `Ok`: every argument was sent, with the bytes the last plan predicted.
+async fn remove_each(
+    run: &mut HostRun<'_>,
+    request: &RmiRequest,
+    plan_request: &RemovalRequest,
+    steps: SafetySteps<'_>,
+    mut prepared: PreparedRemoval,
+) -> Result<u64, HostFailure> {
+    // Arguments sent to the engine so far.
     let mut attempted: Vec<String> = Vec::new();
-    // Engines that list only deleted images: bytes from the layers those images leave unheld.
-    let mut freed_by_images = (!host.engine.info.kind.deletes_answer_with_layers())
-        .then(|| FreedByImages::new(&snapshot));
-    let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     for (index, image) in request.images.iter().enumerate() {
-        progress.still_to_come(&request.images[index..]);
-        if control.interrupted() {
-            report.fail(
-                Step::Interrupt,
-                format!("interrupted{}", not_attempted(&request.images[index..])),
-            );
-            break;
-        }
+        run.next(index)?;
         let position = attempted.len();
-        let planned = prepared.plan.removals.get(position).cloned();
-        let steps = prepared
+        let planned = prepared.plan.removals.get(position);
+        let containers = prepared
             .container_steps
             .get(position)
-            .cloned()
-            .unwrap_or_default();
-        let done = match &planned {
-            Some(planned) => {
-                run_steps(
-                    host,
-                    &host_name,
-                    &snapshot,
-                    planned,
-                    &steps,
-                    &gone_tags,
-                    &request.safety,
-                    &names,
-                    progress,
-                    control,
-                )
-                .await
-            }
+            .map_or(&[][..], Vec::as_slice);
+        let done = match planned {
+            Some(planned) => run_steps(run, steps, planned, containers).await,
             None => StepsDone::default(),
         };
         if done.interrupted {
-            report.fail(
-                Step::Interrupt,
-                format!(
-                    "interrupted while backing up {image}{}",
-                    not_attempted(&request.images[index..])
-                ),
-            );
-            break;
+            let what = format!("interrupted while backing up {image}");
+            return Err(interrupted(&what, run.left(index)));
         }
         if let Some(refusal) = done.refusal {
-            let result = ImageResult {
-                image: image.clone(),
-                error: Some(refusal),
-                backup: done.backup,
-                containers: done.containers,
-                ..ImageResult::default()
-            };
             let mut rest = attempted.clone();
-            rest.extend(request.images[index + 1..].iter().cloned());
-            prepared = replan(&rest);
-            report.predicted_bytes = Some(prepared.plan.predicted_bytes);
-            progress.record(report, result);
+            rest.extend(run.later(index).iter().cloned());
+            prepared = prepare(run.snapshot, plan_request, &rest, steps.safety);
+            run.report.predicted_bytes = Some(prepared.plan.predicted_bytes);
+            run.record_unsent(image, refusal, done.before);
             continue;
         }
-
-        progress.pending(image, done.backup.as_ref(), &done.containers);
-        progress.still_to_come(&request.images[index + 1..]);
-        progress.changing_step(&format!("removing {image}"));
-        let answer = send_removal(
-            &host.engine,
+        let removal = Removal {
             image,
-            planned.as_ref(),
-            request.force,
-            request.no_prune,
-        )
-        .await;
-        let mut result = match answer {
-            Ok((records, error)) => {
-                let mut result = ImageResult::from_records(image, &records, error, &snapshot);
-                if let Some(freed) = &mut freed_by_images {
-                    result.reclaimed_bytes = freed.count(&records);
-                }
-                result
-            }
-            Err(lost) => {
-                progress.settle_pending(report, LOST_ANSWER);
-                report.fail(
-                    Step::Remove,
-                    format!(
-                        "{lost}; whether {image} was removed is unknown: rerun to see{}",
-                        not_attempted(&request.images[index + 1..])
-                    ),
-                );
-                break;
-            }
+            dispatch: planned.map_or(&Dispatch::AsGiven, |planned| &planned.dispatch),
+            force: request.force,
+            no_prune: request.no_prune,
+            expected: planned.map(PlannedRemoval::expected_answer),
         };
+        run.remove_checked(index, removal, done.before).await?;
         attempted.push(image.clone());
-        result.backup = done.backup;
-        result.containers = done.containers;
-        gone_tags.extend(result.untagged.iter().cloned());
-        if let Some(planned) = planned.as_ref().filter(|_| caveat.is_none()) {
-            let expected = ImageResult::from_records(
-                image,
-                &planned.records,
-                planned.error.clone().map(|e| (e.status, e.message)),
-                &snapshot,
-            );
-            if let Some(difference) = describe_difference(&expected, &result) {
-                report.warnings.push(difference);
-            }
-        }
-        if request.ignore_missing {
-            result.mark_absent_if_missing();
-        }
-        progress.record(report, result);
     }
-    if caveat.is_none()
-        && report.failure.is_none()
-        && report.reclaimed_bytes != prepared.plan.predicted_bytes
-    {
-        report.warnings.push(format!(
-            "the plan predicted {} bytes freed, the engine's deletions add up to {}",
-            prepared.plan.predicted_bytes, report.reclaimed_bytes
-        ));
-    }
-    progress.step("free space");
-    read_space_after(host, free_space, report, control).await;
-}
-
-/// `; not attempted: A B` for the arguments a stopped host never sent, or nothing.
-pub(super) fn not_attempted(images: &[String]) -> String {
-    if images.is_empty() {
-        String::new()
-    } else {
-        format!("; not attempted: {}", images.join(" "))
-    }
+    Ok(prepared.plan.predicted_bytes)
 }
 
 /// The dry run's results: what the engine would answer for each argument, with the archives
@@ -309,7 +261,7 @@ fn planned_results(
     prepared: &PreparedRemoval,
     snapshot: &Snapshot,
     request: &RmiRequest,
-    names: &HashMap<String, String>,
+    steps: SafetySteps<'_>,
 ) -> Vec<ImageResult> {
     let mut gone_tags: BTreeSet<String> = BTreeSet::new();
     prepared
@@ -317,24 +269,12 @@ fn planned_results(
         .removals
         .iter()
         .zip(&prepared.container_steps)
-        .map(|(planned, steps)| {
-            let mut result = ImageResult::from_records(
-                &planned.image,
-                &planned.records,
-                planned.error.clone().map(|e| (e.status, e.message)),
-                snapshot,
-            );
-            let done = planned_steps(
-                host,
-                snapshot,
-                planned,
-                steps,
-                &gone_tags,
-                &request.safety,
-                names,
-            );
-            result.backup = done.backup;
-            result.containers = done.containers;
+        .map(|(planned, containers)| {
+            let answer = planned.expected_answer();
+            let mut result = result_of(&planned.image, &answer, snapshot);
+            let before = planned_steps(host, snapshot, steps, planned, containers, &gone_tags);
+            result.backup = before.backup;
+            result.containers = before.containers;
             gone_tags.extend(result.untagged.iter().cloned());
             if request.ignore_missing {
                 result.mark_absent_if_missing();
@@ -344,45 +284,9 @@ fn planned_results(
         .collect()
 }
 
-/// A warning when the engine did something other than the plan said, `None` when they agree.
-/// How many records a plan-vs-engine warning lists on each side before it says how many more.
-const DIFFERENCE_ITEMS: usize = 8;
-
-pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
-    if planned.records() == actual.records() && planned.error == actual.error {
-        return None;
-    }
-    let show = |result: &ImageResult| {
-        let mut parts: Vec<String> = result.records().iter().map(ToString::to_string).collect();
-        if let Some(error) = &result.error {
-            parts.push(format!("error: {error}"));
-        }
-        if parts.is_empty() {
-            "nothing".to_string()
-        } else {
-            crate::report::bounded_list(&parts, DIFFERENCE_ITEMS)
-        }
-    };
-    Some(format!(
-        "{}: the engine did not do what the plan predicted: planned [{}], engine [{}]",
-        actual.image,
-        show(planned),
-        show(actual)
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn result(untagged: &[&str], error: Option<&str>) -> ImageResult {
-        ImageResult {
-            image: "x:1".into(),
-            untagged: untagged.iter().map(|s| s.to_string()).collect(),
-            error: error.map(str::to_string),
-            ..ImageResult::default()
-        }
-    }
 
     #[test]
     fn host_placeholder_becomes_each_hosts_name() {
@@ -397,21 +301,5 @@ mod tests {
         assert!(request.is_per_host());
         assert_eq!(request.for_host("web01").images, ["cache:web01", "app:1"]);
         assert!(!request.for_host("web01").is_per_host());
-    }
-
-    #[test]
-    fn same_records_and_error_is_no_difference() {
-        assert_eq!(
-            describe_difference(&result(&["x:1"], None), &result(&["x:1"], None)),
-            None
-        );
-    }
-
-    #[test]
-    fn different_outcome_is_described_with_both_sides() {
-        let warning = describe_difference(&result(&["x:1"], None), &result(&[], Some("conflict")))
-            .expect("a difference");
-        assert!(warning.contains("planned [Untagged: x:1]"), "{warning}");
-        assert!(warning.contains("engine [error: conflict]"), "{warning}");
     }
 }

@@ -8,16 +8,15 @@ use std::time::Duration;
 
 use crate::backup::BackupUnit;
 use crate::plan::{
-    ContainerPolicy, ContainerStep, PlannedRemoval, PreparedRemoval, RemovalRequest,
+    ContainerPolicy, ContainerStep, PlannedRemoval, PreparedRemoval, RemovalAnswer, RemovalRequest,
     deleted_images, plan_with_containers,
 };
-use crate::report::{BackupOutcome, ContainerOutcome};
+use crate::report::ContainerOutcome;
 use crate::snapshot::{Snapshot, short_id};
 
-use super::backup::{BackupError, backup_image, planned_outcome};
-use super::connect::ConnectedHost;
-use super::control::RunControl;
-use super::progress::HostProgress;
+use super::backup::planned_outcome;
+use super::host_run::{Before, HostRun};
+use super::prune_backup::{BackupStep, back_up};
 
 /// The safety steps `rmi` takes before each removal.
 #[derive(Debug, Clone, Default)]
@@ -33,12 +32,19 @@ pub struct RmiSafety {
 /// What the steps before one removal did.
 #[derive(Debug, Default)]
 pub(super) struct StepsDone {
-    pub backup: Option<BackupOutcome>,
-    pub containers: Vec<ContainerOutcome>,
+    /// The archive written and the containers stopped or removed, for the removal's result.
+    pub before: Before,
     /// Why the removal must not be attempted.
     pub refusal: Option<String>,
     /// Ctrl-C stopped a step: the host stops here.
     pub interrupted: bool,
+}
+
+/// The host's safety settings and the names of its containers (for reports).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SafetySteps<'a> {
+    pub safety: &'a RmiSafety,
+    pub names: &'a HashMap<String, String>,
 }
 
 /// The plan for `images` with the container steps `safety` allows.
@@ -58,10 +64,10 @@ pub(super) fn prepare(
     )
 }
 
-/// The images a planned removal deletes, in the engine's order (children first).
-pub(super) fn images_deleted_by(snapshot: &Snapshot, planned: &PlannedRemoval) -> Vec<String> {
-    let images = deleted_images(snapshot, planned.records.iter());
-    planned
+/// The images an answer deletes, in the engine's order (children first).
+fn images_deleted_by(snapshot: &Snapshot, answer: &RemovalAnswer) -> Vec<String> {
+    let images = deleted_images(snapshot, answer.records.iter());
+    answer
         .records
         .iter()
         .filter_map(|record| match record {
@@ -78,7 +84,7 @@ fn backup_unit(
     planned: &PlannedRemoval,
     gone_tags: &BTreeSet<String>,
 ) -> Option<BackupUnit> {
-    let ids = images_deleted_by(snapshot, planned);
+    let ids = images_deleted_by(snapshot, &planned.expected_answer());
     (!ids.is_empty())
         .then(|| BackupUnit::new(snapshot, &ids, gone_tags, &format!("rmi {}", planned.image)))
 }
@@ -88,69 +94,59 @@ fn backup_unit(
 pub(super) fn planned_steps(
     host: &str,
     snapshot: &Snapshot,
+    steps: SafetySteps<'_>,
     planned: &PlannedRemoval,
-    steps: &[ContainerStep],
+    containers: &[ContainerStep],
     gone_tags: &BTreeSet<String>,
-    safety: &RmiSafety,
-    names: &HashMap<String, String>,
-) -> StepsDone {
-    let backup = safety.backup_dir.as_ref().and_then(|dir| {
+) -> Before {
+    let backup = steps.safety.backup_dir.as_ref().and_then(|dir| {
         backup_unit(snapshot, planned, gone_tags).map(|unit| planned_outcome(dir, host, &unit))
     });
-    StepsDone {
+    Before {
         backup,
-        containers: steps
+        containers: containers
             .iter()
-            .map(|step| container_outcome(step, names, None))
+            .map(|step| container_outcome(step, steps.names, None))
             .collect(),
-        refusal: None,
-        interrupted: false,
     }
 }
 
-/// Runs the steps before one removal: the backup, then the container steps, stopping at the
-/// first failure.
-#[allow(clippy::too_many_arguments)]
+/// Runs the steps before one removal on `run`'s host: the backup, then the container steps,
+/// stopping at the first failure.
 pub(super) async fn run_steps(
-    host: &ConnectedHost,
-    host_name: &str,
-    snapshot: &Snapshot,
+    run: &HostRun<'_>,
+    steps: SafetySteps<'_>,
     planned: &PlannedRemoval,
-    steps: &[ContainerStep],
-    gone_tags: &BTreeSet<String>,
-    safety: &RmiSafety,
-    names: &HashMap<String, String>,
-    progress: &HostProgress,
-    control: &RunControl,
+    containers: &[ContainerStep],
 ) -> StepsDone {
     let mut done = StepsDone::default();
-    if let Some(dir) = &safety.backup_dir
-        && let Some(unit) = backup_unit(snapshot, planned, gone_tags)
+    let (host, progress) = (run.host, run.progress);
+    if let Some(dir) = &steps.safety.backup_dir
+        && let Some(unit) = backup_unit(run.snapshot, planned, &run.gone_tags)
     {
-        match backup_image(&host.engine, host_name, &unit, dir, progress, control).await {
-            Ok(record) => {
-                done.backup = Some(record.outcome());
-                progress.pending(&planned.image, done.backup.as_ref(), &[]);
+        match back_up(run, &unit, dir).await {
+            BackupStep::Saved(outcome) => {
+                progress.pending(&planned.image, Some(&outcome), &[]);
+                done.before.backup = Some(outcome);
             }
-            Err(BackupError::Interrupted) => {
+            BackupStep::Nothing => {}
+            BackupStep::Interrupted => {
                 done.interrupted = true;
                 return done;
             }
-            Err(error) => {
-                let mut outcome = planned_outcome(dir, host_name, &unit);
-                outcome.error = Some(error.to_string());
-                done.backup = Some(outcome);
-                done.refusal = Some(format!(
-                    "not removed: its backup failed: {error}\nhint: check that {} is \
-                     writable and has room for the images",
-                    dir.display()
-                ));
+            BackupStep::Failed { outcome, refusal } => {
+                done.before.backup = Some(outcome);
+                done.refusal = Some(refusal);
                 return done;
             }
         }
     }
-    for step in steps {
-        let name = names.get(&step.container_id).cloned().unwrap_or_default();
+    for step in containers {
+        let name = steps
+            .names
+            .get(&step.container_id)
+            .cloned()
+            .unwrap_or_default();
         let label = if name.is_empty() {
             short_id(&step.container_id).to_string()
         } else {
@@ -161,7 +157,7 @@ pub(super) async fn run_steps(
             progress.changing_step(&format!("stopping container {label}"));
             if let Err(error) = host
                 .engine
-                .stop_container(&step.container_id, safety.stop_timeout)
+                .stop_container(&step.container_id, steps.safety.stop_timeout)
                 .await
             {
                 failure = Some(format!("stopping container {label} failed: {error}"));
@@ -173,9 +169,10 @@ pub(super) async fn run_steps(
                 failure = Some(format!("removing container {label} failed: {error}"));
             }
         }
-        done.containers
-            .push(container_outcome(step, names, failure.clone()));
-        progress.pending(&planned.image, done.backup.as_ref(), &done.containers);
+        let outcome = container_outcome(step, steps.names, failure.clone());
+        done.before.containers.push(outcome);
+        let before = &done.before;
+        progress.pending(&planned.image, before.backup.as_ref(), &before.containers);
         if let Some(failure) = failure {
             done.refusal = Some(format!("not removed: {failure}"));
             return done;

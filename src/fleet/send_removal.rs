@@ -1,29 +1,43 @@
-//! Sends one planned `rmi` argument to the engine as the plan's dispatch says: as given, name by
-//! name without force or as plain untags (an engine whose force would remove containers), or not
-//! at all (refused).
+//! Sends one planned removal to the engine as the plan's dispatch says: as given, name by name
+//! without force or as plain untags (an engine whose force would remove containers), or not at
+//! all (refused).
 
 use crate::engine::{Engine, EngineError};
-use crate::plan::{DeleteRecord, Dispatch, PlannedRemoval};
+use crate::plan::{DeleteRecord, Dispatch, RemovalAnswer};
 
-/// The engine's answer to one argument: its records, and the error it ended with, if any.
-pub(super) type Answer = (Vec<DeleteRecord>, Option<(u16, String)>);
+/// One removal to send: the argument, how the plan says to send it, and what the plan expects.
+pub(super) struct Removal<'p> {
+    pub image: &'p str,
+    pub dispatch: &'p Dispatch,
+    pub force: bool,
+    pub no_prune: bool,
+    /// The plan's answer; `None` for an argument the plan has no answer for.
+    pub expected: Option<RemovalAnswer>,
+}
 
 /// `Err` only when an answer was lost (whether the removal happened is unknown).
 pub(super) async fn send_removal(
     engine: &Engine,
-    image: &str,
-    planned: Option<&PlannedRemoval>,
-    force: bool,
-    no_prune: bool,
-) -> Result<Answer, EngineError> {
-    let dispatch = planned.map_or(&Dispatch::AsGiven, |planned| &planned.dispatch);
-    let (names, untag): (Vec<&str>, bool) = match dispatch {
-        Dispatch::AsGiven => return answer_of(engine.remove_image(image, force, no_prune).await),
-        Dispatch::Unforced(names) => (names.iter().map(String::as_str).collect(), false),
-        Dispatch::Untag(tags) => (tags.iter().map(String::as_str).collect(), true),
+    removal: &Removal<'_>,
+) -> Result<RemovalAnswer, EngineError> {
+    let (names, untag): (&[String], bool) = match removal.dispatch {
+        Dispatch::AsGiven => {
+            let answer = engine
+                .remove_image(removal.image, removal.force, removal.no_prune)
+                .await;
+            return answer_of(answer);
+        }
+        Dispatch::Unforced(names) => (names, false),
+        Dispatch::Untag(tags) => (tags, true),
         Dispatch::Refused => {
-            let error = planned.and_then(|planned| planned.error.clone());
-            return Ok((Vec::new(), error.map(|error| (error.status, error.message))));
+            let refusal = removal
+                .expected
+                .as_ref()
+                .and_then(|answer| answer.error.clone());
+            return Ok(RemovalAnswer {
+                records: Vec::new(),
+                error: refusal,
+            });
         }
     };
     let mut records = Vec::new();
@@ -31,21 +45,33 @@ pub(super) async fn send_removal(
         let answer = if untag {
             engine.untag_image(name).await
         } else {
-            engine.remove_image(name, false, no_prune).await
+            engine.remove_image(name, false, removal.no_prune).await
         };
-        let (mut more, error) = answer_of(answer)?;
-        records.append(&mut more);
-        if error.is_some() {
-            return Ok((records, error));
+        let mut answer = answer_of(answer)?;
+        records.append(&mut answer.records);
+        if answer.error.is_some() {
+            return Ok(RemovalAnswer {
+                records,
+                error: answer.error,
+            });
         }
     }
-    Ok((records, None))
+    Ok(RemovalAnswer {
+        records,
+        error: None,
+    })
 }
 
-fn answer_of(answer: Result<Vec<DeleteRecord>, EngineError>) -> Result<Answer, EngineError> {
+fn answer_of(answer: Result<Vec<DeleteRecord>, EngineError>) -> Result<RemovalAnswer, EngineError> {
     match answer {
-        Ok(records) => Ok((records, None)),
-        Err(EngineError::Api { status, message }) => Ok((Vec::new(), Some((status, message)))),
+        Ok(records) => Ok(RemovalAnswer {
+            records,
+            error: None,
+        }),
+        Err(EngineError::Api { status, message }) => Ok(RemovalAnswer {
+            records: Vec::new(),
+            error: Some((status, message)),
+        }),
         Err(lost) => Err(lost),
     }
 }

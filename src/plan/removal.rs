@@ -23,6 +23,31 @@ pub struct PlannedRemoval {
     pub dispatch: Dispatch,
 }
 
+/// An engine's answer to one removal: the records of its 200 answer, and the error it ended
+/// with (status, message), if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RemovalAnswer {
+    pub records: Vec<DeleteRecord>,
+    pub error: Option<(u16, String)>,
+}
+
+impl RemovalAnswer {
+    /// The answer a planned request expects: its records, or its error.
+    pub fn expected(records: &[DeleteRecord], error: Option<&EngineError>) -> RemovalAnswer {
+        RemovalAnswer {
+            records: records.to_vec(),
+            error: error.map(|error| (error.status, error.message.clone())),
+        }
+    }
+}
+
+impl PlannedRemoval {
+    /// The answer the plan expects from the engine for this argument.
+    pub fn expected_answer(&self) -> RemovalAnswer {
+        RemovalAnswer::expected(&self.records, self.error.as_ref())
+    }
+}
+
 /// What one `docker rmi` invocation will do on one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RemovalPlan {

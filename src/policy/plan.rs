@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::{DeleteRecord, EngineError, SimulatedStore};
+use crate::plan::{DeleteRecord, EngineError, RemovalAnswer, SimulatedStore};
 use crate::snapshot::Snapshot;
 
 use super::decision::Decision;
@@ -23,6 +23,13 @@ pub struct PlannedRequest {
     pub no_prune: bool,
     pub records: Vec<DeleteRecord>,
     pub error: Option<EngineError>,
+}
+
+impl PlannedRequest {
+    /// The answer the plan expects from the engine for this request.
+    pub fn expected_answer(&self) -> RemovalAnswer {
+        RemovalAnswer::expected(&self.records, self.error.as_ref())
+    }
 }
 
 /// What a prune or policy will do on one host.

@@ -23,147 +23,213 @@ use super::selection::{Selection, Verdict, children_names, image_name};
 use super::units::format_size as format_bytes;
 
 pub(crate) fn plan_rules(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
-    let initial = SimulatedStore::from_snapshot(snapshot);
-    let selection = Selection::new(&initial, request);
-    let ids = oldest_first(&initial);
-    let verdicts: BTreeMap<String, Verdict> = ids
-        .iter()
-        .map(|id| (id.clone(), selection.judge(&initial, id)))
-        .collect();
-    let protected: BTreeSet<&String> = ids
-        .iter()
-        .filter(|id| selection.protection(&initial, id).is_some())
-        .collect();
-    let mut pending: Vec<&String> = ids
-        .iter()
-        .filter(|id| matches!(verdicts[*id], Verdict::Candidate(_)))
-        .collect();
+    let mut walk = RuleWalk::new(snapshot, request);
+    while walk.step() {}
+    walk.into_plan()
+}
 
-    let usage_before = usage(&initial);
-    let rules = &request.rules;
-    let mut store = initial.clone();
-    let mut requests: Vec<PlannedRequest> = Vec::new();
-    let mut chosen: BTreeMap<String, (Reason, String)> = BTreeMap::new();
-    let mut refused: BTreeMap<String, String> = BTreeMap::new();
-    let mut pruned_with: BTreeMap<String, String> = BTreeMap::new();
-    loop {
-        let freed_so_far = freed(&store);
-        let usage_now = usage_before.saturating_sub(freed_so_far);
-        if goals_met(rules, usage_now, freed_so_far) {
-            break;
+/// The walk through the candidates: the store as the removals so far left it, and what became
+/// of each image on the way.
+struct RuleWalk<'a> {
+    request: &'a PolicyRequest,
+    /// The store as read.
+    initial: SimulatedStore,
+    /// Every image, oldest first.
+    ids: Vec<String>,
+    verdicts: BTreeMap<String, Verdict>,
+    /// Images no removal may prune as an untagged parent.
+    protected: BTreeSet<String>,
+    /// Candidates not removed yet, oldest first.
+    pending: Vec<String>,
+    usage_before: u64,
+    /// The store as the planned removals leave it.
+    store: SimulatedStore,
+    requests: Vec<PlannedRequest>,
+    /// Removed candidates, with why.
+    chosen: BTreeMap<String, (Reason, String)>,
+    /// Candidates the engine would refuse to remove, with its message.
+    refused: BTreeMap<String, String>,
+    /// Untagged parents pruned with a child, with the child's name.
+    pruned_with: BTreeMap<String, String>,
+}
+
+impl<'a> RuleWalk<'a> {
+    fn new(snapshot: &Snapshot, request: &'a PolicyRequest) -> RuleWalk<'a> {
+        let initial = SimulatedStore::from_snapshot(snapshot);
+        let selection = Selection::new(&initial, request);
+        let ids = oldest_first(&initial);
+        let verdicts: BTreeMap<String, Verdict> = ids
+            .iter()
+            .map(|id| (id.clone(), selection.judge(&initial, id)))
+            .collect();
+        let protected = ids
+            .iter()
+            .filter(|id| selection.protection(&initial, id).is_some())
+            .cloned()
+            .collect();
+        let pending = ids
+            .iter()
+            .filter(|id| matches!(verdicts[*id], Verdict::Candidate(_)))
+            .cloned()
+            .collect();
+        RuleWalk {
+            request,
+            usage_before: usage(&initial),
+            store: initial.clone(),
+            initial,
+            ids,
+            verdicts,
+            protected,
+            pending,
+            requests: Vec::new(),
+            chosen: BTreeMap::new(),
+            refused: BTreeMap::new(),
+            pruned_with: BTreeMap::new(),
         }
-        let Some(position) = pending.iter().position(|id| !store.has_children(id)) else {
-            break;
+    }
+
+    /// Plans the removal of the oldest candidate no remaining image depends on; false when the
+    /// thresholds are met or no candidate is left that can go.
+    fn step(&mut self) -> bool {
+        let freed_so_far = freed(&self.store);
+        let usage_now = self.usage_before.saturating_sub(freed_so_far);
+        if goals_met(&self.request.rules, usage_now, freed_so_far) {
+            return false;
+        }
+        let store = &self.store;
+        let Some(position) = self.pending.iter().position(|id| !store.has_children(id)) else {
+            return false;
         };
-        let id = pending.remove(position);
-        let why = match &verdicts[id] {
+        let id = self.pending.remove(position);
+        let force = self.request.force;
+        let names = request_names(&self.store, &id, force);
+        let mut step = self.store.clone();
+        let mut attempt = remove(&mut step, &id, &names, force, false);
+        let before = self.store.deleted_images().len();
+        let pruned = &step.deleted_images()[before..];
+        if pruned
+            .iter()
+            .any(|deleted| *deleted != id && self.protected.contains(deleted))
+        {
+            step = self.store.clone();
+            attempt = remove(&mut step, &id, &names, force, true);
+        }
+        if let Some(error) = attempt.iter().find_map(|request| request.error.clone()) {
+            self.refused.insert(id, error.message);
+            return true;
+        }
+        for deleted in &step.deleted_images()[before..] {
+            if *deleted != id {
+                let child = image_name(&self.initial, &id);
+                self.pruned_with.insert(deleted.clone(), child);
+            }
+        }
+        let reason = self.reason(&id, usage_now, freed_so_far);
+        self.chosen.insert(id, reason);
+        self.requests.extend(attempt);
+        self.store = step;
+        true
+    }
+
+    /// Why a candidate is removed: selected by the rules, or over a threshold as well.
+    fn reason(&self, id: &str, usage_now: u64, freed_so_far: u64) -> (Reason, String) {
+        let why = match &self.verdicts[id] {
             Verdict::Candidate(why) => why.clone(),
             Verdict::Keep(_, detail) => detail.clone(),
         };
-        let names = request_names(&store, id, request.force);
-        let mut step = store.clone();
-        let mut attempt = remove(&mut step, id, &names, request.force, false);
-        let pruned: Vec<String> = step.deleted_images()[store.deleted_images().len()..]
-            .iter()
-            .filter(|deleted| *deleted != id)
-            .cloned()
-            .collect();
-        if pruned.iter().any(|deleted| protected.contains(deleted)) {
-            step = store.clone();
-            attempt = remove(&mut step, id, &names, request.force, true);
-        }
-        if let Some(error) = attempt.iter().find_map(|request| request.error.clone()) {
-            refused.insert(id.clone(), error.message);
-            continue;
-        }
-        for deleted in &step.deleted_images()[store.deleted_images().len()..] {
-            if deleted != id {
-                pruned_with.insert(deleted.clone(), image_name(&initial, id));
-            }
-        }
-        let reason = if rules.has_threshold() {
+        let rules = &self.request.rules;
+        if rules.has_threshold() {
             (
                 Reason::OverThreshold,
                 format!("{}; {why}", threshold_state(rules, usage_now, freed_so_far)),
             )
         } else {
             (Reason::Selected, why)
-        };
-        chosen.insert(id.clone(), reason);
-        requests.extend(attempt);
-        store = step;
+        }
     }
 
-    let all_ids: BTreeSet<String> = ids.iter().cloned().collect();
-    let records: Vec<_> = requests
-        .iter()
-        .flat_map(|request| request.records.iter().cloned())
-        .collect();
-    let bytes = bytes_by_image(&records, &all_ids, &store);
-    let predicted_bytes = freed(&store);
-    let usage_after = usage_before.saturating_sub(predicted_bytes);
-    let decisions = ids
-        .iter()
-        .map(|id| {
-            let (action, reason, detail) = if let Some((reason, detail)) = chosen.get(id) {
-                if store.contains_image(id) {
-                    (
-                        Action::Untag,
-                        Reason::Refused,
-                        "the engine left it".to_owned(),
-                    )
-                } else {
-                    (Action::Remove, *reason, detail.clone())
-                }
-            } else if !store.contains_image(id) {
-                let child = pruned_with.get(id).cloned().unwrap_or_default();
-                (
-                    Action::Remove,
-                    Reason::ParentPruned,
-                    format!("untagged parent, pruned with {child}"),
-                )
-            } else if let Some(message) = refused.get(id) {
-                (Action::Keep, Reason::Refused, message.clone())
-            } else if pending.contains(&id) {
-                if store.has_children(id) {
-                    (
-                        Action::Keep,
-                        Reason::HasChildren,
-                        format!("child images stay ({})", children_names(&store, id)),
-                    )
-                } else {
-                    (
-                        Action::Keep,
-                        Reason::ThresholdMet,
-                        threshold_state(rules, usage_after, predicted_bytes),
-                    )
-                }
-            } else {
-                match &verdicts[id] {
-                    // Its last child went with `noprune` (to spare a protected ancestor), so it
-                    // stays although no child is left.
-                    Verdict::Keep(Reason::Intermediate, _) if !store.has_children(id) => (
-                        Action::Keep,
-                        Reason::Intermediate,
-                        "untagged parent left in place: its last child was removed without \
-                         pruning parents, to keep a protected image above it"
-                            .to_owned(),
-                    ),
-                    Verdict::Keep(reason, detail) => (Action::Keep, *reason, detail.clone()),
-                    Verdict::Candidate(why) => (Action::Keep, Reason::Refused, why.clone()),
-                }
-            };
-            decision(&initial, id, action, reason, detail, bytes.get(id).copied())
-        })
-        .collect();
+    fn into_plan(self) -> PolicyPlan {
+        let all_ids: BTreeSet<String> = self.ids.iter().cloned().collect();
+        let records: Vec<_> = self
+            .requests
+            .iter()
+            .flat_map(|request| request.records.iter().cloned())
+            .collect();
+        let bytes = bytes_by_image(&records, &all_ids, &self.store);
+        let predicted_bytes = freed(&self.store);
+        let usage_after = self.usage_before.saturating_sub(predicted_bytes);
+        let decisions = self
+            .ids
+            .iter()
+            .map(|id| {
+                let (action, reason, detail) = self.outcome(id, usage_after, predicted_bytes);
+                let bytes = bytes.get(id).copied();
+                decision(&self.initial, id, action, reason, detail, bytes)
+            })
+            .collect();
+        PolicyPlan {
+            mode: PruneMode::Rules,
+            decisions,
+            requests: self.requests,
+            predicted_bytes,
+            usage_before: self.usage_before,
+            usage_after,
+        }
+    }
 
-    PolicyPlan {
-        mode: PruneMode::Rules,
-        decisions,
-        requests,
-        predicted_bytes,
-        usage_before,
-        usage_after,
+    /// What became of one image at the end of the walk, and why.
+    fn outcome(&self, id: &String, usage_after: u64, predicted: u64) -> (Action, Reason, String) {
+        let store = &self.store;
+        if let Some((reason, detail)) = self.chosen.get(id) {
+            return if store.contains_image(id) {
+                (
+                    Action::Untag,
+                    Reason::Refused,
+                    "the engine left it".to_owned(),
+                )
+            } else {
+                (Action::Remove, *reason, detail.clone())
+            };
+        }
+        if !store.contains_image(id) {
+            let child = self.pruned_with.get(id).cloned().unwrap_or_default();
+            return (
+                Action::Remove,
+                Reason::ParentPruned,
+                format!("untagged parent, pruned with {child}"),
+            );
+        }
+        if let Some(message) = self.refused.get(id) {
+            return (Action::Keep, Reason::Refused, message.clone());
+        }
+        if self.pending.contains(id) {
+            return if store.has_children(id) {
+                (
+                    Action::Keep,
+                    Reason::HasChildren,
+                    format!("child images stay ({})", children_names(store, id)),
+                )
+            } else {
+                (
+                    Action::Keep,
+                    Reason::ThresholdMet,
+                    threshold_state(&self.request.rules, usage_after, predicted),
+                )
+            };
+        }
+        match &self.verdicts[id] {
+            // Its last child went with `noprune` (to spare a protected ancestor), so it stays
+            // although no child is left.
+            Verdict::Keep(Reason::Intermediate, _) if !store.has_children(id) => (
+                Action::Keep,
+                Reason::Intermediate,
+                "untagged parent left in place: its last child was removed without pruning \
+                 parents, to keep a protected image above it"
+                    .to_owned(),
+            ),
+            Verdict::Keep(reason, detail) => (Action::Keep, *reason, detail.clone()),
+            Verdict::Candidate(why) => (Action::Keep, Reason::Refused, why.clone()),
+        }
     }
 }
 

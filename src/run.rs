@@ -25,8 +25,11 @@ pub fn run() -> i32 {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit_code::HOST_FAILED;
+            eprintln!(
+                "error: cannot start the async runtime: {error}; no host was contacted\nhint: \
+                 check this machine's limits on threads and memory (ulimit -u, ulimit -v)"
+            );
+            return exit_code::CANNOT_START;
         }
     };
     match runtime.block_on(run_command(cli)) {

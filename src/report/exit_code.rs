@@ -19,6 +19,9 @@ pub const ALREADY_RUNNING: i32 = 5;
 /// file was removed); the report on stdout is whole. Takes precedence over the hosts' outcome,
 /// since what reads those files would otherwise act on a stale one.
 pub const OUTPUT_FAILED: i32 = 6;
+/// This machine could not start the run (its async runtime: threads, memory). Like 2 and 5,
+/// it ends the run before any host is contacted; unlike 2, no input is wrong.
+pub const CANNOT_START: i32 = 7;
 
 /// What a run that reached hosts ended with, in the terms that decide its exit code.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

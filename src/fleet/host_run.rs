@@ -221,3 +221,28 @@ pub(super) fn prediction_missed(predicted: u64, reclaimed: u64) -> Option<String
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_interrupted_host_names_what_it_never_sent() {
+        let left = ["a:1".to_string(), "b:1".to_string()];
+        let failure = interrupted("interrupted while backing up a:1", &left);
+        assert_eq!(failure.step, Step::Interrupt);
+        assert_eq!(
+            failure.message,
+            "interrupted while backing up a:1; not attempted: a:1 b:1"
+        );
+        assert_eq!(interrupted("interrupted", &[]).message, "interrupted");
+    }
+
+    #[test]
+    fn only_a_missed_prediction_is_a_warning() {
+        assert_eq!(prediction_missed(10, 10), None);
+        let warning = prediction_missed(10, 7).expect("a warning");
+        assert!(warning.contains("predicted 10 bytes"), "{warning}");
+        assert!(warning.contains("add up to 7"), "{warning}");
+    }
+}

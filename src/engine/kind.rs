@@ -75,12 +75,7 @@ impl EngineKind {
     /// models the engine exactly.
     pub fn plan_caveat(self) -> Option<&'static str> {
         match self {
-            EngineKind::DockerClassic => None,
-            EngineKind::DockerContainerd => Some(
-                "not predicted exactly on this engine (docker-containerd): the containerd image \
-                 store deletes by other rules than the classic store fleetrmi models (no \
-                 dependent-child refusal, no parent chains, image digests instead of layers)",
-            ),
+            EngineKind::DockerClassic | EngineKind::DockerContainerd => None,
             EngineKind::Podman => Some(
                 "not predicted exactly on this engine (podman): Podman removes by its own rules \
                  (names, conflicts, parents); fleetrmi plans with Docker's classic rules, and \

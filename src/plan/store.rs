@@ -44,7 +44,14 @@ impl SimulatedStore {
             if store.images.contains_key(&id) {
                 continue;
             }
-            for text in image.repo_tags.iter().chain(&image.repo_digests) {
+            // The containerd store lists every name in `RepoTags` (digest names included) and
+            // makes up one `repo@<image ID>` per image in `RepoDigests`: no name of its own.
+            let digests: &[String] = if snapshot.engine == EngineKind::DockerContainerd {
+                &[]
+            } else {
+                &image.repo_digests
+            };
+            for text in image.repo_tags.iter().chain(digests) {
                 if let Ok(reference) = Reference::parse(text) {
                     store.references.add(&reference, &id);
                 }

@@ -3,6 +3,13 @@
 
 use crate::harness::{Hosts, Run, lab};
 
+/// The lab's registry (`127.0.X.250:5000`), from seed.json.
+fn registry() -> String {
+    let text = std::fs::read_to_string(lab().dir.join("seed.json")).expect("lab wrote seed.json");
+    let seed: serde_json::Value = serde_json::from_str(&text).expect("seed.json is JSON");
+    seed["registry"].as_str().expect("registry").to_string()
+}
+
 /// The conformance steps each other engine kind runs once against its twin: tags, IDs and
 /// prefixes, containers with and without force, a parent, missing images, `--no-prune`.
 const KIND_STEPS: &[&[&str]] = &[
@@ -19,6 +26,22 @@ const KIND_STEPS: &[&[&str]] = &[
     &["--no-prune", "chain:1"],
     &["@short:unique:1"],
     &["app:3", "app:1"],
+];
+
+/// What the containerd image store does differently from the classic one, in order on one pair
+/// of hosts: a base's last tag answers `Deleted` but the base stays for its children, and is
+/// then pruned with the next child whose label chain reaches it; a digest (even the made-up
+/// `repo@<image ID>`) removes the tags of its repository; force on a stopped container's tag
+/// only untags.
+const CONTAINERD_STEPS: &[&[&str]] = &[
+    &["base:1"],
+    &["app:1"],
+    &["chain:1"],
+    &["@registry/dg@@id:@registry/dg:1"],
+    &["-f", "stopped:1"],
+    &["app@@id:app:3"],
+    &["-f", "@id:other/multi:1", "run:2"],
+    &["@short:unique:1", "nope"],
 ];
 
 /// What `docker rmi` printed: records in order, and the daemon's error messages.
@@ -141,8 +164,15 @@ fn compare_steps(hosts: &Hosts, steps: &[&[&str]], dry_run_first: bool) -> Vec<s
     reports
 }
 
-/// `@id:REF` in a step stands for the full image ID of REF, `@short:REF` for its first 12 digits.
+/// `@id:REF` in a step stands for the full image ID of REF, `@short:REF` for its first 12 digits,
+/// `@registry` for the lab's registry; `NAME@@id:REF` is NAME with the image ID of REF as digest.
 fn resolve(hosts: &Hosts, arg: &str) -> String {
+    if arg.contains("@registry") {
+        return resolve(hosts, &arg.replace("@registry", &registry()));
+    }
+    if let Some((name, id)) = arg.split_once("@@") {
+        return format!("{name}@{}", resolve(hosts, &format!("@{id}")));
+    }
     if let Some(reference) = arg.strip_prefix("@id:") {
         hosts.image_id(0, reference)
     } else if let Some(reference) = arg.strip_prefix("@short:") {
@@ -277,7 +307,21 @@ fn dockerd_26_classic_store_answers_like_the_docker_cli_and_its_dry_run() {
 }
 
 #[test]
-fn dockerd_26_containerd_store_answers_like_the_docker_cli() {
+fn dockerd_26_containerd_store_answers_like_the_docker_cli_and_its_dry_run() {
     let hosts = lab().take_kind("containerd26", 2);
-    assert_steps_match_docker(&hosts, KIND_STEPS);
+    assert_steps_match_docker_and_plan(&hosts, KIND_STEPS);
+}
+
+#[test]
+fn containerd_store_rules_the_classic_store_lacks_are_planned_exactly() {
+    let hosts = lab().take_kind("containerd26", 2);
+    let reports = assert_steps_match_docker_and_plan(&hosts, CONTAINERD_STEPS);
+    for (step, report) in CONTAINERD_STEPS.iter().zip(&reports) {
+        let host = &report["hosts"][0];
+        assert_eq!(host["warnings"], serde_json::json!([]), "step {step:?}");
+        assert_eq!(
+            host["predicted_bytes"], host["reclaimed_bytes"],
+            "step {step:?}: {host}"
+        );
+    }
 }

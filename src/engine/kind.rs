@@ -84,6 +84,20 @@ impl EngineKind {
         }
     }
 
+    /// Why the plan of the engine's own prune (`POST /images/prune`, prune without rules) may
+    /// differ from its answer; `None` where it is predicted exactly.
+    pub fn engine_prune_caveat(self) -> Option<&'static str> {
+        match self {
+            EngineKind::DockerContainerd => Some(
+                "not predicted exactly on this engine (docker-containerd): its prune also \
+                 answers the content blobs it dropped (configs, compressed layers), which no \
+                 API call names beforehand, and its until filter reads when each name was \
+                 recorded on the host; the images and names it removes are predicted",
+            ),
+            kind => kind.plan_caveat(),
+        }
+    }
+
     /// Whether the planner models this engine's removals exactly (dry run = real run, bytes
     /// from the layer records the engine answers with).
     pub fn is_modelled_exactly(self) -> bool {

@@ -98,8 +98,11 @@ async fn run_connected(
         Ok(snapshot) => snapshot,
         Err(error) => return report.fail(Step::Snapshot, error.to_string()),
     };
-    let caveat = host.engine.info.kind.plan_caveat();
     let plan = plan_policy(&snapshot, &job.policy);
+    let caveat = match plan.mode {
+        PruneMode::Engine => host.engine.info.kind.engine_prune_caveat(),
+        PruneMode::Rules => host.engine.info.kind.plan_caveat(),
+    };
     report.predicted_bytes = Some(plan.predicted_bytes);
     report.prune = Some(summary(&plan, job));
     report.decisions = plan.decisions.clone();
@@ -223,7 +226,7 @@ async fn engine_prune(
         }
     };
     let kind = host.engine.info.kind;
-    let exact = kind.is_modelled_exactly();
+    let exact = kind.engine_prune_caveat().is_none();
     let mut result = ImageResult::from_records(PRUNE_RESULT, &answer.records, None, snapshot);
     if !kind.deletes_answer_with_layers() {
         result.reclaimed_bytes = FreedByImages::new(snapshot).count(&answer.records);

@@ -244,8 +244,12 @@ impl SimulatedStore {
                     all.len() == 1 && checks.active_reference && self.has_children(image_id);
                 self.references.delete(reference);
                 records.push(DeleteRecord::Untagged(reference.familiar()));
-                if !kept_for_children && !self.references.has_references(image_id) {
-                    self.drop_image(image_id);
+                if !self.references.has_references(image_id) {
+                    if kept_for_children {
+                        self.release_kept_image(image_id);
+                    } else {
+                        self.drop_image(image_id);
+                    }
                 }
             }
             Name::Dangling => self.drop_image(image_id),
@@ -322,9 +326,23 @@ impl SimulatedStore {
         parents
     }
 
+    /// An image answered `Deleted` but kept for its children counts as gone for bytes, as the
+    /// real run counts it ([`super::FreedByImages`]): its top layer is released now (the
+    /// children hold every layer of it) and it keeps no layers of its own, as the engine then
+    /// lists it (its history answers "snapshot does not exist").
+    fn release_kept_image(&mut self, image_id: &str) {
+        let Some(image) = self.images.get_mut(image_id) else {
+            return;
+        };
+        if let Some(top) = std::mem::take(&mut image.layers).last() {
+            let freed = self.layers.release(top);
+            self.freed_layers.extend(freed);
+        }
+    }
+
     /// Removes an image record: its content goes, its top layer is released (the layers no one
     /// else holds are logged as freed). Children keep their parent label.
-    fn drop_image(&mut self, image_id: &str) {
+    pub(super) fn drop_image(&mut self, image_id: &str) {
         let Some(image) = self.images.remove(image_id) else {
             return;
         };

@@ -325,3 +325,107 @@ fn containerd_store_rules_the_classic_store_lacks_are_planned_exactly() {
         );
     }
 }
+
+/// `untagged: X` / `deleted: Y` lines of `docker image prune`, or the records of fleetrmi's
+/// results, as sorted `Untagged: X` / `Deleted: Y` lines.
+fn prune_records(docker: Option<&Run>, fleet: Option<&serde_json::Value>) -> Vec<String> {
+    let mut records = Vec::new();
+    if let Some(run) = docker {
+        for line in run.stdout.lines() {
+            if let Some(name) = line.strip_prefix("untagged: ") {
+                records.push(format!("Untagged: {name}"));
+            } else if let Some(id) = line.strip_prefix("deleted: ") {
+                records.push(format!("Deleted: {id}"));
+            }
+        }
+    }
+    if let Some(host) = fleet {
+        let json = fleetrmi_outcome_of(host);
+        records.extend(json.records);
+    }
+    records.sort();
+    records
+}
+
+fn fleetrmi_outcome_of(host: &serde_json::Value) -> Outcome {
+    let mut records = Vec::new();
+    for result in host["results"].as_array().expect("results") {
+        for reference in result["untagged"].as_array().expect("untagged") {
+            records.push(format!("Untagged: {}", reference.as_str().expect("text")));
+        }
+        for id in result["deleted"].as_array().expect("deleted") {
+            records.push(format!("Deleted: {}", id.as_str().expect("text")));
+        }
+    }
+    Outcome {
+        records,
+        errors: Vec::new(),
+        code: 0,
+    }
+}
+
+#[test]
+fn containerd_store_prune_removes_what_docker_image_prune_does_and_its_dry_run_says() {
+    let hosts = lab().take_kind("containerd26", 2);
+    let steps: &[&[&str]] = &[&[], &["-a", "--filter", "label=lab.role=chain"], &["-a"]];
+    for step in steps {
+        let images_before: Vec<String> = hosts.images(1).into_keys().collect();
+        let mut dry_args = vec!["--output", "json", "prune", "--dry-run"];
+        dry_args.extend(*step);
+        let dry = hosts.fleetrmi_on(&[1], &dry_args).json();
+        let mut docker_args = vec!["image", "prune", "-f"];
+        docker_args.extend(*step);
+        let docker = hosts.docker(0, &docker_args);
+        assert_eq!(docker.code, 0, "docker {step:?}: {}", docker.stderr);
+        let mut fleet_args = vec!["--output", "json", "prune", "-f"];
+        fleet_args.extend(*step);
+        let run = hosts.fleetrmi_on(&[1], &fleet_args);
+        assert_eq!(run.code, 0, "fleetrmi {step:?}: {}", run.stderr);
+        let real = run.json();
+        let (planned, host) = (&dry["hosts"][0], &real["hosts"][0]);
+
+        // Real run = docker CLI: the same records (blobs included) and the same images after.
+        assert_eq!(
+            prune_records(None, Some(host)),
+            prune_records(Some(&docker), None),
+            "step {step:?}"
+        );
+        assert_eq!(hosts.images(1), hosts.images(0), "step {step:?}");
+        assert_eq!(host["warnings"], serde_json::json!([]), "step {step:?}");
+
+        // Dry run = real run on what can be named beforehand: the names untagged and the images
+        // deleted. The engine also untags a dangling record an image with a name may keep
+        // (its ID, the image stays) and deletes content blobs: neither is predicted.
+        let after = hosts.images(1);
+        let predictable = |records: Vec<String>| -> Vec<String> {
+            records
+                .into_iter()
+                .filter(|record| match record.split_once(": ") {
+                    Some(("Deleted", id)) => images_before.iter().any(|known| known == id),
+                    Some(("Untagged", name)) => !after.contains_key(name),
+                    _ => true,
+                })
+                .collect()
+        };
+        let predicted = predictable(prune_records(None, Some(planned)));
+        assert!(
+            predicted
+                .iter()
+                .any(|record| record.starts_with("Deleted: ")),
+            "step {step:?}: every step deletes images: {planned}"
+        );
+        assert_eq!(
+            predicted,
+            predictable(prune_records(None, Some(host))),
+            "step {step:?}: the dry run differs from the run"
+        );
+        assert!(
+            planned["results"][0]["not_exact"].is_string(),
+            "step {step:?}: {planned}"
+        );
+        assert_eq!(
+            planned["predicted_bytes"], host["reclaimed_bytes"],
+            "step {step:?}"
+        );
+    }
+}

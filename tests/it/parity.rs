@@ -429,3 +429,50 @@ fn containerd_store_prune_removes_what_docker_image_prune_does_and_its_dry_run_s
         );
     }
 }
+
+#[test]
+fn containerd_store_rule_prunes_do_what_their_dry_run_says() {
+    let hosts = lab().take_kind("containerd26", 1);
+    let cases: &[&[&str]] = &[
+        &["-a", "--match", "app:*"],
+        &["--older-than", "0s"],
+        &["-a", "--older-than", "0s", "--keep-last", "1"],
+        &["-a", "--match", "base", "--match", "chain"],
+        &[
+            "-a", "-f", "--match", "stopped", "--match", "multi", "--match", "run",
+        ],
+    ];
+    for args in cases {
+        hosts.reseed();
+        let mut dry_args = vec!["--output", "json", "prune", "--dry-run"];
+        dry_args.extend(*args);
+        let dry = hosts.fleetrmi_on(&[0], &dry_args);
+        let mut real_args = vec!["--output", "json", "prune", "--yes"];
+        real_args.extend(*args);
+        let real = hosts.fleetrmi_on(&[0], &real_args);
+        assert_eq!(real.code, 0, "{args:?}: {}", real.stderr);
+        assert_eq!(dry.code, real.code, "{args:?}");
+        let (dry, real) = (dry.json(), real.json());
+        let (planned, done) = (&dry["hosts"][0], &real["hosts"][0]);
+        assert_eq!(done["prune"]["mode"], "rules", "{args:?}");
+        assert_eq!(
+            fleetrmi_outcome_of(planned).records,
+            fleetrmi_outcome_of(done).records,
+            "{args:?}: plan and engine differ"
+        );
+        assert!(planned["results"][0]["not_exact"].is_null(), "{planned}");
+        assert_eq!(done["warnings"], serde_json::json!([]), "{args:?}");
+        assert_eq!(
+            planned["predicted_bytes"], done["reclaimed_bytes"],
+            "{args:?}"
+        );
+        let after = hosts.images(0);
+        for decision in done["decisions"].as_array().expect("decisions") {
+            let id = decision["image"].as_str().expect("id");
+            match decision["action"].as_str().expect("action") {
+                "remove" => assert!(!after.contains_key(id), "{args:?}: {decision} is there"),
+                _ => assert!(after.contains_key(id), "{args:?}: {decision} is gone"),
+            }
+        }
+    }
+}

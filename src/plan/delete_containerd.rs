@@ -501,6 +501,19 @@ mod tests {
             .stopped("stopped-1", "stopped")
     }
 
+    /// An unnamed parent `p` (layer `P`) and its child `c` with these names (layers `P`, `C`).
+    fn parent_and_child<const N: usize>(child_names: [&str; N]) -> SnapshotBuilder {
+        SnapshotBuilder::new()
+            .image("p", ImageSpec::new().layers(["P"]))
+            .image(
+                "c",
+                ImageSpec::new()
+                    .tags(child_names)
+                    .parent("p")
+                    .layers(["P", "C"]),
+            )
+    }
+
     fn containerd(builder: SnapshotBuilder) -> Snapshot {
         let mut snapshot = builder.build();
         snapshot.engine = EngineKind::DockerContainerd;
@@ -819,17 +832,7 @@ mod tests {
 
     #[test]
     fn no_parent_is_pruned_when_an_ancestor_is_missing() {
-        let mut snapshot = containerd(
-            SnapshotBuilder::new()
-                .image("p", ImageSpec::new().parent("gone").layers(["P"]))
-                .image(
-                    "c",
-                    ImageSpec::new()
-                        .tags(["c:1"])
-                        .parent("p")
-                        .layers(["P", "C"]),
-                ),
-        );
+        let mut snapshot = containerd(parent_and_child(["c:1"]));
         snapshot.images[0].parent = Some(image_id("gone"));
         let mut store = SimulatedStore::from_snapshot(&snapshot);
         assert_eq!(
@@ -841,17 +844,7 @@ mod tests {
 
     #[test]
     fn parents_are_not_pruned_after_a_forced_delete_of_several_names() {
-        let mut store = store(
-            SnapshotBuilder::new()
-                .image("p", ImageSpec::new().layers(["P"]))
-                .image(
-                    "c",
-                    ImageSpec::new()
-                        .tags(["c:1", "d:1"])
-                        .parent("p")
-                        .layers(["P", "C"]),
-                ),
-        );
+        let mut store = store(parent_and_child(["c:1", "d:1"]));
         assert_eq!(
             store.delete_image(&image_id("c"), true, true),
             Ok(vec![
@@ -865,18 +858,7 @@ mod tests {
 
     #[test]
     fn pruning_stops_at_a_parent_a_container_uses() {
-        let mut store = store(
-            SnapshotBuilder::new()
-                .image("p", ImageSpec::new().layers(["P"]))
-                .image(
-                    "c",
-                    ImageSpec::new()
-                        .tags(["c:1"])
-                        .parent("p")
-                        .layers(["P", "C"]),
-                )
-                .stopped("ctr", "p"),
-        );
+        let mut store = store(parent_and_child(["c:1"]).stopped("ctr", "p"));
         assert_eq!(
             store.delete_image("c:1", true, true),
             Ok(vec![untagged("c:1"), deleted(&image_id("c"))])

@@ -12,7 +12,7 @@ use crate::plan::{FreedByImages, SimulatedStore};
 use crate::snapshot::Snapshot;
 
 use super::decision::{Action, Reason};
-use super::engine_prune::{decision, oldest_first};
+use super::engine_prune::{decision, oldest_first, pruned_candidate};
 use super::plan::{PlannedRequest, PolicyPlan, usage};
 use super::rules::{PolicyRequest, PruneMode};
 use super::selection::{container_keep, filter_detail, filter_reason};
@@ -47,26 +47,12 @@ pub(crate) fn plan_containerd_prune(snapshot: &Snapshot, request: &PolicyRequest
         .iter()
         .map(|id| {
             let (action, reason, detail) = if !store.contains_image(id) {
-                if dangling_only {
-                    (
-                        Action::Remove,
-                        Reason::Dangling,
-                        "dangling: no name".to_owned(),
-                    )
-                } else {
-                    (
-                        Action::Remove,
-                        Reason::Unused,
-                        "unused: no container uses it".to_owned(),
-                    )
-                }
+                pruned_candidate(dangling_only)
             } else if store.references_of(id).len() < initial.references_of(id).len() {
-                let why = container_keep(&initial, id, false, false)
-                    .map(|(_, why)| why)
-                    .unwrap_or_else(|| "a container was created from it".to_owned());
-                let reason = container_keep(&initial, id, false, false)
-                    .map(|(reason, _)| reason)
-                    .unwrap_or(Reason::Refused);
+                let (reason, why) = container_keep(&initial, id, false, false).unwrap_or((
+                    Reason::Refused,
+                    "a container was created from it".to_owned(),
+                ));
                 (Action::Untag, reason, format!("untagged only: {why}"))
             } else {
                 let (reason, detail) = kept_because(&initial, id, request);

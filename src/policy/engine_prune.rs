@@ -83,19 +83,7 @@ pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) ->
         .map(|id| {
             let (action, reason, detail) = if !store.contains_image(id) {
                 if candidate_set.contains(id) {
-                    if dangling_only {
-                        (
-                            Action::Remove,
-                            Reason::Dangling,
-                            "dangling: no tag".to_owned(),
-                        )
-                    } else {
-                        (
-                            Action::Remove,
-                            Reason::Unused,
-                            "unused: no container uses it".to_owned(),
-                        )
-                    }
+                    pruned_candidate(dangling_only)
                 } else {
                     (
                         Action::Remove,
@@ -131,6 +119,23 @@ pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) ->
         predicted_bytes,
         usage_before,
         usage_after: usage_before.saturating_sub(predicted_bytes),
+    }
+}
+
+/// A candidate the engine's prune removes: dangling, or with `--all` unused.
+pub(crate) fn pruned_candidate(dangling_only: bool) -> (Action, Reason, String) {
+    if dangling_only {
+        (
+            Action::Remove,
+            Reason::Dangling,
+            "dangling: no tag".to_owned(),
+        )
+    } else {
+        (
+            Action::Remove,
+            Reason::Unused,
+            "unused: no container uses it".to_owned(),
+        )
     }
 }
 

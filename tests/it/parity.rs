@@ -88,6 +88,14 @@ fn fleetrmi_outcome(run: &Run) -> Outcome {
     let json = run.json();
     let host = &json["hosts"][0];
     assert!(host["failure"].is_null(), "host failed: {host}");
+    Outcome {
+        code: run.code,
+        ..host_outcome(host)
+    }
+}
+
+/// The records and error messages of one host's results, in order (exit code 0).
+fn host_outcome(host: &serde_json::Value) -> Outcome {
     let mut records = Vec::new();
     let mut errors = Vec::new();
     for result in host["results"].as_array().expect("results") {
@@ -104,7 +112,7 @@ fn fleetrmi_outcome(run: &Run) -> Outcome {
     Outcome {
         records,
         errors,
-        code: run.code,
+        code: 0,
     }
 }
 
@@ -340,28 +348,10 @@ fn prune_records(docker: Option<&Run>, fleet: Option<&serde_json::Value>) -> Vec
         }
     }
     if let Some(host) = fleet {
-        let json = fleetrmi_outcome_of(host);
-        records.extend(json.records);
+        records.extend(host_outcome(host).records);
     }
     records.sort();
     records
-}
-
-fn fleetrmi_outcome_of(host: &serde_json::Value) -> Outcome {
-    let mut records = Vec::new();
-    for result in host["results"].as_array().expect("results") {
-        for reference in result["untagged"].as_array().expect("untagged") {
-            records.push(format!("Untagged: {}", reference.as_str().expect("text")));
-        }
-        for id in result["deleted"].as_array().expect("deleted") {
-            records.push(format!("Deleted: {}", id.as_str().expect("text")));
-        }
-    }
-    Outcome {
-        records,
-        errors: Vec::new(),
-        code: 0,
-    }
 }
 
 #[test]
@@ -456,8 +446,8 @@ fn containerd_store_rule_prunes_do_what_their_dry_run_says() {
         let (planned, done) = (&dry["hosts"][0], &real["hosts"][0]);
         assert_eq!(done["prune"]["mode"], "rules", "{args:?}");
         assert_eq!(
-            fleetrmi_outcome_of(planned).records,
-            fleetrmi_outcome_of(done).records,
+            host_outcome(planned).records,
+            host_outcome(done).records,
             "{args:?}: plan and engine differ"
         );
         assert!(planned["results"][0]["not_exact"].is_null(), "{planned}");

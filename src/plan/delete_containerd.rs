@@ -7,7 +7,7 @@
 //! record. Parents are the `org.mobyproject.image.parent` label (the listed `ParentId`), which a
 //! child keeps after its parent is gone. `Deleted` records name images only, never layers.
 
-use crate::reference::{ImageArgument, Reference, check_image_argument};
+use crate::reference::{ImageArgument, Reference, ReferenceError, check_image_argument};
 use crate::snapshot::{ContainerState, short_id};
 
 use super::conflict::Conflict;
@@ -48,8 +48,13 @@ impl SimulatedStore {
         force: bool,
         prune: bool,
     ) -> Result<Vec<DeleteRecord>, EngineError> {
-        let argument =
-            check_image_argument(name).map_err(|error| EngineError::invalid_argument(&error))?;
+        let argument = check_image_argument(name).map_err(|error| match error {
+            ReferenceError::Uppercase { input } => EngineError {
+                status: EngineError::BAD_REQUEST,
+                message: uppercase_message(&input),
+            },
+            error => EngineError::invalid_argument(&error),
+        })?;
         let (matched, image_id) = self.resolve_name(name, &argument)?;
         let all = self.names_of(&image_id);
         let mut checks = SoftChecks::unless_forced(force);
@@ -352,6 +357,23 @@ impl SimulatedStore {
             self.freed_layers.extend(freed);
         }
     }
+}
+
+/// The 400 text of a name with upper case in its repository path, as dockerd 25 and later
+/// word it: the path as normalised (`library/` added), up to the first `:`.
+fn uppercase_message(input: &str) -> String {
+    let (first, rest) = input.split_once('/').unwrap_or(("", input));
+    let remainder = if input.contains('/')
+        && (first.contains(['.', ':']) || first == "localhost" || first != first.to_lowercase())
+    {
+        rest.to_owned()
+    } else if input.contains('/') {
+        input.to_owned()
+    } else {
+        format!("library/{input}")
+    };
+    let remote = remainder.split(':').next().unwrap_or_default();
+    format!("invalid reference format: repository name ({remote}) must be lowercase")
 }
 
 /// `truncatedID`: 4 to 64 lowercase hex digits, with or without `sha256:`.
@@ -907,6 +929,17 @@ mod tests {
     }
 
     #[test]
+    fn digest_names_stay_names_through_a_snapshot() {
+        let store = store(lab());
+        let again = SimulatedStore::from_snapshot(&store.to_snapshot());
+        assert_eq!(
+            tags_of(&again, "dgonly"),
+            [format!("{REGISTRY}/dgonly@{}", image_id("dgonly"))]
+        );
+        assert_eq!(again.references, store.references);
+    }
+
+    #[test]
     fn cases_25_27_digest_only_image_by_id_and_by_tag_and_digest() {
         let only = format!("{REGISTRY}/dgonly@{}", image_id("dgonly"));
         for name in [
@@ -953,6 +986,34 @@ mod tests {
         assert_eq!(
             store.delete_image(&missing, false, true),
             Err(EngineError::no_such_image(&missing))
+        );
+    }
+
+    #[test]
+    fn case_29_upper_case_names_the_normalised_path() {
+        let mut store = store(lab());
+        let message = |name: &str| {
+            SimulatedStore::delete_image(&mut store.clone(), name, false, true)
+                .expect_err("invalid")
+                .message
+        };
+        assert_eq!(
+            message("Bad:1"),
+            "invalid reference format: repository name (library/Bad) must be lowercase"
+        );
+        assert_eq!(
+            message("team/Bad"),
+            "invalid reference format: repository name (team/Bad) must be lowercase"
+        );
+        assert_eq!(
+            message("localhost:5000/x/Bad:2"),
+            "invalid reference format: repository name (x/Bad) must be lowercase"
+        );
+        assert_eq!(
+            store
+                .delete_image("Bad:1", false, true)
+                .map_err(|e| e.status),
+            Err(400)
         );
     }
 

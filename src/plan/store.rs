@@ -95,11 +95,16 @@ impl SimulatedStore {
             .images
             .values()
             .map(|image| {
-                let (digests, tags): (Vec<Reference>, Vec<Reference>) = self
-                    .references
-                    .references(&image.id)
-                    .into_iter()
-                    .partition(|reference| reference.digest().is_some());
+                let references = self.references.references(&image.id);
+                // The containerd store lists every name, digest names too, in `RepoTags`.
+                let (digests, tags): (Vec<Reference>, Vec<Reference>) =
+                    if self.engine == EngineKind::DockerContainerd {
+                        (Vec::new(), references)
+                    } else {
+                        references
+                            .into_iter()
+                            .partition(|reference| reference.digest().is_some())
+                    };
                 ImageRecord {
                     repo_tags: tags.iter().map(Reference::familiar).collect(),
                     repo_digests: digests.iter().map(Reference::familiar).collect(),

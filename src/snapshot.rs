@@ -50,6 +50,10 @@ pub struct ContainerRecord {
     pub id: String,
     /// Full ID of the image the container was created from, `sha256:<64 hex>`.
     pub image_id: String,
+    /// The image as the container was created from it (`Image` of the container list: the
+    /// name given to `docker run`, or the image ID once that name names another image or none).
+    /// The containerd store's prune spares the name a container was created from.
+    pub image: String,
     pub state: ContainerState,
 }
 

@@ -75,17 +75,26 @@ impl EngineKind {
     /// models the engine exactly.
     pub fn plan_caveat(self) -> Option<&'static str> {
         match self {
-            EngineKind::DockerClassic => None,
-            EngineKind::DockerContainerd => Some(
-                "not predicted exactly on this engine (docker-containerd): the containerd image \
-                 store deletes by other rules than the classic store fleetrmi models (no \
-                 dependent-child refusal, no parent chains, image digests instead of layers)",
-            ),
+            EngineKind::DockerClassic | EngineKind::DockerContainerd => None,
             EngineKind::Podman => Some(
                 "not predicted exactly on this engine (podman): Podman removes by its own rules \
                  (names, conflicts, parents); fleetrmi plans with Docker's classic rules, and \
                  never sends force (Podman's would remove containers)",
             ),
+        }
+    }
+
+    /// Why the plan of the engine's own prune (`POST /images/prune`, prune without rules) may
+    /// differ from its answer; `None` where it is predicted exactly.
+    pub fn engine_prune_caveat(self) -> Option<&'static str> {
+        match self {
+            EngineKind::DockerContainerd => Some(
+                "not predicted exactly on this engine (docker-containerd): its prune also \
+                 answers the content blobs it dropped (configs, compressed layers), which no \
+                 API call names beforehand, and its until filter reads when each name was \
+                 recorded on the host; the images and names it removes are predicted",
+            ),
+            kind => kind.plan_caveat(),
         }
     }
 

@@ -102,6 +102,7 @@ impl Engine {
                 Some(ContainerRecord {
                     id: container.id?,
                     image_id: podman_names::docker_id(&container.image_id?),
+                    image: container.image.unwrap_or_default(),
                     state: ContainerState::from_engine_state(
                         &container
                             .state

@@ -109,12 +109,15 @@ async fn prune_connected(
         message: error.to_string(),
     })?;
     let plan = plan_policy(&snapshot, &job.policy);
+    let caveat = match plan.mode {
+        PruneMode::Engine => host.engine.info.kind.engine_prune_caveat(),
+        PruneMode::Rules => host.engine.info.kind.plan_caveat(),
+    };
     report.predicted_bytes = Some(plan.predicted_bytes);
     report.prune = Some(summary(&plan, job));
     report.decisions = plan.decisions.clone();
     if job.dry_run {
         report.results = planned_results(&plan, &snapshot, job, &report.host);
-        let caveat = host.engine.info.kind.plan_caveat();
         for result in &mut report.results {
             result.not_exact = caveat.map(str::to_string);
             progress.result(result);
@@ -142,7 +145,7 @@ async fn prune_connected(
         PruneMode::Rules => rule_removals(&mut run, job, &plan).await,
     };
     if matches!(removed, Ok(Removals::AllSent))
-        && host.engine.info.kind.is_modelled_exactly()
+        && caveat.is_none()
         && let Some(warning) = prediction_missed(plan.predicted_bytes, report.reclaimed_bytes)
     {
         report.warnings.push(warning);
@@ -258,7 +261,7 @@ fn check_prune_answer(
             ));
         }
     }
-    if kind.is_modelled_exactly()
+    if kind.engine_prune_caveat().is_none()
         && let Some(difference) = describe_set_difference(&plan.records(), &answer.records)
     {
         warnings.push(difference);

@@ -5,6 +5,7 @@ use crate::snapshot::Snapshot;
 
 use super::dispatch::{Dispatch, unforced_dispatch};
 use super::engine_error::EngineError;
+use super::freed_by_images::FreedByImages;
 use super::record::DeleteRecord;
 use super::request::RemovalRequest;
 use super::space::SpaceReclaim;
@@ -92,10 +93,21 @@ pub fn plan_removal(snapshot: &Snapshot, request: &RemovalRequest) -> RemovalPla
     let used_by_images_before = store.layers_used_by_images();
     let removals = replay(&mut store, request);
     let reclaim = SpaceReclaim::measure(&store, &used_by_images_before);
+    // Where the engine names only the images it deleted, the real run counts the layers those
+    // images leave unheld: the plan counts the same way over the records it predicts.
+    let predicted_bytes = if snapshot.engine.deletes_answer_with_layers() {
+        reclaim.freed_on_disk
+    } else {
+        let records: Vec<DeleteRecord> = removals
+            .iter()
+            .flat_map(|removal| removal.records.iter().cloned())
+            .collect();
+        FreedByImages::new(snapshot).count(&records)
+    };
     RemovalPlan {
         removals,
         freed_layers: store.freed_layers().to_vec(),
-        predicted_bytes: reclaim.freed_on_disk,
+        predicted_bytes,
         predicted_layers_size_drop: reclaim.layers_size_drop,
         held_by_containers_bytes: reclaim.held_by_containers(),
     }

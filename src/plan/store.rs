@@ -44,7 +44,14 @@ impl SimulatedStore {
             if store.images.contains_key(&id) {
                 continue;
             }
-            for text in image.repo_tags.iter().chain(&image.repo_digests) {
+            // The containerd store lists every name in `RepoTags` (digest names included) and
+            // makes up one `repo@<image ID>` per image in `RepoDigests`: no name of its own.
+            let digests: &[String] = if snapshot.engine == EngineKind::DockerContainerd {
+                &[]
+            } else {
+                &image.repo_digests
+            };
+            for text in image.repo_tags.iter().chain(digests) {
                 if let Ok(reference) = Reference::parse(text) {
                     store.references.add(&reference, &id);
                 }
@@ -88,11 +95,16 @@ impl SimulatedStore {
             .images
             .values()
             .map(|image| {
-                let (digests, tags): (Vec<Reference>, Vec<Reference>) = self
-                    .references
-                    .references(&image.id)
-                    .into_iter()
-                    .partition(|reference| reference.digest().is_some());
+                let references = self.references.references(&image.id);
+                // The containerd store lists every name, digest names too, in `RepoTags`.
+                let (digests, tags): (Vec<Reference>, Vec<Reference>) =
+                    if self.engine == EngineKind::DockerContainerd {
+                        (Vec::new(), references)
+                    } else {
+                        references
+                            .into_iter()
+                            .partition(|reference| reference.digest().is_some())
+                    };
                 ImageRecord {
                     repo_tags: tags.iter().map(Reference::familiar).collect(),
                     repo_digests: digests.iter().map(Reference::familiar).collect(),

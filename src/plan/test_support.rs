@@ -233,6 +233,7 @@ impl SnapshotBuilder {
             .map(|(key, image, state)| ContainerRecord {
                 id: container_id(key),
                 image_id: id_of(image),
+                image: id_of(image),
                 state: *state,
             })
             .collect();

@@ -1,5 +1,6 @@
 //! The engine's own `POST /images/prune` (dockerd 20.10, `ImagesPrune`), simulated: which
-//! images it deletes, with which records, and why it keeps the others.
+//! images it deletes, with which records, and why it keeps the others. The containerd image
+//! store prunes by other rules ([`super::containerd_prune`]).
 //!
 //! The engine's candidates: every image without children when only dangling images are pruned,
 //! otherwise every image; minus intermediate parents (no reference, some child); minus images
@@ -12,9 +13,11 @@
 
 use std::collections::BTreeSet;
 
+use crate::engine::EngineKind;
 use crate::plan::SimulatedStore;
 use crate::snapshot::Snapshot;
 
+use super::containerd_prune::plan_containerd_prune;
 use super::decision::{Action, Decision, Reason};
 use super::filters::created_at;
 use super::plan::{PlannedRequest, PolicyPlan, bytes_by_image, freed, usage};
@@ -25,6 +28,9 @@ use super::selection::{
 };
 
 pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
+    if snapshot.engine == EngineKind::DockerContainerd {
+        return plan_containerd_prune(snapshot, request);
+    }
     let initial = SimulatedStore::from_snapshot(snapshot);
     let dangling_only = !request.all;
     let ids = oldest_first(&initial);
@@ -77,19 +83,7 @@ pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) ->
         .map(|id| {
             let (action, reason, detail) = if !store.contains_image(id) {
                 if candidate_set.contains(id) {
-                    if dangling_only {
-                        (
-                            Action::Remove,
-                            Reason::Dangling,
-                            "dangling: no tag".to_owned(),
-                        )
-                    } else {
-                        (
-                            Action::Remove,
-                            Reason::Unused,
-                            "unused: no container uses it".to_owned(),
-                        )
-                    }
+                    pruned_candidate(dangling_only)
                 } else {
                     (
                         Action::Remove,
@@ -125,6 +119,23 @@ pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) ->
         predicted_bytes,
         usage_before,
         usage_after: usage_before.saturating_sub(predicted_bytes),
+    }
+}
+
+/// A candidate the engine's prune removes: dangling, or with `--all` unused.
+pub(crate) fn pruned_candidate(dangling_only: bool) -> (Action, Reason, String) {
+    if dangling_only {
+        (
+            Action::Remove,
+            Reason::Dangling,
+            "dangling: no tag".to_owned(),
+        )
+    } else {
+        (
+            Action::Remove,
+            Reason::Unused,
+            "unused: no container uses it".to_owned(),
+        )
     }
 }
 

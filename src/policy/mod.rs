@@ -7,6 +7,7 @@
 //! `plan::SimulatedStore`, the model of the engine's delete algorithm, so the prediction follows
 //! the engine's own rules (conflicts, parent pruning, shared layers).
 
+mod containerd_prune;
 mod decision;
 mod engine_prune;
 mod file;

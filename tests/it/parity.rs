@@ -3,6 +3,13 @@
 
 use crate::harness::{Hosts, Run, lab};
 
+/// The lab's registry (`127.0.X.250:5000`), from seed.json.
+fn registry() -> String {
+    let text = std::fs::read_to_string(lab().dir.join("seed.json")).expect("lab wrote seed.json");
+    let seed: serde_json::Value = serde_json::from_str(&text).expect("seed.json is JSON");
+    seed["registry"].as_str().expect("registry").to_string()
+}
+
 /// The conformance steps each other engine kind runs once against its twin: tags, IDs and
 /// prefixes, containers with and without force, a parent, missing images, `--no-prune`.
 const KIND_STEPS: &[&[&str]] = &[
@@ -19,6 +26,22 @@ const KIND_STEPS: &[&[&str]] = &[
     &["--no-prune", "chain:1"],
     &["@short:unique:1"],
     &["app:3", "app:1"],
+];
+
+/// What the containerd image store does differently from the classic one, in order on one pair
+/// of hosts: a base's last tag answers `Deleted` but the base stays for its children, and is
+/// then pruned with the next child whose label chain reaches it; a digest (even the made-up
+/// `repo@<image ID>`) removes the tags of its repository; force on a stopped container's tag
+/// only untags.
+const CONTAINERD_STEPS: &[&[&str]] = &[
+    &["base:1"],
+    &["app:1"],
+    &["chain:1"],
+    &["@registry/dg@@id:@registry/dg:1"],
+    &["-f", "stopped:1"],
+    &["app@@id:app:3"],
+    &["-f", "@id:other/multi:1", "run:2"],
+    &["@short:unique:1", "nope"],
 ];
 
 /// What `docker rmi` printed: records in order, and the daemon's error messages.
@@ -65,6 +88,14 @@ fn fleetrmi_outcome(run: &Run) -> Outcome {
     let json = run.json();
     let host = &json["hosts"][0];
     assert!(host["failure"].is_null(), "host failed: {host}");
+    Outcome {
+        code: run.code,
+        ..host_outcome(host)
+    }
+}
+
+/// The records and error messages of one host's results, in order (exit code 0).
+fn host_outcome(host: &serde_json::Value) -> Outcome {
     let mut records = Vec::new();
     let mut errors = Vec::new();
     for result in host["results"].as_array().expect("results") {
@@ -81,7 +112,7 @@ fn fleetrmi_outcome(run: &Run) -> Outcome {
     Outcome {
         records,
         errors,
-        code: run.code,
+        code: 0,
     }
 }
 
@@ -141,8 +172,15 @@ fn compare_steps(hosts: &Hosts, steps: &[&[&str]], dry_run_first: bool) -> Vec<s
     reports
 }
 
-/// `@id:REF` in a step stands for the full image ID of REF, `@short:REF` for its first 12 digits.
+/// `@id:REF` in a step stands for the full image ID of REF, `@short:REF` for its first 12 digits,
+/// `@registry` for the lab's registry; `NAME@@id:REF` is NAME with the image ID of REF as digest.
 fn resolve(hosts: &Hosts, arg: &str) -> String {
+    if arg.contains("@registry") {
+        return resolve(hosts, &arg.replace("@registry", &registry()));
+    }
+    if let Some((name, id)) = arg.split_once("@@") {
+        return format!("{name}@{}", resolve(hosts, &format!("@{id}")));
+    }
     if let Some(reference) = arg.strip_prefix("@id:") {
         hosts.image_id(0, reference)
     } else if let Some(reference) = arg.strip_prefix("@short:") {
@@ -277,7 +315,154 @@ fn dockerd_26_classic_store_answers_like_the_docker_cli_and_its_dry_run() {
 }
 
 #[test]
-fn dockerd_26_containerd_store_answers_like_the_docker_cli() {
+fn dockerd_26_containerd_store_answers_like_the_docker_cli_and_its_dry_run() {
     let hosts = lab().take_kind("containerd26", 2);
-    assert_steps_match_docker(&hosts, KIND_STEPS);
+    assert_steps_match_docker_and_plan(&hosts, KIND_STEPS);
+}
+
+#[test]
+fn containerd_store_rules_the_classic_store_lacks_are_planned_exactly() {
+    let hosts = lab().take_kind("containerd26", 2);
+    let reports = assert_steps_match_docker_and_plan(&hosts, CONTAINERD_STEPS);
+    for (step, report) in CONTAINERD_STEPS.iter().zip(&reports) {
+        let host = &report["hosts"][0];
+        assert_eq!(host["warnings"], serde_json::json!([]), "step {step:?}");
+        assert_eq!(
+            host["predicted_bytes"], host["reclaimed_bytes"],
+            "step {step:?}: {host}"
+        );
+    }
+}
+
+/// `untagged: X` / `deleted: Y` lines of `docker image prune`, or the records of fleetrmi's
+/// results, as sorted `Untagged: X` / `Deleted: Y` lines.
+fn prune_records(docker: Option<&Run>, fleet: Option<&serde_json::Value>) -> Vec<String> {
+    let mut records = Vec::new();
+    if let Some(run) = docker {
+        for line in run.stdout.lines() {
+            if let Some(name) = line.strip_prefix("untagged: ") {
+                records.push(format!("Untagged: {name}"));
+            } else if let Some(id) = line.strip_prefix("deleted: ") {
+                records.push(format!("Deleted: {id}"));
+            }
+        }
+    }
+    if let Some(host) = fleet {
+        records.extend(host_outcome(host).records);
+    }
+    records.sort();
+    records
+}
+
+#[test]
+fn containerd_store_prune_removes_what_docker_image_prune_does_and_its_dry_run_says() {
+    let hosts = lab().take_kind("containerd26", 2);
+    let steps: &[&[&str]] = &[&[], &["-a", "--filter", "label=lab.role=chain"], &["-a"]];
+    for step in steps {
+        let images_before: Vec<String> = hosts.images(1).into_keys().collect();
+        let mut dry_args = vec!["--output", "json", "prune", "--dry-run"];
+        dry_args.extend(*step);
+        let dry = hosts.fleetrmi_on(&[1], &dry_args).json();
+        let mut docker_args = vec!["image", "prune", "-f"];
+        docker_args.extend(*step);
+        let docker = hosts.docker(0, &docker_args);
+        assert_eq!(docker.code, 0, "docker {step:?}: {}", docker.stderr);
+        let mut fleet_args = vec!["--output", "json", "prune", "-f"];
+        fleet_args.extend(*step);
+        let run = hosts.fleetrmi_on(&[1], &fleet_args);
+        assert_eq!(run.code, 0, "fleetrmi {step:?}: {}", run.stderr);
+        let real = run.json();
+        let (planned, host) = (&dry["hosts"][0], &real["hosts"][0]);
+
+        // Real run = docker CLI: the same records (blobs included) and the same images after.
+        assert_eq!(
+            prune_records(None, Some(host)),
+            prune_records(Some(&docker), None),
+            "step {step:?}"
+        );
+        assert_eq!(hosts.images(1), hosts.images(0), "step {step:?}");
+        assert_eq!(host["warnings"], serde_json::json!([]), "step {step:?}");
+
+        // Dry run = real run on what can be named beforehand: the names untagged and the images
+        // deleted. The engine also untags a dangling record an image with a name may keep
+        // (its ID, the image stays) and deletes content blobs: neither is predicted.
+        let after = hosts.images(1);
+        let predictable = |records: Vec<String>| -> Vec<String> {
+            records
+                .into_iter()
+                .filter(|record| match record.split_once(": ") {
+                    Some(("Deleted", id)) => images_before.iter().any(|known| known == id),
+                    Some(("Untagged", name)) => !after.contains_key(name),
+                    _ => true,
+                })
+                .collect()
+        };
+        let predicted = predictable(prune_records(None, Some(planned)));
+        assert!(
+            predicted
+                .iter()
+                .any(|record| record.starts_with("Deleted: ")),
+            "step {step:?}: every step deletes images: {planned}"
+        );
+        assert_eq!(
+            predicted,
+            predictable(prune_records(None, Some(host))),
+            "step {step:?}: the dry run differs from the run"
+        );
+        assert!(
+            planned["results"][0]["not_exact"].is_string(),
+            "step {step:?}: {planned}"
+        );
+        assert_eq!(
+            planned["predicted_bytes"], host["reclaimed_bytes"],
+            "step {step:?}"
+        );
+    }
+}
+
+#[test]
+fn containerd_store_rule_prunes_do_what_their_dry_run_says() {
+    let hosts = lab().take_kind("containerd26", 1);
+    let cases: &[&[&str]] = &[
+        &["-a", "--match", "app:*"],
+        &["--older-than", "0s"],
+        &["-a", "--older-than", "0s", "--keep-last", "1"],
+        &["-a", "--match", "base", "--match", "chain"],
+        &[
+            "-a", "-f", "--match", "stopped", "--match", "multi", "--match", "run",
+        ],
+    ];
+    for args in cases {
+        hosts.reseed();
+        let mut dry_args = vec!["--output", "json", "prune", "--dry-run"];
+        dry_args.extend(*args);
+        let dry = hosts.fleetrmi_on(&[0], &dry_args);
+        let mut real_args = vec!["--output", "json", "prune", "--yes"];
+        real_args.extend(*args);
+        let real = hosts.fleetrmi_on(&[0], &real_args);
+        assert_eq!(real.code, 0, "{args:?}: {}", real.stderr);
+        assert_eq!(dry.code, real.code, "{args:?}");
+        let (dry, real) = (dry.json(), real.json());
+        let (planned, done) = (&dry["hosts"][0], &real["hosts"][0]);
+        assert_eq!(done["prune"]["mode"], "rules", "{args:?}");
+        assert_eq!(
+            host_outcome(planned).records,
+            host_outcome(done).records,
+            "{args:?}: plan and engine differ"
+        );
+        assert!(planned["results"][0]["not_exact"].is_null(), "{planned}");
+        assert_eq!(done["warnings"], serde_json::json!([]), "{args:?}");
+        assert_eq!(
+            planned["predicted_bytes"], done["reclaimed_bytes"],
+            "{args:?}"
+        );
+        let after = hosts.images(0);
+        for decision in done["decisions"].as_array().expect("decisions") {
+            let id = decision["image"].as_str().expect("id");
+            match decision["action"].as_str().expect("action") {
+                "remove" => assert!(!after.contains_key(id), "{args:?}: {decision} is there"),
+                _ => assert!(after.contains_key(id), "{args:?}: {decision} is gone"),
+            }
+        }
+    }
 }

@@ -81,11 +81,8 @@ impl EngineKind {
                  store deletes by other rules than the classic store fleetrmi models (no \
                  dependent-child refusal, no parent chains, image digests instead of layers)",
             ),
-            EngineKind::Podman => Some(
-                "not predicted exactly on this engine (podman): Podman removes by its own rules \
-                 (names, conflicts, parents); fleetrmi plans with Docker's classic rules, and \
-                 never sends force (Podman's would remove containers)",
-            ),
+            // Podman's rules are modelled; what they cannot tell is marked per image.
+            EngineKind::Podman => None,
         }
     }
 

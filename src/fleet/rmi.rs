@@ -150,8 +150,8 @@ async fn run_connected(
     let caveat = host.engine.info.kind.plan_caveat();
     if request.dry_run {
         report.results = planned_results(&host_name, &prepared, &snapshot, request, &names);
-        for result in &mut report.results {
-            result.not_exact = caveat.map(str::to_string);
+        for (result, planned) in report.results.iter_mut().zip(&prepared.plan.removals) {
+            result.not_exact = planned.not_exact.clone().or(caveat.map(str::to_string));
         }
         for result in &report.results {
             progress.result(result);
@@ -264,7 +264,10 @@ async fn run_connected(
         result.backup = done.backup;
         result.containers = done.containers;
         gone_tags.extend(result.untagged.iter().cloned());
-        if let Some(planned) = planned.as_ref().filter(|_| caveat.is_none()) {
+        if let Some(planned) = planned
+            .as_ref()
+            .filter(|planned| caveat.is_none() && planned.not_exact.is_none())
+        {
             let expected = ImageResult::from_records(
                 image,
                 &planned.records,
@@ -280,7 +283,13 @@ async fn run_connected(
         }
         progress.record(report, result);
     }
+    let every_removal_exact = prepared
+        .plan
+        .removals
+        .iter()
+        .all(|planned| planned.not_exact.is_none());
     if caveat.is_none()
+        && every_removal_exact
         && report.failure.is_none()
         && report.reclaimed_bytes != prepared.plan.predicted_bytes
     {

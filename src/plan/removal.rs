@@ -1,10 +1,13 @@
 //! The removal plan: what `docker rmi` will do on one host, request by request, and the bytes it
 //! will free.
 
+use crate::engine::EngineKind;
 use crate::snapshot::Snapshot;
 
 use super::dispatch::{Dispatch, unforced_dispatch};
 use super::engine_error::EngineError;
+use super::freed_by_images::FreedByImages;
+use super::podman_replay::replay_podman;
 use super::record::DeleteRecord;
 use super::request::RemovalRequest;
 use super::space::SpaceReclaim;
@@ -21,6 +24,8 @@ pub struct PlannedRemoval {
     pub error: Option<EngineError>,
     /// How the argument is sent to the engine.
     pub dispatch: Dispatch,
+    /// Why this answer may differ from the engine's, where the model cannot tell it exactly.
+    pub not_exact: Option<String>,
 }
 
 /// What one `docker rmi` invocation will do on one host.
@@ -67,10 +72,23 @@ pub fn plan_removal(snapshot: &Snapshot, request: &RemovalRequest) -> RemovalPla
     let used_by_images_before = store.layers_used_by_images();
     let removals = replay(&mut store, request);
     let reclaim = SpaceReclaim::measure(&store, &used_by_images_before);
+    // The bytes a real run reports: from the layer records where the engine answers with them,
+    // otherwise from the images it answers `Deleted` for.
+    let predicted_bytes = match snapshot.engine {
+        EngineKind::DockerClassic => reclaim.freed_on_disk,
+        EngineKind::DockerContainerd => reclaim.freed_on_disk,
+        EngineKind::Podman => {
+            let records: Vec<DeleteRecord> = removals
+                .iter()
+                .flat_map(|removal| removal.records.iter().cloned())
+                .collect();
+            FreedByImages::new(snapshot).count(&records)
+        }
+    };
     RemovalPlan {
         removals,
         freed_layers: store.freed_layers().to_vec(),
-        predicted_bytes: reclaim.freed_on_disk,
+        predicted_bytes,
         predicted_layers_size_drop: reclaim.layers_size_drop,
         held_by_containers_bytes: reclaim.held_by_containers(),
     }
@@ -86,6 +104,18 @@ pub(crate) fn replay(store: &mut SimulatedStore, request: &RemovalRequest) -> Ve
 }
 
 fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str) -> PlannedRemoval {
+    match store.engine {
+        EngineKind::DockerClassic => replay_as_dockerd(store, request, image),
+        EngineKind::DockerContainerd => replay_as_dockerd(store, request, image),
+        EngineKind::Podman => replay_podman(store, request, image),
+    }
+}
+
+fn replay_as_dockerd(
+    store: &mut SimulatedStore,
+    request: &RemovalRequest,
+    image: &str,
+) -> PlannedRemoval {
     let before = (request.force && request.force_removes_containers).then(|| store.clone());
     let answer = store.delete_image(image, request.force, !request.no_prune);
     let (records, error) = match answer {
@@ -104,6 +134,7 @@ fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str)
                     records: Vec::new(),
                     error: Some(refusal),
                     dispatch: Dispatch::Refused,
+                    not_exact: None,
                 };
             }
         },
@@ -118,6 +149,7 @@ fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str)
         records,
         error,
         dispatch,
+        not_exact: None,
     }
 }
 

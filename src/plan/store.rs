@@ -53,10 +53,15 @@ impl SimulatedStore {
             if let Some(top) = image.layers.last() {
                 store.layers.retain(top);
             }
+            // Podman's rules read an image's names in its own order (its `RepoTags`).
+            let names = match snapshot.engine {
+                EngineKind::Podman => image.repo_tags.clone(),
+                EngineKind::DockerClassic | EngineKind::DockerContainerd => Vec::new(),
+            };
             let record = ImageRecord {
                 id: id.clone(),
                 parent: image.parent.as_deref().map(full_id),
-                repo_tags: Vec::new(),
+                repo_tags: names,
                 repo_digests: Vec::new(),
                 ..image.clone()
             };

@@ -1,4 +1,5 @@
-//! The engine's own `POST /images/prune` (dockerd 20.10, `ImagesPrune`), simulated: which
+//! The engine's own `POST /images/prune` (dockerd 20.10, `ImagesPrune`; Podman's in
+//! [`super::podman_prune`]), simulated: which
 //! images it deletes, with which records, and why it keeps the others.
 //!
 //! The engine's candidates: every image without children when only dangling images are pruned,
@@ -12,12 +13,14 @@
 
 use std::collections::BTreeSet;
 
+use crate::engine::EngineKind;
 use crate::plan::SimulatedStore;
 use crate::snapshot::Snapshot;
 
 use super::decision::{Action, Decision, Reason};
 use super::filters::created_at;
 use super::plan::{PlannedRequest, PolicyPlan, bytes_by_image, freed, usage};
+use super::podman_prune::plan_podman_prune;
 use super::rules::{PolicyRequest, PruneMode};
 use super::selection::{
     children_names, container_keep, filter_detail, filter_reason, intermediate_detail,
@@ -25,6 +28,15 @@ use super::selection::{
 };
 
 pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
+    match snapshot.engine {
+        EngineKind::DockerClassic => plan_dockerd_prune(snapshot, request),
+        EngineKind::DockerContainerd => plan_dockerd_prune(snapshot, request),
+        EngineKind::Podman => plan_podman_prune(snapshot, request),
+    }
+}
+
+/// dockerd's prune (the classic store's rules).
+fn plan_dockerd_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
     let initial = SimulatedStore::from_snapshot(snapshot);
     let dangling_only = !request.all;
     let ids = oldest_first(&initial);

@@ -23,16 +23,20 @@ pub(crate) struct PodmanOutcome {
 }
 
 impl SimulatedStore {
+    /// The request as it reaches Podman: fleetrmi never sends Podman's force (it would remove
+    /// containers; [`crate::engine::Engine::remove_image`] drops it), so a forced request is the
+    /// unforced one it becomes.
     pub(crate) fn delete_image_podman(
         &mut self,
         name: &str,
-        force: bool,
+        _force: bool,
         _prune: bool,
     ) -> Result<Vec<DeleteRecord>, EngineError> {
-        self.remove_podman(name, force).map(|(records, _)| records)
+        self.remove_podman(name, false).map(|(records, _)| records)
     }
 
-    /// [`SimulatedStore::delete_image_podman`] with what the answer does not show.
+    /// Podman's removal, with its own force (which removes the containers using the images it
+    /// deletes), and what the answer does not show.
     pub(crate) fn remove_podman(
         &mut self,
         name: &str,
@@ -207,6 +211,10 @@ mod tests {
         SimulatedStore::from_snapshot(&snapshot)
     }
 
+    fn forced(store: &mut SimulatedStore, name: &str) -> Result<Vec<DeleteRecord>, EngineError> {
+        store.remove_podman(name, true).map(|(records, _)| records)
+    }
+
     fn error(status: u16, message: &str) -> Result<Vec<DeleteRecord>, EngineError> {
         Err(EngineError {
             status,
@@ -311,7 +319,7 @@ mod tests {
         let mut store = podman(multi());
         let id = image_id("m");
         assert_eq!(
-            store.delete_image(&id, true, true),
+            forced(&mut store, &id),
             Ok(vec![
                 deleted(&id),
                 untagged("other/multi:1"),
@@ -373,12 +381,12 @@ mod tests {
     fn cases_11_16_force_removes_the_containers_running_ones_included() {
         let mut store = podman(run_and_stopped());
         assert_eq!(
-            store.delete_image("stopped:1", true, true),
+            forced(&mut store, "stopped:1"),
             Ok(vec![deleted(&image_id("s")), untagged("stopped:1")])
         );
         assert_eq!(store.containers.len(), 1);
         assert_eq!(
-            store.delete_image(&image_id("r"), true, true),
+            forced(&mut store, &image_id("r")),
             Ok(vec![
                 deleted(&image_id("r")),
                 untagged("run:1"),
@@ -447,7 +455,7 @@ mod tests {
                 "dg",
                 ImageSpec::new()
                     .tags([
-                        format!("127.0.1.250:5000/dg:1"),
+                        "127.0.1.250:5000/dg:1".to_string(),
                         format!("127.0.1.250:5000/dg@{d}"),
                     ])
                     .digests([
@@ -570,5 +578,55 @@ mod tests {
         let before = store.clone();
         assert!(store.delete_image(&image_id("m"), false, true).is_err());
         assert_eq!(store, before);
+    }
+
+    #[test]
+    fn a_forced_request_reaches_podman_unforced() {
+        let mut store = podman(run_and_stopped());
+        assert_eq!(
+            store
+                .delete_image("stopped:1", true, true)
+                .map_err(|e| e.status),
+            Err(409)
+        );
+        assert_eq!(store.containers.len(), 2);
+    }
+
+    #[test]
+    fn a_short_name_means_the_localhost_image_first() {
+        let mut store = podman(
+            SnapshotBuilder::new()
+                .image("hub", ImageSpec::new().tags(["app:1"]))
+                .image("local", ImageSpec::new().tags(["localhost/app:1"])),
+        );
+        assert_eq!(
+            store.delete_image("app:1", false, true),
+            Ok(vec![
+                deleted(&image_id("local")),
+                untagged("localhost/app:1")
+            ])
+        );
+        assert_eq!(store.podman_lookup_caveat("app:1"), None);
+        assert_eq!(
+            store.delete_image("docker.io/library/app:1", false, true),
+            Ok(vec![deleted(&image_id("hub")), untagged("app:1")])
+        );
+    }
+
+    #[test]
+    fn lookups_podman_resolves_by_rules_not_modelled_are_marked() {
+        let store = podman(
+            digest_names()
+                .image("quay", ImageSpec::new().tags(["quay.io/x/app:1"]))
+                .image("hub", ImageSpec::new().tags(["app:1"])),
+        );
+        assert!(store.podman_lookup_caveat("app:1").is_some());
+        assert_eq!(store.podman_lookup_caveat("docker.io/library/app:1"), None);
+        assert_eq!(store.podman_lookup_caveat("Bad:1"), None);
+        assert!(store.podman_lookup_caveat("bad@x").is_some());
+        let recorded = format!("127.0.1.250:5000/dg@{}", digest("local"));
+        assert!(store.podman_lookup_caveat(&recorded).is_some());
+        assert_eq!(store.podman_lookup_caveat("nosuch:1"), None);
+        assert!(store.podman_lookup_caveat(&"0".repeat(64)).is_some());
     }
 }

@@ -43,7 +43,10 @@ impl SimulatedStore {
                 Err(not_found(name, &format!("docker.io/library/{id}")))
             }
             Ok(ImageArgument::Reference(reference)) => {
-                if let Some(target) = self.podman_name_match(&reference) {
+                if let Some(target) = candidates(name, &reference)
+                    .iter()
+                    .find_map(|candidate| self.podman_name_match(candidate))
+                {
                     return Ok(target);
                 }
                 match self.podman_id_prefix_matches(name).as_slice() {
@@ -99,14 +102,17 @@ impl SimulatedStore {
             Ok(ImageArgument::ImageId(_)) => return None,
             Ok(ImageArgument::Reference(reference)) => reference,
         };
-        let exact = self.podman_name_match(&reference).is_some();
-        if !has_explicit_domain(name) && self.has_name_elsewhere(&reference, exact) {
+        let candidates = candidates(name, &reference);
+        let found = candidates
+            .iter()
+            .any(|candidate| self.podman_name_match(candidate).is_some());
+        if !has_explicit_domain(name) && self.has_name_elsewhere(&candidates, found) {
             return Some(
-                "Podman resolves a short name through its search registries (`localhost/` \
-                 first), and another registry has an image by this name",
+                "Podman resolves a short name through its aliases and search registries, and \
+                 another registry has an image by this name",
             );
         }
-        if exact {
+        if found {
             return None;
         }
         if self.podman_id_prefix_matches(name).len() > 1 {
@@ -127,13 +133,16 @@ impl SimulatedStore {
         None
     }
 
-    /// Some image has a name with this reference's tag or digest whose repository ends like the
-    /// reference's but is another one (`localhost/app:1` for `app:1`). When the reference itself
-    /// is a name, only another registry's name can win (libimage tries `localhost/` and the
-    /// search registries before Docker Hub); otherwise any repository ending like it can.
-    fn has_name_elsewhere(&self, reference: &Reference, exact: bool) -> bool {
-        let wanted = reference.stored_form();
+    /// Some image has a name with the candidates' tag or digest whose repository ends like
+    /// theirs but is none of them (`quay.io/x/app:1` for `app:1`). When a candidate is a name,
+    /// only a registry other than Docker Hub (an alias, a search registry) can win over it;
+    /// otherwise libimage's last resort finds any repository ending like it.
+    fn has_name_elsewhere(&self, candidates: &[Reference], found: bool) -> bool {
+        let Some(wanted) = candidates.last() else {
+            return false;
+        };
         let suffix = format!("/{}", wanted.familiar_name());
+        let repositories: Vec<String> = candidates.iter().map(Reference::name).collect();
         self.images
             .values()
             .flat_map(|image| &image.repo_tags)
@@ -142,12 +151,26 @@ impl SimulatedStore {
                     let other = other.stored_form();
                     other.tag() == wanted.tag()
                         && other.digest() == wanted.digest()
-                        && other.name() != wanted.name()
+                        && !repositories.contains(&other.name())
                         && (other.path() == wanted.path() || other.name().ends_with(&suffix))
-                        && (!exact || other.domain() != wanted.domain())
+                        && (!found || other.domain() != wanted.domain())
                 })
             })
     }
+}
+
+/// The names libimage tries for the text given, in order: a short name (no registry given)
+/// under `localhost/` first, then on Docker Hub; a full name as it is. The last is the
+/// reference itself.
+fn candidates(name: &str, reference: &Reference) -> Vec<Reference> {
+    let mut candidates = Vec::new();
+    if !has_explicit_domain(name)
+        && let Ok(local) = Reference::parse(&format!("localhost/{}", reference.familiar()))
+    {
+        candidates.push(local);
+    }
+    candidates.push(reference.clone());
+    candidates
 }
 
 /// A name's full normalised text in stored form (`docker.io/library/app:1`).

@@ -112,3 +112,110 @@ fn docker_forced_dispatch(
         dispatch => Ok(dispatch),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineKind;
+    use crate::plan::removal::plan_removal;
+    use crate::plan::test_support::{
+        ImageSpec, SnapshotBuilder, deleted, image_id, request, untagged,
+    };
+    use crate::snapshot::Snapshot;
+
+    fn podman(builder: SnapshotBuilder) -> Snapshot {
+        let mut snapshot = builder.build();
+        snapshot.engine = EngineKind::Podman;
+        snapshot
+    }
+
+    fn seeded() -> Snapshot {
+        podman(
+            SnapshotBuilder::new()
+                .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
+                .image(
+                    "m",
+                    ImageSpec::new()
+                        .tags(["other/multi:1", "multi:2", "multi:1"])
+                        .parent("base")
+                        .layers(["B", "M"]),
+                )
+                .image("r", ImageSpec::new().tags(["run:1"]).layers(["R"]))
+                .image("s", ImageSpec::new().tags(["stopped:1"]).layers(["S"]))
+                .running("running-1", "r")
+                .stopped("stopped-1", "s")
+                .layer_size("M", 300),
+        )
+    }
+
+    #[test]
+    fn forced_by_id_goes_name_by_name_in_podmans_order() {
+        let plan = plan_removal(&seeded(), &request(&[&image_id("m")], true, false));
+        let removal = &plan.removals[0];
+        assert_eq!(
+            removal.dispatch,
+            Dispatch::Unforced(vec![
+                "other/multi:1".into(),
+                "multi:2".into(),
+                "multi:1".into()
+            ])
+        );
+        assert_eq!(
+            removal.records,
+            [
+                untagged("other/multi:1"),
+                untagged("multi:2"),
+                deleted(&image_id("m")),
+                untagged("multi:1")
+            ]
+        );
+        assert_eq!(removal.error, None);
+        assert_eq!(plan.predicted_bytes, 300);
+    }
+
+    #[test]
+    fn forced_last_name_of_a_running_containers_image_is_untagged() {
+        let plan = plan_removal(&seeded(), &request(&["run:1"], true, false));
+        let removal = &plan.removals[0];
+        assert_eq!(removal.dispatch, Dispatch::Untag(vec!["run:1".into()]));
+        assert_eq!(removal.records, [untagged("run:1")]);
+        assert_eq!(plan.predicted_bytes, 0);
+    }
+
+    #[test]
+    fn forced_last_name_of_a_stopped_containers_image_is_refused() {
+        let plan = plan_removal(&seeded(), &request(&["stopped:1", "multi:2"], true, false));
+        assert_eq!(plan.removals[0].dispatch, Dispatch::Refused);
+        assert!(plan.removals[0].records.is_empty());
+        assert_eq!(plan.removals[1].records, [untagged("multi:2")]);
+    }
+
+    #[test]
+    fn unforced_arguments_go_as_given_and_each_sees_the_state_the_last_left() {
+        let plan = plan_removal(&seeded(), &request(&["multi:2", "base:1"], false, false));
+        assert_eq!(plan.removals[0].dispatch, Dispatch::AsGiven);
+        assert_eq!(plan.removals[1].records, [untagged("base:1")]);
+        assert_eq!(
+            plan.predicted_bytes, 0,
+            "an image kept for its child frees nothing"
+        );
+        assert!(
+            plan.removals
+                .iter()
+                .all(|removal| removal.not_exact.is_none())
+        );
+    }
+
+    #[test]
+    fn a_container_named_among_several_is_not_exact() {
+        let snapshot = podman(
+            SnapshotBuilder::new()
+                .image("r", ImageSpec::new().tags(["run:1"]))
+                .running("c1", "r")
+                .running("c2", "r"),
+        );
+        let plan = plan_removal(&snapshot, &request(&["run:1"], false, false));
+        let why = plan.removals[0].not_exact.as_deref().expect("marked");
+        assert!(why.starts_with(NOT_EXACT), "{why}");
+    }
+}

@@ -116,37 +116,21 @@ impl SimulatedStore {
         }
     }
 
-    /// Removes one of an image's names, with the digests Podman listed for its repository once
-    /// no other name of that repository is left.
+    /// Removes one of an image's names.
     fn untag_podman_name(&mut self, image_id: &str, name: &str) {
-        let Some(image) = self.images.get_mut(image_id) else {
-            return;
-        };
-        image.repo_tags.retain(|other| other != name);
-        let names = image.repo_tags.clone();
-        let Ok(removed) = Reference::parse(name) else {
-            return;
-        };
-        self.references.delete(&removed);
-        let repository = removed.name();
-        let repository_left = names
-            .iter()
-            .filter_map(|other| Reference::parse(other).ok())
-            .any(|other| other.name() == repository);
-        if !repository_left {
-            for digest in self.references_of(image_id) {
-                if digest.digest().is_some() && digest.name() == repository {
-                    self.references.delete(&digest);
-                }
-            }
+        if let Some(image) = self.images.get_mut(image_id) {
+            image.repo_tags.retain(|other| other != name);
+        }
+        if let Ok(removed) = Reference::parse(name) {
+            self.references.delete(&removed);
         }
     }
 
     /// Takes an image out of the store with its names, releasing its layers (freed ones are
     /// logged like every deletion); answers nothing.
     fn drop_podman_image(&mut self, image_id: &str) {
-        for reference in self.references_of(image_id) {
-            self.references.delete(&reference);
+        for name in self.podman_names(image_id) {
+            self.untag_podman_name(image_id, &name);
         }
         let mut unused_records = Vec::new();
         self.delete_image_record(image_id, &mut unused_records);

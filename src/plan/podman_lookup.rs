@@ -3,7 +3,8 @@
 //! fleetrmi cannot predict on this engine.
 //!
 //! Podman's names are its `RepoTags` (a pulled digest is one of them), in its own order; the
-//! snapshot keeps them as the store's image records' `repo_tags`. `RepoDigests` are not names.
+//! store keeps them as its image records' `repo_tags` (and as its references). The digests
+//! Podman only records (`RepoDigests`) are not names; the records keep them as `repo_digests`.
 
 use crate::reference::{ImageArgument, Reference, ReferenceError, check_image_argument};
 
@@ -119,10 +120,10 @@ impl SimulatedStore {
             return Some("Podman's answer to an ID prefix several images share was not observed");
         }
         if let Some(digest) = reference.digest()
-            && self.images.keys().any(|id| {
-                self.references_of(id)
-                    .iter()
-                    .any(|other| other.digest() == Some(digest))
+            && self.images.values().any(|image| {
+                image.repo_digests.iter().any(|recorded| {
+                    Reference::parse(recorded).is_ok_and(|other| other.digest() == Some(digest))
+                })
             })
         {
             return Some(

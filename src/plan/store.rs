@@ -44,7 +44,21 @@ impl SimulatedStore {
             if store.images.contains_key(&id) {
                 continue;
             }
-            for text in image.repo_tags.iter().chain(&image.repo_digests) {
+            // Podman's names are its `RepoTags` alone, in its own order (a pulled digest is one
+            // of them); the digests it only records stay on the image, outside the references.
+            let (references, names, recorded) = match snapshot.engine {
+                EngineKind::Podman => (
+                    image.repo_tags.clone(),
+                    image.repo_tags.clone(),
+                    image.repo_digests.clone(),
+                ),
+                EngineKind::DockerClassic | EngineKind::DockerContainerd => (
+                    [image.repo_tags.clone(), image.repo_digests.clone()].concat(),
+                    Vec::new(),
+                    Vec::new(),
+                ),
+            };
+            for text in &references {
                 if let Ok(reference) = Reference::parse(text) {
                     store.references.add(&reference, &id);
                 }
@@ -53,16 +67,11 @@ impl SimulatedStore {
             if let Some(top) = image.layers.last() {
                 store.layers.retain(top);
             }
-            // Podman's rules read an image's names in its own order (its `RepoTags`).
-            let names = match snapshot.engine {
-                EngineKind::Podman => image.repo_tags.clone(),
-                EngineKind::DockerClassic | EngineKind::DockerContainerd => Vec::new(),
-            };
             let record = ImageRecord {
                 id: id.clone(),
                 parent: image.parent.as_deref().map(full_id),
                 repo_tags: names,
-                repo_digests: Vec::new(),
+                repo_digests: recorded,
                 ..image.clone()
             };
             store.images.insert(id, record);

@@ -375,6 +375,27 @@ fn podman_dry_then_real(hosts: &Hosts, step: &[&str]) -> Outcome {
     real
 }
 
+/// The names (`RepoTags`) of the image on host 0 one of whose names contains `part`.
+fn podman_names_with(hosts: &Hosts, part: &str) -> Vec<String> {
+    let images = hosts.api_get(0, "/v1.41/images/json");
+    images
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|image| {
+            image["RepoTags"]
+                .as_array()
+                .map(|tags| {
+                    tags.iter()
+                        .filter_map(|tag| tag.as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .find(|names| names.iter().any(|name| name.contains(part)))
+        .unwrap_or_else(|| panic!("no image named like {part}: {images}"))
+}
+
 #[test]
 fn podman_answers_like_the_docker_cli_and_its_dry_run() {
     let hosts = lab().take_kind("podman4", 2);
@@ -401,6 +422,35 @@ fn podman_answers_like_the_docker_cli_and_its_dry_run() {
             "step {step:?}: engine state differs after the step"
         );
     }
+    // Digest names (a pulled digest is one of the image's names on Podman), then the tag left.
+    let dg = podman_names_with(&hosts, "/dg:1");
+    let dgonly = podman_names_with(&hosts, "/dgonly@");
+    let digest_name = dg
+        .iter()
+        .find(|name| name.contains('@'))
+        .expect("dg's digest name");
+    let tag = dg
+        .iter()
+        .find(|name| !name.contains('@'))
+        .expect("dg's tag");
+    let only = &dgonly[0];
+    let tagged_only = only.replacen('@', ":ignored@", 1);
+    for step in [
+        vec![digest_name.as_str()],
+        vec![tag.as_str()],
+        vec![tagged_only.as_str()],
+    ] {
+        let mut docker_args = vec!["rmi"];
+        docker_args.extend(&step);
+        let docker = podman_outcome(docker_outcome(&hosts.docker(0, &docker_args)));
+        let fleet = podman_outcome(podman_dry_then_real(&hosts, &step));
+        assert_eq!(
+            fleet, docker,
+            "step {step:?}: fleetrmi differs from docker rmi"
+        );
+        assert_eq!(hosts.images(1), hosts.images(0), "step {step:?}");
+    }
+
     let before = containers(1);
     for step in PODMAN_FORCED_STEPS {
         let step: Vec<String> = step.iter().map(|arg| resolve(&hosts, arg)).collect();

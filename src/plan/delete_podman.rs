@@ -206,8 +206,16 @@ mod tests {
         })
     }
 
-    fn hex(id: &str) -> &str {
-        id.trim_start_matches("sha256:")
+    /// Podman's 500 for an image named by ID that has several names.
+    fn several_names_error(id: &str, names: &str) -> Result<Vec<DeleteRecord>, EngineError> {
+        let hex = id.trim_start_matches("sha256:");
+        error(
+            500,
+            &format!(
+                "unable to delete image \"{hex}\" by ID with more than one tag ([{names}]): \
+                 please force removal"
+            ),
+        )
     }
 
     /// `base:1` with two children, one of them behind two untagged intermediates.
@@ -285,14 +293,9 @@ mod tests {
         let id = image_id("m");
         assert_eq!(
             store.delete_image(&id, false, true),
-            error(
-                500,
-                &format!(
-                    "unable to delete image \"{}\" by ID with more than one tag \
-                     ([docker.io/other/multi:1 docker.io/library/multi:2 \
-                     docker.io/library/multi:1]): please force removal",
-                    hex(&id)
-                )
+            several_names_error(
+                &id,
+                "docker.io/other/multi:1 docker.io/library/multi:2 docker.io/library/multi:1"
             )
         );
         assert_eq!(store.podman_names(&id).len(), 3);
@@ -488,13 +491,9 @@ mod tests {
         let id = image_id("only");
         assert_eq!(
             store.delete_image(&id, false, true),
-            error(
-                500,
-                &format!(
-                    "unable to delete image \"{}\" by ID with more than one tag \
-                     ([127.0.1.250:5000/dgonly@{d} docker.io/library/x:1]): please force removal",
-                    hex(&id)
-                )
+            several_names_error(
+                &id,
+                &format!("127.0.1.250:5000/dgonly@{d} docker.io/library/x:1")
             )
         );
     }

@@ -27,13 +27,8 @@ pub(crate) fn replay_podman(
     let dispatch = match dispatch {
         Ok(dispatch) => dispatch,
         Err(refusal) => {
-            return PlannedRemoval {
-                image: image.to_string(),
-                records: Vec::new(),
-                error: Some(refusal),
-                dispatch: Dispatch::Refused,
-                not_exact: caveat.map(|why| format!("{NOT_EXACT}: {why}")),
-            };
+            let not_exact = caveat.map(|why| format!("{NOT_EXACT}: {why}"));
+            return PlannedRemoval::refused(image, refusal, not_exact);
         }
     };
     let names: Vec<String> = match &dispatch {

@@ -28,6 +28,19 @@ pub struct PlannedRemoval {
     pub not_exact: Option<String>,
 }
 
+impl PlannedRemoval {
+    /// An argument fleetrmi refuses itself: nothing is sent, the refusal is the error.
+    pub(crate) fn refused(image: &str, refusal: EngineError, not_exact: Option<String>) -> Self {
+        PlannedRemoval {
+            image: image.to_string(),
+            records: Vec::new(),
+            error: Some(refusal),
+            dispatch: Dispatch::Refused,
+            not_exact,
+        }
+    }
+}
+
 /// What one `docker rmi` invocation will do on one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RemovalPlan {
@@ -129,13 +142,7 @@ fn replay_as_dockerd(
             Ok(dispatch) => dispatch,
             Err(refusal) => {
                 *store = before;
-                return PlannedRemoval {
-                    image: image.to_string(),
-                    records: Vec::new(),
-                    error: Some(refusal),
-                    dispatch: Dispatch::Refused,
-                    not_exact: None,
-                };
+                return PlannedRemoval::refused(image, refusal, None);
             }
         },
     };

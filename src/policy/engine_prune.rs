@@ -160,6 +160,17 @@ fn kept_because(
             "tagged: prune removes only dangling images without --all".to_owned(),
         );
     }
+    kept_by_filters_containers_or_children(initial, store, id, request)
+}
+
+/// Why a prune that could take an image leaves it: a filter, a container, a child that stays,
+/// or else a conflict.
+pub(crate) fn kept_by_filters_containers_or_children(
+    initial: &SimulatedStore,
+    store: &SimulatedStore,
+    id: &str,
+    request: &PolicyRequest,
+) -> (Reason, String) {
     if let Some(image) = initial.images.get(id)
         && let Some(out) = request.filters.excludes(image)
     {

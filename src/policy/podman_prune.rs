@@ -15,10 +15,9 @@ use crate::plan::{FreedByImages, SimulatedStore};
 use crate::snapshot::Snapshot;
 
 use super::decision::{Action, Reason};
-use super::engine_prune::{decision, oldest_first};
+use super::engine_prune::{decision, kept_by_filters_containers_or_children, oldest_first};
 use super::plan::{PlannedRequest, PolicyPlan, usage};
 use super::rules::{PolicyRequest, PruneMode};
-use super::selection::{children_names, container_keep, filter_detail, filter_reason};
 
 pub(crate) fn plan_podman_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
     let initial = SimulatedStore::from_snapshot(snapshot);
@@ -138,24 +137,7 @@ fn kept_because(
                 .to_owned(),
         );
     }
-    if let Some(image) = initial.images.get(id)
-        && let Some(out) = request.filters.excludes(image)
-    {
-        return (filter_reason(&out), filter_detail(&out, request, image));
-    }
-    if let Some(reason) = container_keep(initial, id, false, false) {
-        return reason;
-    }
-    if store.has_children(id) {
-        return (
-            Reason::HasChildren,
-            format!("child images stay ({})", children_names(store, id)),
-        );
-    }
-    (
-        Reason::Refused,
-        "the engine's prune leaves it (a conflict)".to_owned(),
-    )
+    kept_by_filters_containers_or_children(initial, store, id, request)
 }
 
 #[cfg(test)]

@@ -375,6 +375,25 @@ fn podman_dry_then_real(hosts: &Hosts, step: &[&str]) -> Outcome {
     real
 }
 
+/// `docker rmi STEP` on host 0 and fleetrmi's dry and real runs on host 1 answer alike (in
+/// Docker's spelling) and leave the same images.
+fn assert_podman_step_matches_docker(hosts: &Hosts, step: &[String]) {
+    let step: Vec<&str> = step.iter().map(String::as_str).collect();
+    let mut docker_args = vec!["rmi"];
+    docker_args.extend(&step);
+    let docker = podman_outcome(docker_outcome(&hosts.docker(0, &docker_args)));
+    let fleet = podman_outcome(podman_dry_then_real(hosts, &step));
+    assert_eq!(
+        fleet, docker,
+        "step {step:?}: fleetrmi differs from docker rmi"
+    );
+    assert_eq!(
+        hosts.images(1),
+        hosts.images(0),
+        "step {step:?}: engine state differs after the step"
+    );
+}
+
 /// The names (`RepoTags`) of the image on host 0 one of whose names contains `part`.
 fn podman_names_with(hosts: &Hosts, part: &str) -> Vec<String> {
     let images = hosts.api_get(0, "/v1.41/images/json");
@@ -407,20 +426,7 @@ fn podman_answers_like_the_docker_cli_and_its_dry_run() {
     };
     for step in PODMAN_STEPS {
         let step: Vec<String> = step.iter().map(|arg| resolve(&hosts, arg)).collect();
-        let step: Vec<&str> = step.iter().map(String::as_str).collect();
-        let mut docker_args = vec!["rmi"];
-        docker_args.extend(&step);
-        let docker = podman_outcome(docker_outcome(&hosts.docker(0, &docker_args)));
-        let fleet = podman_outcome(podman_dry_then_real(&hosts, &step));
-        assert_eq!(
-            fleet, docker,
-            "step {step:?}: fleetrmi differs from docker rmi"
-        );
-        assert_eq!(
-            hosts.images(1),
-            hosts.images(0),
-            "step {step:?}: engine state differs after the step"
-        );
+        assert_podman_step_matches_docker(&hosts, &step);
     }
     // Digest names (a pulled digest is one of the image's names on Podman), then the tag left.
     let dg = podman_names_with(&hosts, "/dg:1");
@@ -435,20 +441,8 @@ fn podman_answers_like_the_docker_cli_and_its_dry_run() {
         .expect("dg's tag");
     let only = &dgonly[0];
     let tagged_only = only.replacen('@', ":ignored@", 1);
-    for step in [
-        vec![digest_name.as_str()],
-        vec![tag.as_str()],
-        vec![tagged_only.as_str()],
-    ] {
-        let mut docker_args = vec!["rmi"];
-        docker_args.extend(&step);
-        let docker = podman_outcome(docker_outcome(&hosts.docker(0, &docker_args)));
-        let fleet = podman_outcome(podman_dry_then_real(&hosts, &step));
-        assert_eq!(
-            fleet, docker,
-            "step {step:?}: fleetrmi differs from docker rmi"
-        );
-        assert_eq!(hosts.images(1), hosts.images(0), "step {step:?}");
+    for name in [digest_name, tag, &tagged_only] {
+        assert_podman_step_matches_docker(&hosts, std::slice::from_ref(name));
     }
 
     let before = containers(1);

@@ -27,9 +27,8 @@ pub(crate) fn plan_podman_prune(snapshot: &Snapshot, request: &PolicyRequest) ->
         let decisions = ids
             .iter()
             .map(|id| {
-                let detail = "Podman 4.3's prune refuses --all (500: a \"dangling\" filter given \
-                              twice with different values): nothing is pruned; a rule (--match \
-                              '*', for one) removes unused images one by one"
+                let detail = "Podman 4.3 refuses prune --all (500), so nothing is pruned; a \
+                              rule (--match '**') removes unused images one by one"
                     .to_owned();
                 decision(&initial, id, Action::Keep, Reason::Refused, detail, None)
             })

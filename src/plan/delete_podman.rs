@@ -611,5 +611,6 @@ mod tests {
         assert!(store.podman_lookup_caveat(&recorded).is_some());
         assert_eq!(store.podman_lookup_caveat("nosuch:1"), None);
         assert!(store.podman_lookup_caveat(&"0".repeat(64)).is_some());
+        assert!(store.podman_lookup_caveat("sha256:0123").is_some());
     }
 }

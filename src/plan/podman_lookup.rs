@@ -101,6 +101,9 @@ impl SimulatedStore {
                 return Some("Podman's answer to an unknown full image ID was not observed");
             }
             Ok(ImageArgument::ImageId(_)) => return None,
+            Ok(ImageArgument::Reference(_)) if name.starts_with("sha256:") => {
+                return Some("Podman's answer to a short `sha256:` prefix was not observed");
+            }
             Ok(ImageArgument::Reference(reference)) => reference,
         };
         let candidates = candidates(name, &reference);

@@ -76,11 +76,8 @@ impl EngineKind {
     pub fn plan_caveat(self) -> Option<&'static str> {
         match self {
             EngineKind::DockerClassic | EngineKind::DockerContainerd => None,
-            EngineKind::Podman => Some(
-                "not predicted exactly on this engine (podman): Podman removes by its own rules \
-                 (names, conflicts, parents); fleetrmi plans with Docker's classic rules, and \
-                 never sends force (Podman's would remove containers)",
-            ),
+            // Podman's rules are modelled; what they cannot tell is marked per image.
+            EngineKind::Podman => None,
         }
     }
 

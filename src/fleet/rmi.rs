@@ -122,8 +122,8 @@ async fn rmi_connected(
     if request.dry_run {
         report.results = planned_results(&report.host, &prepared, &read.snapshot, request, steps);
         let caveat = host.engine.info.kind.plan_caveat();
-        for result in &mut report.results {
-            result.not_exact = caveat.map(str::to_string);
+        for (result, planned) in report.results.iter_mut().zip(&prepared.plan.removals) {
+            result.not_exact = planned.not_exact.clone().or(caveat.map(str::to_string));
             progress.result(result);
         }
         return Ok(());
@@ -140,7 +140,7 @@ async fn rmi_connected(
     };
     let mut run = HostRun::new(host, &read.snapshot, report, progress, control, queue);
     let removed = remove_each(&mut run, request, &plan_request, steps, prepared).await;
-    if let Ok(predicted) = removed
+    if let Ok(Some(predicted)) = removed
         && host.engine.info.kind.is_modelled_exactly()
         && let Some(warning) = prediction_missed(predicted, report.reclaimed_bytes)
     {
@@ -207,14 +207,15 @@ async fn read_host(
 
 /// The removals one by one, each after its safety steps. A removal those steps refuse is
 /// recorded unsent, and the rest is planned again on what they left, so later comparisons stay
-/// true. `Ok`: every argument was sent, with the bytes the last plan predicted.
+/// true. `Ok`: every argument was sent, with the bytes the last plan predicted when it predicted
+/// every removal exactly.
 async fn remove_each(
     run: &mut HostRun<'_>,
     request: &RmiRequest,
     plan_request: &RemovalRequest,
     steps: SafetySteps<'_>,
     mut prepared: PreparedRemoval,
-) -> Result<u64, HostFailure> {
+) -> Result<Option<u64>, HostFailure> {
     // Arguments sent to the engine so far.
     let mut attempted: Vec<String> = Vec::new();
     for (index, image) in request.images.iter().enumerate() {
@@ -246,12 +247,19 @@ async fn remove_each(
             dispatch: planned.map_or(&Dispatch::AsGiven, |planned| &planned.dispatch),
             force: request.force,
             no_prune: request.no_prune,
-            expected: planned.map(PlannedRemoval::expected_answer),
+            expected: planned
+                .filter(|planned| planned.not_exact.is_none())
+                .map(PlannedRemoval::expected_answer),
         };
         run.remove_checked(index, removal, done.before).await?;
         attempted.push(image.clone());
     }
-    Ok(prepared.plan.predicted_bytes)
+    let every_removal_exact = prepared
+        .plan
+        .removals
+        .iter()
+        .all(|planned| planned.not_exact.is_none());
+    Ok(every_removal_exact.then_some(prepared.plan.predicted_bytes))
 }
 
 /// The dry run's results: what the engine would answer for each argument, with the archives

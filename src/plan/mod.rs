@@ -18,6 +18,8 @@ mod freed_by_images;
 mod layer_scope;
 mod layer_store;
 mod lookup;
+mod podman_lookup;
+mod podman_replay;
 mod prune_containerd;
 mod record;
 mod reference_store;

@@ -1,11 +1,13 @@
 //! The removal plan: what `docker rmi` will do on one host, request by request, and the bytes it
 //! will free.
 
+use crate::engine::EngineKind;
 use crate::snapshot::Snapshot;
 
 use super::dispatch::{Dispatch, unforced_dispatch};
 use super::engine_error::EngineError;
 use super::freed_by_images::FreedByImages;
+use super::podman_replay::replay_podman;
 use super::record::DeleteRecord;
 use super::request::RemovalRequest;
 use super::space::SpaceReclaim;
@@ -22,6 +24,21 @@ pub struct PlannedRemoval {
     pub error: Option<EngineError>,
     /// How the argument is sent to the engine.
     pub dispatch: Dispatch,
+    /// Why this answer may differ from the engine's, where the model cannot tell it exactly.
+    pub not_exact: Option<String>,
+}
+
+impl PlannedRemoval {
+    /// An argument fleetrmi refuses itself: nothing is sent, the refusal is the error.
+    pub(crate) fn refused(image: &str, refusal: EngineError, not_exact: Option<String>) -> Self {
+        PlannedRemoval {
+            image: image.to_string(),
+            records: Vec::new(),
+            error: Some(refusal),
+            dispatch: Dispatch::Refused,
+            not_exact,
+        }
+    }
 }
 
 /// An engine's answer to one removal: the records of its 200 answer, and the error it ended
@@ -123,6 +140,18 @@ pub(crate) fn replay(store: &mut SimulatedStore, request: &RemovalRequest) -> Ve
 }
 
 fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str) -> PlannedRemoval {
+    match store.engine {
+        EngineKind::DockerClassic => replay_as_dockerd(store, request, image),
+        EngineKind::DockerContainerd => replay_as_dockerd(store, request, image),
+        EngineKind::Podman => replay_podman(store, request, image),
+    }
+}
+
+fn replay_as_dockerd(
+    store: &mut SimulatedStore,
+    request: &RemovalRequest,
+    image: &str,
+) -> PlannedRemoval {
     let before = (request.force && request.force_removes_containers).then(|| store.clone());
     let answer = store.delete_image(image, request.force, !request.no_prune);
     let (records, error) = match answer {
@@ -136,12 +165,7 @@ fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str)
             Ok(dispatch) => dispatch,
             Err(refusal) => {
                 *store = before;
-                return PlannedRemoval {
-                    image: image.to_string(),
-                    records: Vec::new(),
-                    error: Some(refusal),
-                    dispatch: Dispatch::Refused,
-                };
+                return PlannedRemoval::refused(image, refusal, None);
             }
         },
     };
@@ -155,6 +179,7 @@ fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str)
         records,
         error,
         dispatch,
+        not_exact: None,
     }
 }
 

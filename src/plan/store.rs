@@ -44,14 +44,24 @@ impl SimulatedStore {
             if store.images.contains_key(&id) {
                 continue;
             }
+            // Podman's names are its `RepoTags` alone, in its own order (a pulled digest is one
+            // of them); the digests it only records stay on the image, outside the references.
             // The containerd store lists every name in `RepoTags` (digest names included) and
             // makes up one `repo@<image ID>` per image in `RepoDigests`: no name of its own.
-            let digests: &[String] = if snapshot.engine == EngineKind::DockerContainerd {
-                &[]
-            } else {
-                &image.repo_digests
+            let (references, names, recorded) = match snapshot.engine {
+                EngineKind::Podman => (
+                    image.repo_tags.clone(),
+                    image.repo_tags.clone(),
+                    image.repo_digests.clone(),
+                ),
+                EngineKind::DockerContainerd => (image.repo_tags.clone(), Vec::new(), Vec::new()),
+                EngineKind::DockerClassic => (
+                    [image.repo_tags.clone(), image.repo_digests.clone()].concat(),
+                    Vec::new(),
+                    Vec::new(),
+                ),
             };
-            for text in image.repo_tags.iter().chain(digests) {
+            for text in &references {
                 if let Ok(reference) = Reference::parse(text) {
                     store.references.add(&reference, &id);
                 }
@@ -63,8 +73,8 @@ impl SimulatedStore {
             let record = ImageRecord {
                 id: id.clone(),
                 parent: image.parent.as_deref().map(full_id),
-                repo_tags: Vec::new(),
-                repo_digests: Vec::new(),
+                repo_tags: names,
+                repo_digests: recorded,
                 ..image.clone()
             };
             store.images.insert(id, record);

@@ -1,6 +1,6 @@
 //! The engine's own `POST /images/prune` (dockerd 20.10, `ImagesPrune`), simulated: which
 //! images it deletes, with which records, and why it keeps the others. The containerd image
-//! store prunes by other rules ([`super::containerd_prune`]).
+//! store and Podman prune by other rules ([`super::containerd_prune`], [`super::podman_prune`]).
 //!
 //! The engine's candidates: every image without children when only dangling images are pruned,
 //! otherwise every image; minus intermediate parents (no reference, some child); minus images
@@ -21,6 +21,7 @@ use super::containerd_prune::plan_containerd_prune;
 use super::decision::{Action, Decision, Reason};
 use super::filters::created_at;
 use super::plan::{PlannedRequest, PolicyPlan, bytes_by_image, freed, usage};
+use super::podman_prune::plan_podman_prune;
 use super::rules::{PolicyRequest, PruneMode};
 use super::selection::{
     children_names, container_keep, filter_detail, filter_reason, intermediate_detail,
@@ -28,9 +29,15 @@ use super::selection::{
 };
 
 pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
-    if snapshot.engine == EngineKind::DockerContainerd {
-        return plan_containerd_prune(snapshot, request);
+    match snapshot.engine {
+        EngineKind::DockerClassic => plan_dockerd_prune(snapshot, request),
+        EngineKind::DockerContainerd => plan_containerd_prune(snapshot, request),
+        EngineKind::Podman => plan_podman_prune(snapshot, request),
     }
+}
+
+/// dockerd's prune (the classic store's rules).
+fn plan_dockerd_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
     let initial = SimulatedStore::from_snapshot(snapshot);
     let dangling_only = !request.all;
     let ids = oldest_first(&initial);
@@ -159,6 +166,17 @@ fn kept_because(
             "tagged: prune removes only dangling images without --all".to_owned(),
         );
     }
+    kept_by_filters_containers_or_children(initial, store, id, request)
+}
+
+/// Why a prune that could take an image leaves it: a filter, a container, a child that stays,
+/// or else a conflict.
+pub(crate) fn kept_by_filters_containers_or_children(
+    initial: &SimulatedStore,
+    store: &SimulatedStore,
+    id: &str,
+    request: &PolicyRequest,
+) -> (Reason, String) {
     if let Some(image) = initial.images.get(id)
         && let Some(out) = request.filters.excludes(image)
     {

@@ -15,6 +15,7 @@ mod filters;
 mod label;
 mod pattern;
 mod plan;
+mod podman_prune;
 mod rule_walk;
 mod rules;
 mod selection;

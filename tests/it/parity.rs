@@ -466,3 +466,210 @@ fn containerd_store_rule_prunes_do_what_their_dry_run_says() {
         }
     }
 }
+
+/// The unforced steps Podman's twin is compared with the docker CLI on; its `-f` steps follow
+/// in [`PODMAN_FORCED_STEPS`].
+const PODMAN_STEPS: &[&[&str]] = &[
+    &["multi:2"],
+    &["@id:multi:1"],
+    &["run:1"],
+    &["stopped:1"],
+    &["@id:stopped:1"],
+    &["@id:base:1"],
+    &["nope:1"],
+    &["nope", "app:2"],
+    &["--no-prune", "chain:1"],
+    &["@short:unique:1"],
+    &["app:3", "app:latest", "app:1"],
+];
+
+/// `-f` on Podman: the docker CLI would send Podman's force, which removes containers; fleetrmi
+/// never does, so these are compared with fleetrmi's own dry run only.
+const PODMAN_FORCED_STEPS: &[&[&str]] = &[
+    &["-f", "@id:multi:1"],
+    &["-f", "run:1"],
+    &["-f", "stopped:1"],
+    &["-f", "nope:1", "purge:1"],
+];
+
+/// Podman's spelling respelled as Docker's: `docker.io/library/x:1` → `x:1`, a bare 64-hex ID →
+/// `sha256:<hex>`, a 64-hex container ID in a message → `<container>`.
+fn docker_spelling(line: &str) -> String {
+    line.split(' ')
+        .map(|word| {
+            let (word, tail) = match word.strip_suffix(':') {
+                Some(stripped) => (stripped, ":"),
+                None => (word, ""),
+            };
+            let respelled = if word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit()) {
+                if line.contains("image used by") {
+                    "<container>".to_string()
+                } else {
+                    format!("sha256:{word}")
+                }
+            } else if let Some(rest) = word.strip_prefix("docker.io/library/") {
+                rest.to_string()
+            } else if let Some(rest) = word.strip_prefix("docker.io/") {
+                rest.to_string()
+            } else {
+                word.to_string()
+            };
+            format!("{respelled}{tail}")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An outcome with its records sorted (Podman answers `Deleted` before `Untagged`, fleetrmi's
+/// JSON lists a result's untagged names first) and respelled.
+fn podman_outcome(outcome: Outcome) -> Outcome {
+    let mut records: Vec<String> = outcome.records.iter().map(|r| docker_spelling(r)).collect();
+    records.sort();
+    Outcome {
+        records,
+        errors: outcome.errors.iter().map(|e| docker_spelling(e)).collect(),
+        code: outcome.code,
+    }
+}
+
+/// The dry run of `step` on host 1, then its real run: same outcome, the predicted bytes are the
+/// reclaimed bytes, and the real run warns of no difference. Returns the real run's outcome.
+fn podman_dry_then_real(hosts: &Hosts, step: &[&str]) -> Outcome {
+    let mut dry_args = vec!["--output", "json", "rmi", "--dry-run"];
+    dry_args.extend(step);
+    let dry = hosts.fleetrmi_on(&[1], &dry_args);
+    let mut args = vec!["--output", "json", "rmi"];
+    args.extend(step);
+    let run = hosts.fleetrmi_on(&[1], &args);
+    let (planned, real) = (fleetrmi_outcome(&dry), fleetrmi_outcome(&run));
+    assert_eq!(
+        planned, real,
+        "step {step:?}: the dry run differs from the run"
+    );
+    let (dry, json) = (dry.json(), run.json());
+    let host = &json["hosts"][0];
+    assert_eq!(host["engine"]["kind"], "podman", "{host}");
+    for result in dry["hosts"][0]["results"].as_array().expect("results") {
+        assert!(result["not_exact"].is_null(), "step {step:?}: {result}");
+    }
+    assert_eq!(
+        dry["hosts"][0]["predicted_bytes"], host["reclaimed_bytes"],
+        "step {step:?}: predicted and reclaimed bytes"
+    );
+    assert_eq!(host["warnings"], serde_json::json!([]), "step {step:?}");
+    real
+}
+
+/// `docker rmi STEP` on host 0 and fleetrmi's dry and real runs on host 1 answer alike (in
+/// Docker's spelling) and leave the same images.
+fn assert_podman_step_matches_docker(hosts: &Hosts, step: &[String]) {
+    let step: Vec<&str> = step.iter().map(String::as_str).collect();
+    let mut docker_args = vec!["rmi"];
+    docker_args.extend(&step);
+    let docker = podman_outcome(docker_outcome(&hosts.docker(0, &docker_args)));
+    let fleet = podman_outcome(podman_dry_then_real(hosts, &step));
+    assert_eq!(
+        fleet, docker,
+        "step {step:?}: fleetrmi differs from docker rmi"
+    );
+    assert_eq!(
+        hosts.images(1),
+        hosts.images(0),
+        "step {step:?}: engine state differs after the step"
+    );
+}
+
+/// The names (`RepoTags`) of the image on host 0 one of whose names contains `part`.
+fn podman_names_with(hosts: &Hosts, part: &str) -> Vec<String> {
+    let images = hosts.api_get(0, "/v1.41/images/json");
+    images
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|image| {
+            image["RepoTags"]
+                .as_array()
+                .map(|tags| {
+                    tags.iter()
+                        .filter_map(|tag| tag.as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .find(|names| names.iter().any(|name| name.contains(part)))
+        .unwrap_or_else(|| panic!("no image named like {part}: {images}"))
+}
+
+#[test]
+fn podman_answers_like_the_docker_cli_and_its_dry_run() {
+    let hosts = lab().take_kind("podman4", 2);
+    let containers = |position: usize| {
+        let run = hosts.docker(position, &["ps", "-a", "-q", "--no-trunc"]);
+        let mut ids: Vec<String> = run.stdout.lines().map(str::to_string).collect();
+        ids.sort();
+        ids
+    };
+    for step in PODMAN_STEPS {
+        let step: Vec<String> = step.iter().map(|arg| resolve(&hosts, arg)).collect();
+        assert_podman_step_matches_docker(&hosts, &step);
+    }
+    // Digest names (a pulled digest is one of the image's names on Podman), then the tag left.
+    let dg = podman_names_with(&hosts, "/dg:1");
+    let dgonly = podman_names_with(&hosts, "/dgonly@");
+    let digest_name = dg
+        .iter()
+        .find(|name| name.contains('@'))
+        .expect("dg's digest name");
+    let tag = dg
+        .iter()
+        .find(|name| !name.contains('@'))
+        .expect("dg's tag");
+    let only = &dgonly[0];
+    let tagged_only = only.replacen('@', ":ignored@", 1);
+    for name in [digest_name, tag, &tagged_only] {
+        assert_podman_step_matches_docker(&hosts, std::slice::from_ref(name));
+    }
+
+    let before = containers(1);
+    for step in PODMAN_FORCED_STEPS {
+        let step: Vec<String> = step.iter().map(|arg| resolve(&hosts, arg)).collect();
+        let step: Vec<&str> = step.iter().map(String::as_str).collect();
+        podman_dry_then_real(&hosts, &step);
+    }
+    assert_eq!(containers(1), before, "a forced rmi removed a container");
+}
+
+#[test]
+fn podman_prune_answers_like_the_docker_cli_and_its_dry_run() {
+    let hosts = lab().take_kind("podman4", 2);
+    let docker = hosts.docker(0, &["image", "prune", "-f"]);
+    assert_eq!(docker.code, 0, "{}", docker.stderr);
+    let mut expected: Vec<String> = docker
+        .stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("deleted: "))
+        .map(|id| docker_spelling(&format!("Deleted: {id}")))
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty(), "{}", docker.stdout);
+
+    let dry = hosts.fleetrmi_on(&[1], &["--output", "json", "prune", "--dry-run"]);
+    let run = hosts.fleetrmi_on(&[1], &["--output", "json", "prune", "-f"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (dry, real) = (fleetrmi_outcome(&dry), fleetrmi_outcome(&run));
+    let mut records = real.records.clone();
+    records.sort();
+    assert_eq!(records, expected, "fleetrmi's prune differs from docker's");
+    let mut planned = dry.records.clone();
+    planned.sort();
+    assert_eq!(planned, records, "the dry run differs from the run");
+    assert_eq!(
+        hosts.images(1),
+        hosts.images(0),
+        "the engines' states differ"
+    );
+    let json = run.json();
+    let host = &json["hosts"][0];
+    assert_eq!(host["warnings"], serde_json::json!([]), "{host}");
+    assert_eq!(host["predicted_bytes"], host["reclaimed_bytes"], "{host}");
+}

@@ -4,6 +4,7 @@ pub mod atomic_file;
 pub mod backup;
 pub mod cli;
 pub mod commands;
+pub mod data;
 pub mod engine;
 pub mod filter;
 pub mod fleet;

@@ -1,7 +1,7 @@
 //! The engine's `ImageDelete` (classic image store, dockerd 20.10), step by step:
 //! reference check, tag removal, dependency check, deletion with layer analysis, parent pruning.
 
-use crate::engine::EngineKind;
+use crate::data::EngineKind;
 use crate::reference::{ImageArgument, Reference, check_image_argument};
 use crate::snapshot::short_id;
 

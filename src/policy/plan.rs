@@ -4,12 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::plan::{DeleteRecord, EngineError, SimulatedStore};
-use crate::snapshot::Snapshot;
 
 use super::decision::Decision;
-use super::engine_prune::plan_engine_prune;
-use super::rule_walk::plan_rules;
-use super::rules::{PolicyRequest, PruneMode};
+use super::rules::PruneMode;
 
 /// One `DELETE /images/{name}` the plan makes (with rules), or that the engine's prune makes
 /// internally (without), and the engine's answer as the simulation predicts it.
@@ -59,14 +56,6 @@ impl PolicyPlan {
     }
 }
 
-/// Plans a prune (no rules: the engine's algorithm) or a rule-based cleanup on a snapshot.
-pub fn plan_policy(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
-    match request.mode() {
-        PruneMode::Engine => plan_engine_prune(snapshot, request),
-        PruneMode::Rules => plan_rules(snapshot, request),
-    }
-}
-
 /// Bytes of every layer on disk in the store (used by an image or held by a container).
 pub(crate) fn usage(store: &SimulatedStore) -> u64 {
     store.to_snapshot().layer_sizes.values().sum()
@@ -104,6 +93,7 @@ pub(crate) fn bytes_by_image(
 mod tests {
     use super::*;
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, chain_id, image_id};
+    use crate::snapshot::Snapshot;
 
     #[test]
     fn freed_layers_are_attributed_to_the_image_deleted_before_them() {

@@ -3,6 +3,7 @@
 mod age;
 mod backup_outcome;
 mod build_cache;
+mod build_cache_outcome;
 mod container_outcome;
 mod decisions;
 mod df;
@@ -16,6 +17,7 @@ mod metrics;
 mod observed_host;
 mod ping;
 mod restore;
+mod restore_outcome;
 mod retry_file;
 mod round_trips;
 mod safety_lines;
@@ -36,9 +38,11 @@ pub use observed_host::{ObservedHost, StatusCounts, observed_error_lines};
 pub use ping::{PingHost, PingReport};
 
 pub use backup_outcome::BackupOutcome;
-pub use build_cache::{BuildCacheOutcome, render_build_cache_table};
+pub use build_cache::render_build_cache_table;
+pub use build_cache_outcome::BuildCacheOutcome;
 pub use container_outcome::ContainerOutcome;
-pub use restore::{RestoreStatus, RestoredArchive, render_restore_table, restore_error_lines};
+pub use restore::{render_restore_table, restore_error_lines};
+pub use restore_outcome::{RestoreStatus, RestoredArchive};
 
 /// The JSON document of `--output json` (schema in docs/GUIDE.md).
 pub fn render_json(report: &FleetReport) -> String {

@@ -4,7 +4,7 @@
 //! here, the classic store's delete stands in, and every prediction on this kind is marked not
 //! exact ([`crate::engine::EngineKind::plan_caveat`]).
 
-use super::engine_error::EngineError;
+use super::api_error::ApiError;
 use super::record::DeleteRecord;
 use super::store::SimulatedStore;
 
@@ -14,7 +14,7 @@ impl SimulatedStore {
         name: &str,
         force: bool,
         prune: bool,
-    ) -> Result<Vec<DeleteRecord>, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, ApiError> {
         self.delete_image_classic(name, force, prune)
     }
 }

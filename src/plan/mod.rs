@@ -7,13 +7,13 @@
 //! deletion with layer analysis (reference-counted layers), parent pruning, and finally the space
 //! reclaim (bytes freed on disk, and the fall of `LayersSize`).
 
+mod api_error;
 mod conflict;
 mod containers_first;
 mod delete;
 mod delete_containerd;
 mod delete_podman;
 mod dispatch;
-mod engine_error;
 mod freed_by_images;
 mod layer_scope;
 mod layer_store;
@@ -32,11 +32,11 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod transcripts;
 
+pub use api_error::ApiError;
 pub use containers_first::{
     ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_with_containers,
 };
 pub use dispatch::Dispatch;
-pub use engine_error::EngineError;
 pub use freed_by_images::FreedByImages;
 pub use layer_scope::{LayerNeed, LayerScope};
 pub use record::DeleteRecord;

@@ -3,8 +3,8 @@
 
 use crate::snapshot::Snapshot;
 
+use super::api_error::ApiError;
 use super::dispatch::{Dispatch, unforced_dispatch};
-use super::engine_error::EngineError;
 use super::record::DeleteRecord;
 use super::request::RemovalRequest;
 use super::space::SpaceReclaim;
@@ -18,7 +18,7 @@ pub struct PlannedRemoval {
     /// The records of a 200 answer, in the engine's order; empty on error.
     pub records: Vec<DeleteRecord>,
     /// The error answer, if the request fails.
-    pub error: Option<EngineError>,
+    pub error: Option<ApiError>,
     /// How the argument is sent to the engine.
     pub dispatch: Dispatch,
 }
@@ -47,7 +47,7 @@ impl RemovalPlan {
             .iter()
             .filter_map(|removal| removal.error.as_ref())
             .peekable();
-        if errors.peek().is_none() || (force && errors.all(EngineError::is_not_found)) {
+        if errors.peek().is_none() || (force && errors.all(ApiError::is_not_found)) {
             0
         } else {
             1

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::{DeleteRecord, EngineError, SimulatedStore};
+use crate::plan::{ApiError, DeleteRecord, SimulatedStore};
 
 use super::decision::Decision;
 use super::rules::PruneMode;
@@ -19,7 +19,7 @@ pub struct PlannedRequest {
     pub force: bool,
     pub no_prune: bool,
     pub records: Vec<DeleteRecord>,
-    pub error: Option<EngineError>,
+    pub error: Option<ApiError>,
 }
 
 /// What a prune or policy will do on one host.

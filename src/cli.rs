@@ -6,12 +6,10 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 mod safety;
 
-pub use safety::{
-    BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs, parse_docker_size,
-};
+pub use safety::{BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs};
 mod prune;
 
-pub use prune::{ApplyArgs, ConfirmArgs, PruneArgs, RuleArgs};
+pub use prune::{ApplyArgs, PruneArgs};
 mod generate;
 
 pub use generate::{CompletionsArgs, ManPagesArgs};

@@ -26,17 +26,14 @@ use std::sync::Arc;
 
 use bollard::Docker;
 
-pub use crate::data::{DaemonVersion, DiskUsage, EngineInfo, EngineKind, ListedImage, Product};
+pub use crate::data::{EngineInfo, EngineKind, Product};
 pub use api_version::ApiVersion;
 pub use error::EngineError;
-pub use prune::PruneAnswer;
 
 pub use build_cache::{
-    BuildCachePruned, BuildCacheSupport, BuildPruneOptions, build_cache_support, unsupported_answer,
+    BuildCacheSupport, BuildPruneOptions, build_cache_support, unsupported_answer,
 };
-pub use export::SavedArchive;
-pub use load::LoadAnswer;
-pub use transfer::{QuietWatch, TransferError, TransferWatch};
+pub use transfer::{TransferError, TransferWatch};
 
 use crate::ssh::SshSession;
 use bounded::Within;

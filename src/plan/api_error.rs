@@ -44,6 +44,7 @@ impl ApiError {
     }
 
     /// True for "No such image", the one error `docker rmi -f` does not count as a failure.
+    #[cfg(test)]
     pub fn is_not_found(&self) -> bool {
         self.status == Self::NOT_FOUND
     }

@@ -41,6 +41,6 @@ pub use freed_by_images::FreedByImages;
 pub use layer_scope::{LayerNeed, LayerScope};
 pub use record::DeleteRecord;
 pub(crate) use reference_store::is_single_reference;
-pub use removal::{PlannedRemoval, RemovalPlan, plan_removal};
+pub use removal::PlannedRemoval;
 pub use request::RemovalRequest;
 pub use store::SimulatedStore;

@@ -5,11 +5,12 @@
 
 use crate::snapshot::{ContainerState, Snapshot};
 
+use super::removal::plan_removal;
 use super::test_support::{
     ImageSpec, SnapshotBuilder, chain_id, container_id, deleted, digest, id_with_prefix, image_id,
     layer_with_prefix, request, untagged,
 };
-use super::{ApiError, DeleteRecord, SimulatedStore, plan_removal};
+use super::{ApiError, DeleteRecord, SimulatedStore};
 
 type Answer = Result<Vec<DeleteRecord>, ApiError>;
 

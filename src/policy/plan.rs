@@ -46,14 +46,6 @@ impl PolicyPlan {
             .flat_map(|request| request.records.iter().cloned())
             .collect()
     }
-
-    /// How many images the plan removes (pruned parents included).
-    pub fn removed_count(&self) -> usize {
-        self.decisions
-            .iter()
-            .filter(|decision| decision.action == super::decision::Action::Remove)
-            .count()
-    }
 }
 
 /// Bytes of every layer on disk in the store (used by an image or held by a container).

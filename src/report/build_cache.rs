@@ -74,7 +74,7 @@ mod tests {
             message: Some("API 1.38".into()),
             ..BuildCacheOutcome::default()
         });
-        let report = FleetReport::new(vec![pruned, old], Default::default());
+        let report = FleetReport::with_mode(vec![pruned, old], Default::default(), false);
         let table = render_build_cache_table(&report);
         assert!(table.contains("307.2 kB"), "{table}");
         assert!(table.contains("no build cache API"), "{table}");

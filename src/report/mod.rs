@@ -24,17 +24,17 @@ mod safety_lines;
 mod table;
 
 pub use events::{EventWriter, timestamp};
-pub use fleet_report::{FleetReport, Totals};
-pub use format::{bounded_list, bytes as format_bytes, duration as format_duration, terminal_safe};
-pub use host_report::{HostFailure, HostReport, HostStatus, ImageResult, PruneSummary, Step};
+pub use fleet_report::FleetReport;
+pub use format::{bounded_list, bytes as format_bytes, terminal_safe};
+pub use host_report::{HostReport, HostStatus, ImageResult, PruneSummary, Step};
 pub use metrics::render_metrics;
 pub use retry_file::{render_observed_retry_file, render_retry_file};
-pub use round_trips::{RoundTripCount, StepRoundTrips};
+pub use round_trips::RoundTripCount;
 pub use table::{error_lines, render_table};
 
 pub use df::{DfHost, DfReport};
 pub use images::{ImageLayout, ImagesHost, ImagesReport};
-pub use observed_host::{ObservedHost, StatusCounts, observed_error_lines};
+pub use observed_host::{ObservedHost, observed_error_lines};
 pub use ping::{PingHost, PingReport};
 
 pub use backup_outcome::BackupOutcome;

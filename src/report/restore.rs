@@ -120,7 +120,7 @@ mod tests {
                 error: Some("sha256 mismatch".into()),
             },
         ];
-        let report = FleetReport::new(vec![host], Default::default());
+        let report = FleetReport::with_mode(vec![host], Default::default(), false);
         let table = render_restore_table(&report);
         assert!(table.contains("2.0 MB"), "{table}");
         assert_eq!(

@@ -78,11 +78,6 @@ impl JumpPool {
         }
     }
 
-    /// How many jump host connections were made (or attempted) in this run.
-    pub async fn connections(&self) -> usize {
-        self.slots.lock().await.len()
-    }
-
     /// Ends every jump host connection, the deepest hops first.
     pub async fn close(&self) {
         let mut slots: Vec<(String, Slot)> = self.slots.lock().await.drain().collect();

@@ -12,6 +12,5 @@ mod tests;
 
 pub(crate) use parse::split_args;
 pub use types::{
-    ConfigOrigin, ConfigScope, ConfigValue, HostConfig, SYSTEM_CONFIG, SshConfig, SshConfigError,
-    StrictHostKeyChecking,
+    ConfigOrigin, ConfigValue, HostConfig, SshConfig, SshConfigError, StrictHostKeyChecking,
 };

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::parse::parse_time;
+use super::types::ConfigScope;
 use super::*;
 
 fn config(text: &str) -> SshConfig {

@@ -16,6 +16,5 @@ mod tests;
 
 pub use resolve::resolve_ssh_settings;
 pub use types::{
-    AnsibleSsh, CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh,
-    SettingSource, Sourced, SshSettingsError,
+    AnsibleSsh, CliSsh, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, SshSettingsError,
 };

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::layers::inventory_var;
-use super::types::sourced;
+use super::types::{DEFAULT_CONNECT_TIMEOUT, sourced};
 use super::*;
 use crate::ssh::config::{ConfigOrigin, SshConfig};
 use crate::ssh::host_key::HostKeyPolicy;

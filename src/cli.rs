@@ -9,7 +9,7 @@ mod safety;
 pub use safety::{BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs};
 mod prune;
 
-pub use prune::{ApplyArgs, PruneArgs};
+pub use prune::{ApplyArgs, PruneArgs, RuleArgs};
 mod generate;
 
 pub use generate::{CompletionsArgs, ManPagesArgs};
@@ -189,7 +189,7 @@ pub struct GlobalArgs {
         value_name = "N|P%",
         help_heading = "Rollout"
     )]
-    pub serial: Vec<crate::fleet::rollout::BatchSize>,
+    pub serial: Vec<String>,
 
     /// Run the first N hosts alone first; if any of them fails, start no other host.
     #[arg(

@@ -60,6 +60,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         global,
         command: "rmi",
         dry_run: request.dry_run,
+        serial: &fleet.serial,
     };
     let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {

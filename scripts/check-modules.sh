@@ -38,7 +38,8 @@ is_test_only() {
 	return 1
 }
 
-# The production lines of the given files, as FILE:LINE:TEXT.
+# The production lines of the given files, as FILE:LINE:TEXT; a `use` over several lines is
+# one line, and its groups are spelt out (`super::{a, b::C}` becomes `super::a super::b::C`).
 production_lines() {
 	local file
 	for file in "$@"; do
@@ -47,9 +48,16 @@ production_lines() {
 			/^[[:space:]]*\/\// { next }
 			/^[[:space:]]*#\[cfg\(test\)\]/ { pending = 1; next }
 			pending && /^[[:space:]]*mod tests/ { exit }
-			{ pending = 0; print file ":" FNR ":" $0 }
+			{ pending = 0 }
+			statement != "" {
+				statement = statement " " $0
+				if ($0 ~ /;/) { print file ":" start ":" statement; statement = "" }
+				next
+			}
+			/^[[:space:]]*(pub(\([a-z]+\))? )?use / && !/;/ { statement = $0; start = FNR; next }
+			{ print file ":" FNR ":" $0 }
 		' "$file"
-	done
+	done | perl -pe '1 while s/([a-z_]+(?:::[a-z_]+)*)::\{([^{}]*)\}/my ($path, $names) = ($1, $2); join(" ", map { "${path}::$_" } grep { length } map { s{^\s+|\s+$}{}gr } split(m{,}, $names))/e'
 }
 
 # The files of top-level module $1.
@@ -116,12 +124,15 @@ check_cycles() {
 	alternatives=${alternatives%|}
 	edges=$(
 		for node in "${children[@]}"; do
-			local -a files=()
-			[ -f "$dir/$node.rs" ] && files+=("$dir/$node.rs")
-			[ -d "$dir/$node" ] && mapfile -t -O "${#files[@]}" files < <(find "$dir/$node" -name '*.rs' | sort)
-			[ "${#files[@]}" -gt 0 ] || continue
-			production_lines "${files[@]}" |
-				grep -oE "(crate::${path:+$path::}|^$dir/$node\.rs:[0-9]+:.*super::|^$dir/$node/[a-z_]+\.rs:[0-9]+:.*super::super::)($alternatives)\b" |
+			{
+				[ -f "$dir/$node.rs" ] && production_lines "$dir/$node.rs" | sed 's/super::/SIBLING::/g'
+				[ -d "$dir/$node" ] && find "$dir/$node" -maxdepth 1 -name '*.rs' | sort |
+					while IFS= read -r file; do production_lines "$file"; done |
+					sed 's/super::super::/SIBLING::/g'
+				[ -d "$dir/$node" ] && find "$dir/$node" -mindepth 2 -name '*.rs' | sort |
+					while IFS= read -r file; do production_lines "$file"; done
+			} | cut -d: -f3- |
+				grep -oE "(crate::${path:+$path::}|SIBLING::)($alternatives)\b" |
 				grep -oE "($alternatives)$" | grep -vx "$node" | sed "s/^/$node /" || true
 		done | sort -u
 	)

@@ -17,6 +17,8 @@ for dir in . "${TMPDIR:-/tmp}"; do
 	fi
 done
 
+# The module table of docs/DESIGN.md and no import cycles: seconds, so before anything slow.
+scripts/check-modules.sh
 bash lab/lab.sh install
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings

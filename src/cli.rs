@@ -6,12 +6,10 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 mod safety;
 
-pub use safety::{
-    BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs, parse_docker_size,
-};
+pub use safety::{BuilderArgs, BuilderCommand, BuilderPruneArgs, RestoreArgs, RmiSafetyArgs};
 mod prune;
 
-pub use prune::{ApplyArgs, ConfirmArgs, PruneArgs, RuleArgs};
+pub use prune::{ApplyArgs, PruneArgs, RuleArgs};
 mod generate;
 
 pub use generate::{CompletionsArgs, ManPagesArgs};
@@ -191,7 +189,7 @@ pub struct GlobalArgs {
         value_name = "N|P%",
         help_heading = "Rollout"
     )]
-    pub serial: Vec<crate::fleet::rollout::BatchSize>,
+    pub serial: Vec<String>,
 
     /// Run the first N hosts alone first; if any of them fails, start no other host.
     #[arg(

@@ -1,20 +1,36 @@
 //! fleetrmi: remove Docker images across a fleet of hosts over SSH.
+//!
+//! The binary is the product: [`run`] is all `main` calls. The modules stay private so that the
+//! compiler sees what is unused; [`testing`] gives the integration tests the few parsers they
+//! check the program against.
 
-pub mod atomic_file;
-pub mod backup;
-pub mod cli;
-pub mod commands;
-pub mod engine;
-pub mod filter;
-pub mod fleet;
-pub mod inventory;
-pub mod plan;
-pub mod policy;
-pub mod reference;
-pub mod report;
-pub mod request;
-pub mod run;
-pub mod run_lock;
-pub mod snapshot;
-pub mod ssh;
-pub mod version;
+mod atomic_file;
+mod backup;
+mod cli;
+mod commands;
+mod data;
+mod engine;
+mod filter;
+mod fleet;
+mod inventory;
+mod plan;
+mod policy;
+mod reference;
+mod report;
+mod request;
+mod run;
+mod run_lock;
+mod snapshot;
+mod ssh;
+mod version;
+
+pub use run::run;
+
+/// What the integration tests use besides the binary: an inventory parsed as fleetrmi reads it,
+/// the run lock, and the policy file's time grammar.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::inventory::Inventory;
+    pub use crate::policy::{Timestamp, parse_time};
+    pub use crate::run_lock::RunLock;
+}

@@ -1,3 +1,3 @@
 fn main() {
-    std::process::exit(fleetrmi::run::run());
+    std::process::exit(fleetrmi::run());
 }

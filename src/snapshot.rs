@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::EngineKind;
+use crate::data::EngineKind;
 
 /// The state of one host's image store and containers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

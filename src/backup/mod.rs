@@ -8,6 +8,6 @@ mod archive;
 mod manifest;
 mod unit;
 
-pub use archive::{ArchiveContents, ArchivedImage, read_archive};
-pub use manifest::{ArchiveEntry, BackupManifest, MANIFEST_FILE, ManifestError, SavedImage};
+pub use archive::read_archive;
+pub use manifest::{ArchiveEntry, BackupManifest, MANIFEST_FILE, ManifestError};
 pub use unit::BackupUnit;

@@ -1,11 +1,8 @@
 //! Arguments of `prune` and `apply`: raw input, checked in `commands`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
-
-use crate::policy::{ImagePattern, LabelSelector, Rules, parse_duration, parse_size};
 
 #[derive(Debug, Args)]
 pub struct PruneArgs {
@@ -57,11 +54,11 @@ pub struct RuleArgs {
     /// Only images with a reference matching this glob (repository[:tag]; `*` stops at `/`,
     /// `**` crosses it), e.g. 'ci/*:pr-*'. Repeatable: any may match.
     #[arg(long = "match", value_name = "PATTERN")]
-    pub matches: Vec<ImagePattern>,
+    pub matches: Vec<String>,
 
     /// Only images created at least this long ago (e.g. 36h, 7d, 2w).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub older_than: Option<Duration>,
+    #[arg(long, value_name = "DURATION")]
+    pub older_than: Option<String>,
 
     /// Protect the newest N images of every repository (by creation time).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -69,35 +66,20 @@ pub struct RuleArgs {
 
     /// Protect images with a reference matching this glob, even with --force. Repeatable.
     #[arg(long, value_name = "PATTERN")]
-    pub keep: Vec<ImagePattern>,
+    pub keep: Vec<String>,
 
     /// Protect images with this label (KEY or KEY=VALUE), even with --force. Repeatable.
     #[arg(long, value_name = "KEY[=VALUE]")]
-    pub keep_label: Vec<LabelSelector>,
+    pub keep_label: Vec<String>,
 
     /// Remove candidates, least recently created first, only until image layers use at most
     /// SIZE (e.g. 40GB, 1.5GiB).
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub max_usage: Option<u64>,
+    #[arg(long, value_name = "SIZE")]
+    pub max_usage: Option<String>,
 
     /// Remove candidates, least recently created first, only until SIZE is freed.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    pub until_free: Option<u64>,
-}
-
-impl RuleArgs {
-    /// The checked rules.
-    pub fn to_rules(&self) -> Rules {
-        Rules {
-            matches: self.matches.clone(),
-            older_than: self.older_than,
-            keep_last: self.keep_last.map(|count| count as usize),
-            keep: self.keep.clone(),
-            keep_labels: self.keep_label.clone(),
-            max_usage: self.max_usage,
-            until_free: self.until_free,
-        }
-    }
+    #[arg(long, value_name = "SIZE")]
+    pub until_free: Option<String>,
 }
 
 #[derive(Debug, Args)]

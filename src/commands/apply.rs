@@ -80,6 +80,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: ApplyArgs) -> Result<i32, Inp
         global,
         command: "apply",
         dry_run: args.confirm.dry_run,
+        serial: &fleet.serial,
     };
     let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {

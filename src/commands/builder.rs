@@ -64,6 +64,7 @@ async fn run_prune(global: &GlobalArgs, args: BuilderPruneArgs) -> Result<i32, I
         global,
         command: "builder-prune",
         dry_run: false,
+        serial: &fleet.serial,
     };
     let code = run
         .execute_with(

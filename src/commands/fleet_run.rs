@@ -9,7 +9,7 @@ use crate::atomic_file::replace_or_remove;
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::fleet::control::{RunControl, StopReason};
 use crate::fleet::progress::HostProgress;
-use crate::fleet::rollout::Rollout;
+use crate::fleet::rollout::{BatchSize, Rollout};
 use crate::fleet::{HostTarget, RunSettings, run_fleet};
 use crate::report::{
     EventWriter, FleetReport, HostReport, error_lines, exit_code, render_json, render_metrics,
@@ -22,6 +22,8 @@ pub(crate) struct FleetRun<'a> {
     pub global: &'a GlobalArgs,
     pub command: &'static str,
     pub dry_run: bool,
+    /// `--serial`, checked.
+    pub serial: &'a [BatchSize],
 }
 
 impl FleetRun<'_> {
@@ -75,7 +77,7 @@ impl FleetRun<'_> {
         let settings = RunSettings {
             forks,
             rollout: Rollout {
-                serial: self.global.serial.clone(),
+                serial: self.serial.to_vec(),
                 canary: self.global.canary,
                 max_fail_percentage: self.global.max_fail_percentage,
                 stop_on_error: self.global.stop_on_error,

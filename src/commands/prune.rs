@@ -4,7 +4,7 @@
 use crate::cli::{GlobalArgs, PruneArgs};
 use crate::fleet::{PruneJob, prune_on_host};
 use crate::policy::{PolicyRequest, PruneFilters, PruneMode, Timestamp};
-use crate::request::{InputError, select_fleet};
+use crate::request::{InputError, check_rules, select_fleet};
 
 use super::backup_dir::{backup_dir, check_distinct_backup_dirs};
 use super::confirm::{confirm_run, host_list};
@@ -16,7 +16,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
     let policy = PolicyRequest {
         all: args.all,
         filters,
-        rules: args.rules.to_rules(),
+        rules: check_rules(&args.rules)?,
         force: args.force,
         now,
     };
@@ -58,6 +58,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
         global,
         command: "prune",
         dry_run,
+        serial: &fleet.serial,
     };
     let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {

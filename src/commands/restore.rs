@@ -48,6 +48,7 @@ pub(crate) async fn run(global: &GlobalArgs, args: RestoreArgs) -> Result<i32, I
         global,
         command: "restore",
         dry_run: false,
+        serial: &fleet.serial,
     };
     let code = run
         .execute_with(

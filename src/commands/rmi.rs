@@ -1,7 +1,7 @@
 //! `fleetrmi rmi`: `docker rmi` on every selected host.
 
 use crate::cli::{GlobalArgs, RmiArgs};
-use crate::fleet::{HOST_PLACEHOLDER, RmiRequest, RmiSafety, rmi_on_host};
+use crate::fleet::{RmiRequest, RmiSafety, rmi_on_host};
 use crate::plan::ContainerPolicy;
 use crate::report::exit_code;
 use crate::request::{InputError, check_images, select_fleet};
@@ -13,27 +13,25 @@ use super::fleet_run::FleetRun;
 
 pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, InputError> {
     // `{host}` stands for each host's name: check the arguments as every host will get them.
-    let for_host = |host: &str| -> Vec<String> {
-        args.images
-            .iter()
-            .map(|image| image.replace(HOST_PLACEHOLDER, host))
-            .collect()
+    let mut request = RmiRequest {
+        images: args.images.clone(),
+        force: args.force,
+        no_prune: args.no_prune,
+        dry_run: args.dry_run,
+        ignore_missing: args.ignore_missing,
+        safety: RmiSafety::default(),
     };
-    check_images(&for_host("host"))?;
+    check_images(&request.for_host("host").images)?;
     let fleet = select_fleet(global)?;
     fleet.print_warnings();
-    if args
-        .images
-        .iter()
-        .any(|image| image.contains(HOST_PLACEHOLDER))
-    {
+    if request.is_per_host() {
         for host in &fleet.hosts {
-            check_images(&for_host(&host.name))?;
+            check_images(&request.for_host(&host.name).images)?;
         }
     }
-    let safety = safety(global, &args)?;
+    request.safety = safety(global, &args)?;
     check_distinct_backup_dirs(
-        safety.backup_dir.as_ref(),
+        request.safety.backup_dir.as_ref(),
         fleet.hosts.iter().map(|host| host.name.as_str()),
     )?;
     match forced_rmi_confirmation(
@@ -58,18 +56,11 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
             }
         }
     }
-    let request = RmiRequest {
-        images: args.images,
-        force: args.force,
-        no_prune: args.no_prune,
-        dry_run: args.dry_run,
-        ignore_missing: args.ignore_missing,
-        safety,
-    };
     let run = FleetRun {
         global,
         command: "rmi",
         dry_run: request.dry_run,
+        serial: &fleet.serial,
     };
     let code = run
         .execute(&fleet.hosts, fleet.forks, |host, progress, control| {

@@ -2,22 +2,9 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use super::bounded::Within;
 use super::{Engine, EngineError};
-
-/// The daemon's own version answer, beyond what the run negotiated.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct DaemonVersion {
-    /// The newest API version the daemon speaks.
-    pub max_api_version: String,
-    /// The oldest API version the daemon accepts.
-    pub min_api_version: String,
-    pub os: String,
-    pub arch: String,
-    pub kernel_version: String,
-}
+use crate::data::DaemonVersion;
 
 impl Engine {
     /// `GET /version`.

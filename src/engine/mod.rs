@@ -26,20 +26,15 @@ use std::sync::Arc;
 
 use bollard::Docker;
 
+pub use crate::data::{EngineInfo, EngineKind, Product};
 pub use api_version::ApiVersion;
-pub use daemon::DaemonVersion;
-pub use disk_usage::{DiskUsage, UsageCounts};
 pub use error::EngineError;
-pub use images::ListedImage;
-pub use kind::{EngineKind, Product};
 pub use prune::PruneAnswer;
 
 pub use build_cache::{
-    BuildCachePruned, BuildCacheSupport, BuildPruneOptions, build_cache_support, unsupported_answer,
+    BuildCacheSupport, BuildPruneOptions, build_cache_support, unsupported_answer,
 };
-pub use export::SavedArchive;
-pub use load::LoadAnswer;
-pub use transfer::{QuietWatch, TransferError, TransferWatch};
+pub use transfer::{TransferError, TransferWatch};
 
 use crate::ssh::SshSession;
 use bounded::Within;
@@ -52,23 +47,6 @@ pub const NEWEST_SUPPORTED_API: ApiVersion = ApiVersion {
     major: 1,
     minor: 47,
 };
-
-/// What the engine says about itself, read once at connect time.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct EngineInfo {
-    /// Docker or Podman.
-    pub product: Product,
-    /// The image store whose rules the host's removals follow.
-    pub kind: EngineKind,
-    pub api_version: String,
-    pub server_version: String,
-    pub docker_root_dir: String,
-    pub storage_driver: String,
-    /// True when images live in containerd's store, whose removal rules differ from the classic store.
-    pub containerd_store: bool,
-    /// How the API is reached: `socket` (stream-local forwarding) or `dial-stdio` / `sudo dial-stdio`.
-    pub transport: String,
-}
 
 /// How to reach a host's daemon.
 #[derive(Debug, Clone)]

@@ -16,8 +16,9 @@ use hyper_util::rt::TokioIo;
 use serde::de::DeserializeOwned;
 
 use super::EngineError;
-use super::kind::{Product, parse_server_header};
+use super::kind::parse_server_header;
 use super::transport::Route;
+use crate::data::Product;
 use crate::ssh::SshSession;
 
 /// `GET` on one host's Docker socket at its negotiated API version.

@@ -38,15 +38,3 @@ pub enum TransferError {
     #[error("interrupted")]
     Interrupted,
 }
-
-/// A watch with nothing to show and no way to cancel.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct QuietWatch;
-
-impl TransferWatch for QuietWatch {
-    fn bytes(&self, _total: u64) {}
-
-    fn cancelled(&self) -> bool {
-        false
-    }
-}

@@ -26,15 +26,15 @@ mod send_removal;
 mod target;
 mod timeline;
 
-pub use connect::{ConnectOptions, ConnectedHost, connect_host};
+pub use connect::ConnectOptions;
 pub use df::df_on_host;
 pub use images::{ImagesRequest, images_on_host};
 pub use outcome::HostOutcome;
 pub use ping::ping_on_host;
-pub use prune::{PRUNE_RESULT, PruneJob, prune_on_host};
-pub use rmi::{HOST_PLACEHOLDER, RmiRequest, rmi_on_host};
+pub use prune::{PruneJob, prune_on_host};
+pub use rmi::{RmiRequest, rmi_on_host};
 
-pub use backup::{BackupError, BackupRecord, backup_image, host_backup_dir};
+pub use backup::host_backup_dir;
 pub use builder::{BuilderPruneRequest, builder_prune_on_host};
 pub use restore::{RestoreRequest, restore_on_host};
 pub use rmi_safety::RmiSafety;

@@ -28,17 +28,6 @@ pub struct RunSettings {
     pub dry_run: bool,
 }
 
-impl RunSettings {
-    pub fn with_forks(forks: usize) -> RunSettings {
-        RunSettings {
-            forks,
-            rollout: Rollout::default(),
-            host_timeout: None,
-            dry_run: false,
-        }
-    }
-}
-
 /// Runs `job` on every host, all in one batch, each within `host_timeout`, for read-only
 /// commands whose reports are not [`HostReport`]s; mutating commands use [`run_fleet`] for
 /// rollouts and interrupts.

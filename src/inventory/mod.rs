@@ -37,11 +37,11 @@ mod vars_files;
 
 use std::path::{Path, PathBuf};
 
-pub use ansible_config::{AnsibleConfig, Found, Lookup};
-pub use error::{InventoryError, SourceLocation};
+pub use ansible_config::{AnsibleConfig, Found};
+pub use error::InventoryError;
 pub use format::Format;
-pub use host::{EffectiveSetting, HostEntry};
-pub use vars::{VarScope, VarSource};
+pub use host::HostEntry;
+pub use vars::VarScope;
 
 use groups::{GroupTree, TreeBuilder};
 use vars::VarLayer;
@@ -388,6 +388,7 @@ fn add_vars_files(
 mod tests {
     use std::io::Write as _;
 
+    use super::error::SourceLocation;
     use super::testing::{TEST_HOME, host, parse};
     use super::*;
 

@@ -4,7 +4,7 @@ use std::ops::BitOr;
 
 use crate::snapshot::{ContainerState, short_id};
 
-use super::engine_error::EngineError;
+use super::api_error::ApiError;
 use super::store::SimulatedStore;
 
 /// Which conflict kinds a check looks for (the engine's `conflictType` bit mask).
@@ -61,13 +61,13 @@ pub(crate) struct Conflict {
 
 impl Conflict {
     /// The 409 answer, worded as the engine words it.
-    pub(crate) fn to_engine_error(&self) -> EngineError {
+    pub(crate) fn to_api_error(&self) -> ApiError {
         let force = if self.hard {
             "cannot be forced"
         } else {
             "must be forced"
         };
-        EngineError::conflict(format!(
+        ApiError::conflict(format!(
             "conflict: unable to delete {} ({force}) - {}",
             short_id(&self.image_id),
             self.message
@@ -137,7 +137,7 @@ mod tests {
         let store = SimulatedStore::from_snapshot(&builder.build());
         store
             .check_conflict(&image_id(image), mask)
-            .map(|conflict| conflict.to_engine_error().message)
+            .map(|conflict| conflict.to_api_error().message)
     }
 
     fn short(id: &str) -> String {

@@ -11,11 +11,12 @@
 
 use crate::snapshot::{ContainerState, Snapshot};
 
+use super::removal::{RemovalPlan, plan_removal};
 use super::test_support::{
     ImageSpec, SnapshotBuilder, chain_id, container_id, deleted, digest, id_with_prefix, image_id,
     request, short, untagged,
 };
-use super::{DeleteRecord, EngineError, PlannedRemoval, RemovalPlan, SimulatedStore, plan_removal};
+use super::{ApiError, DeleteRecord, PlannedRemoval, SimulatedStore};
 
 /// `img` (one layer `L`) with the given tags, under an ID no short name can be a prefix of.
 fn img(tags: &[&str]) -> SnapshotBuilder {
@@ -56,7 +57,7 @@ fn assert_error(plan: &RemovalPlan, status: u16, message: &str) {
     let removal = only(plan);
     assert_eq!(
         removal.error,
-        Some(EngineError {
+        Some(ApiError {
             status,
             message: message.to_owned()
         }),

@@ -1,12 +1,12 @@
 //! The engine's `ImageDelete` (classic image store, dockerd 20.10), step by step:
 //! reference check, tag removal, dependency check, deletion with layer analysis, parent pruning.
 
-use crate::engine::EngineKind;
+use crate::data::EngineKind;
 use crate::reference::{ImageArgument, Reference, check_image_argument};
 use crate::snapshot::short_id;
 
+use super::api_error::ApiError;
 use super::conflict::ConflictMask;
-use super::engine_error::EngineError;
 use super::lookup::is_image_id_prefix;
 use super::record::DeleteRecord;
 use super::reference_store::is_single_reference;
@@ -23,7 +23,7 @@ impl SimulatedStore {
         name: &str,
         force: bool,
         prune: bool,
-    ) -> Result<Vec<DeleteRecord>, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, ApiError> {
         match self.engine {
             EngineKind::DockerClassic => self.delete_image_classic(name, force, prune),
             EngineKind::DockerContainerd => self.delete_image_containerd(name, force, prune),
@@ -38,10 +38,10 @@ impl SimulatedStore {
         name: &str,
         force: bool,
         prune: bool,
-    ) -> Result<Vec<DeleteRecord>, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, ApiError> {
         // Reference check: a blank or ungrammatical name is a 400 before any lookup.
         let argument =
-            check_image_argument(name).map_err(|error| EngineError::invalid_argument(&error))?;
+            check_image_argument(name).map_err(|error| ApiError::invalid_argument(&error))?;
         let image_id = self.find_image(name, &argument)?;
 
         // The request goes by reference unless the text given is a prefix of the image's ID.
@@ -62,7 +62,7 @@ impl SimulatedStore {
         reference: &Reference,
         force: bool,
         prune: bool,
-    ) -> Result<Vec<DeleteRecord>, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, ApiError> {
         let references = self.references.references(image_id);
 
         // Reference check: removing the only reference of an image a container (running or
@@ -71,7 +71,7 @@ impl SimulatedStore {
             && is_single_reference(&references)
             && let Some(container) = self.first_container_using(image_id, None)
         {
-            return Err(EngineError::conflict(format!(
+            return Err(ApiError::conflict(format!(
                 "conflict: unable to remove repository reference \"{name}\" (must force) - container {} is using its referenced image {}",
                 short_id(&container.id),
                 short_id(image_id)
@@ -120,7 +120,7 @@ impl SimulatedStore {
         image_id: &str,
         force: bool,
         prune: bool,
-    ) -> Result<Vec<DeleteRecord>, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, ApiError> {
         let mut records = Vec::new();
         let references = self.references.references(image_id);
         if is_single_reference(&references) {
@@ -130,7 +130,7 @@ impl SimulatedStore {
                 mask = mask | ConflictMask::STOPPED_CONTAINER;
             }
             if let Some(conflict) = self.check_conflict(image_id, mask) {
-                return Err(conflict.to_engine_error());
+                return Err(conflict.to_api_error());
             }
             // Tag removal.
             for reference in references {
@@ -152,7 +152,7 @@ impl SimulatedStore {
         force: bool,
         prune: bool,
         quiet: bool,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), ApiError> {
         let mut current = image_id.to_owned();
         let (mut force, mut quiet) = (force, quiet);
         loop {
@@ -163,7 +163,7 @@ impl SimulatedStore {
                 if quiet && (!self.is_dangling(&current) || conflict.used) {
                     return Ok(());
                 }
-                return Err(conflict.to_engine_error());
+                return Err(conflict.to_api_error());
             }
             // A parent link to an image that is gone cannot be followed.
             let parent = self
@@ -228,8 +228,8 @@ mod tests {
         SimulatedStore::from_snapshot(&builder.build())
     }
 
-    fn conflict(status: u16, message: String) -> Result<Vec<DeleteRecord>, EngineError> {
-        Err(EngineError { status, message })
+    fn conflict(status: u16, message: String) -> Result<Vec<DeleteRecord>, ApiError> {
+        Err(ApiError { status, message })
     }
 
     #[test]

@@ -10,8 +10,8 @@
 use crate::reference::{ImageArgument, Reference, ReferenceError, check_image_argument};
 use crate::snapshot::{ContainerState, short_id};
 
+use super::api_error::ApiError;
 use super::conflict::Conflict;
-use super::engine_error::EngineError;
 use super::lookup::is_image_id_prefix;
 use super::record::DeleteRecord;
 use super::store::SimulatedStore;
@@ -47,13 +47,13 @@ impl SimulatedStore {
         name: &str,
         force: bool,
         prune: bool,
-    ) -> Result<Vec<DeleteRecord>, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, ApiError> {
         let argument = check_image_argument(name).map_err(|error| match error {
-            ReferenceError::Uppercase { input } => EngineError {
-                status: EngineError::BAD_REQUEST,
+            ReferenceError::Uppercase { input } => ApiError {
+                status: ApiError::BAD_REQUEST,
                 message: uppercase_message(&input),
             },
-            error => EngineError::invalid_argument(&error),
+            error => ApiError::invalid_argument(&error),
         })?;
         let (matched, image_id) = self.resolve_name(name, &argument)?;
         let all = self.names_of(&image_id);
@@ -72,7 +72,7 @@ impl SimulatedStore {
                 if let Some(named) = &named
                     && same.is_empty()
                 {
-                    return Err(EngineError::no_such_image(
+                    return Err(ApiError::no_such_image(
                         &named.with_default_tag().familiar(),
                     ));
                 }
@@ -94,7 +94,7 @@ impl SimulatedStore {
                     }
                     if let Some(container) = self.first_container_using(&image_id, None) {
                         if !force {
-                            return Err(EngineError::conflict(format!(
+                            return Err(ApiError::conflict(format!(
                                 "conflict: unable to delete {} (must be forced) - container {} is using its referenced image {}",
                                 matched.familiar(),
                                 short_id(&container.id),
@@ -117,14 +117,14 @@ impl SimulatedStore {
         &self,
         name: &str,
         argument: &ImageArgument,
-    ) -> Result<(Option<Reference>, String), EngineError> {
+    ) -> Result<(Option<Reference>, String), ApiError> {
         let reference = match argument {
             ImageArgument::ImageId(id) if self.contains_image(id) => return Ok((None, id.clone())),
-            ImageArgument::ImageId(id) => return Err(EngineError::no_such_image(id)),
+            ImageArgument::ImageId(id) => return Err(ApiError::no_such_image(id)),
             ImageArgument::Reference(reference) => reference,
         };
         let lookup = reference.with_default_tag();
-        let not_found = || EngineError::no_such_image(&lookup.familiar());
+        let not_found = || ApiError::no_such_image(&lookup.familiar());
         let by_name = self.name_record(&lookup);
         if looks_like_truncated_id(name) {
             let hex = name.strip_prefix("sha256:").unwrap_or(name);
@@ -143,8 +143,8 @@ impl SimulatedStore {
             return match ids.as_slice() {
                 [] => Err(not_found()),
                 [id] => Ok((by_name.is_some().then_some(lookup.clone()), id.to_string())),
-                _ => Err(EngineError {
-                    status: EngineError::NOT_FOUND,
+                _ => Err(ApiError {
+                    status: ApiError::NOT_FOUND,
                     message: "ambiguous reference".to_owned(),
                 }),
             };
@@ -202,7 +202,7 @@ impl SimulatedStore {
         all: &[Name],
         checks: SoftChecks,
         prune: bool,
-    ) -> Result<Vec<DeleteRecord>, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, ApiError> {
         let parents = if prune {
             self.label_parents(image_id)
         } else {
@@ -239,9 +239,9 @@ impl SimulatedStore {
         all: &[Name],
         checks: SoftChecks,
         records: &mut Vec<DeleteRecord>,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), ApiError> {
         if let Some(conflict) = self.containerd_conflict(image_id, all, checks) {
-            return Err(conflict.to_engine_error());
+            return Err(conflict.to_api_error());
         }
         match name {
             Name::Reference(reference) => {
@@ -435,12 +435,13 @@ mod tests {
     //! The cases of `docs/engines/containerd-store.md`, on a store seeded like the lab's.
 
     use super::*;
-    use crate::engine::EngineKind;
+    use crate::data::EngineKind;
+    use crate::plan::FreedByImages;
+    use crate::plan::removal::plan_removal;
     use crate::plan::test_support::{
         ImageSpec, SnapshotBuilder, container_id, deleted, digest, image_id, request, short,
         untagged,
     };
-    use crate::plan::{FreedByImages, plan_removal};
     use crate::snapshot::Snapshot;
 
     const REGISTRY: &str = "127.0.4.250:5000";
@@ -546,8 +547,8 @@ mod tests {
         SimulatedStore::from_snapshot(&containerd(builder))
     }
 
-    fn conflict(message: String) -> Result<Vec<DeleteRecord>, EngineError> {
-        Err(EngineError::conflict(message))
+    fn conflict(message: String) -> Result<Vec<DeleteRecord>, ApiError> {
+        Err(ApiError::conflict(message))
     }
 
     fn tags_of(store: &SimulatedStore, key: &str) -> Vec<String> {
@@ -589,7 +590,7 @@ mod tests {
         let mut store = store(lab());
         assert_eq!(
             store.delete_image("multi", false, true),
-            Err(EngineError::no_such_image("multi:latest"))
+            Err(ApiError::no_such_image("multi:latest"))
         );
     }
 
@@ -914,7 +915,7 @@ mod tests {
         assert_eq!(tags_of(&store, "x"), ["s:1"]);
         assert_eq!(
             store.delete_image(&format!("t@{}", image_id("x")), false, true),
-            Err(EngineError::no_such_image(&format!("t@{}", image_id("x"))))
+            Err(ApiError::no_such_image(&format!("t@{}", image_id("x"))))
         );
     }
 
@@ -976,16 +977,16 @@ mod tests {
         let mut store = store(lab());
         assert_eq!(
             store.delete_image("nosuch:1", false, true),
-            Err(EngineError::no_such_image("nosuch:1"))
+            Err(ApiError::no_such_image("nosuch:1"))
         );
         assert_eq!(
             store.delete_image("0123456789ab", false, true),
-            Err(EngineError::no_such_image("0123456789ab:latest"))
+            Err(ApiError::no_such_image("0123456789ab:latest"))
         );
         let missing = digest("missing");
         assert_eq!(
             store.delete_image(&missing, false, true),
-            Err(EngineError::no_such_image(&missing))
+            Err(ApiError::no_such_image(&missing))
         );
     }
 
@@ -1028,7 +1029,7 @@ mod tests {
         );
         assert_eq!(
             store.delete_image("abcd", false, true),
-            Err(EngineError {
+            Err(ApiError {
                 status: 404,
                 message: "ambiguous reference".to_owned()
             })

@@ -8,7 +8,7 @@
 //! parent left without names or children goes too. `Deleted` entries come before `Untagged`
 //! ones. `noprune` is ignored.
 
-use super::engine_error::EngineError;
+use super::api_error::ApiError;
 use super::podman_lookup::{INTERNAL_ERROR, PodmanTarget, normalized};
 use super::record::DeleteRecord;
 use super::store::SimulatedStore;
@@ -31,7 +31,7 @@ impl SimulatedStore {
         name: &str,
         _force: bool,
         _prune: bool,
-    ) -> Result<Vec<DeleteRecord>, EngineError> {
+    ) -> Result<Vec<DeleteRecord>, ApiError> {
         self.remove_podman(name, false).map(|(records, _)| records)
     }
 
@@ -41,7 +41,7 @@ impl SimulatedStore {
         &mut self,
         name: &str,
         force: bool,
-    ) -> Result<(Vec<DeleteRecord>, PodmanOutcome), EngineError> {
+    ) -> Result<(Vec<DeleteRecord>, PodmanOutcome), ApiError> {
         let PodmanTarget {
             image_id,
             name: matched,
@@ -155,13 +155,13 @@ impl SimulatedStore {
 }
 
 /// 500: by ID, without force, an image with several names.
-fn several_names(image_id: &str, names: &[String]) -> EngineError {
+fn several_names(image_id: &str, names: &[String]) -> ApiError {
     let hex = image_id.trim_start_matches("sha256:");
     let qualified: Vec<String> = names
         .iter()
         .map(|name| normalized(name).unwrap_or_else(|| name.clone()))
         .collect();
-    EngineError {
+    ApiError {
         status: INTERNAL_ERROR,
         message: format!(
             "unable to delete image \"{hex}\" by ID with more than one tag ([{}]): please force \
@@ -172,8 +172,8 @@ fn several_names(image_id: &str, names: &[String]) -> EngineError {
 }
 
 /// 409: a container (running or not) uses the image.
-fn in_use(name: &str, container_id: &str) -> EngineError {
-    EngineError::conflict(format!(
+fn in_use(name: &str, container_id: &str) -> ApiError {
+    ApiError::conflict(format!(
         "image {name} is in use: image used by {container_id}: image is in use by a container: \
          consider listing external containers and force-removing image"
     ))
@@ -184,7 +184,7 @@ mod tests {
     //! The transcripts of `docs/engines/podman.md`, by case number.
 
     use super::*;
-    use crate::engine::EngineKind;
+    use crate::data::EngineKind;
     use crate::plan::test_support::{
         ImageSpec, SnapshotBuilder, container_id, deleted, digest, image_id, untagged,
     };
@@ -195,19 +195,19 @@ mod tests {
         SimulatedStore::from_snapshot(&snapshot)
     }
 
-    fn forced(store: &mut SimulatedStore, name: &str) -> Result<Vec<DeleteRecord>, EngineError> {
+    fn forced(store: &mut SimulatedStore, name: &str) -> Result<Vec<DeleteRecord>, ApiError> {
         store.remove_podman(name, true).map(|(records, _)| records)
     }
 
-    fn error(status: u16, message: &str) -> Result<Vec<DeleteRecord>, EngineError> {
-        Err(EngineError {
+    fn error(status: u16, message: &str) -> Result<Vec<DeleteRecord>, ApiError> {
+        Err(ApiError {
             status,
             message: message.to_owned(),
         })
     }
 
     /// Podman's 500 for an image named by ID that has several names.
-    fn several_names_error(id: &str, names: &str) -> Result<Vec<DeleteRecord>, EngineError> {
+    fn several_names_error(id: &str, names: &str) -> Result<Vec<DeleteRecord>, ApiError> {
         let hex = id.trim_start_matches("sha256:");
         error(
             500,

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use crate::snapshot::short_id;
 
-use super::engine_error::EngineError;
+use super::api_error::ApiError;
 use super::record::DeleteRecord;
 use super::store::SimulatedStore;
 
@@ -38,7 +38,7 @@ pub(crate) fn unforced_dispatch(
     before: &SimulatedStore,
     image: &str,
     records: &[DeleteRecord],
-) -> Result<Dispatch, EngineError> {
+) -> Result<Dispatch, ApiError> {
     let deleted: BTreeSet<&str> = records
         .iter()
         .filter_map(|record| match record {
@@ -51,7 +51,7 @@ pub(crate) fn unforced_dispatch(
         .iter()
         .find(|container| deleted.contains(container.image_id.as_str()))
     {
-        return Err(EngineError::conflict(format!(
+        return Err(ApiError::conflict(format!(
             "fleetrmi refused to remove {image}: container {} uses image {}, and this engine's \
              forced removal would remove that container, which `docker rmi -f` never does; \
              remove the container first (or use --remove-containers)",
@@ -81,7 +81,7 @@ mod tests {
     use super::*;
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, image_id};
 
-    fn forced(builder: SnapshotBuilder, image: &str) -> Result<Dispatch, EngineError> {
+    fn forced(builder: SnapshotBuilder, image: &str) -> Result<Dispatch, ApiError> {
         let before = SimulatedStore::from_snapshot(&builder.build());
         let records = before
             .clone()
@@ -128,7 +128,7 @@ mod tests {
             .image("u", ImageSpec::new().tags(["u:1"]).layers(["U"]))
             .stopped("c1", "u");
         let error = forced(builder, "u:1").expect_err("refused");
-        assert_eq!(error.status, EngineError::CONFLICT);
+        assert_eq!(error.status, ApiError::CONFLICT);
         assert!(
             error.message.contains("fleetrmi refused to remove u:1"),
             "{}",

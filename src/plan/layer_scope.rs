@@ -296,8 +296,8 @@ fn deleted_images(snapshot: &Snapshot, request: &RemovalRequest) -> BTreeSet<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::removal::{RemovalPlan, plan_removal};
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, image_id, request};
-    use crate::plan::{RemovalPlan, plan_removal};
 
     /// The listed state of a full snapshot: every image with its `Size`, no chains, no sizes.
     fn listed(full: &Snapshot) -> Snapshot {

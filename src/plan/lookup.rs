@@ -2,7 +2,7 @@
 
 use crate::reference::{DigestError, ImageArgument, validate_digest};
 
-use super::engine_error::EngineError;
+use super::api_error::ApiError;
 use super::store::SimulatedStore;
 
 /// The outcome of an ID prefix search.
@@ -20,8 +20,8 @@ impl SimulatedStore {
     /// A full ID matches only exactly. Anything else is tried first as a tag or digest reference
     /// (a bare name as `name:latest`), then as an ID prefix of any length, with or without
     /// `sha256:`. An ambiguous prefix gets the same "No such image" answer as a missing image.
-    pub fn find_image(&self, name: &str, argument: &ImageArgument) -> Result<String, EngineError> {
-        let not_found = || EngineError::no_such_image(&argument.not_found_name());
+    pub fn find_image(&self, name: &str, argument: &ImageArgument) -> Result<String, ApiError> {
+        let not_found = || ApiError::no_such_image(&argument.not_found_name());
         match argument {
             ImageArgument::ImageId(id) if self.contains_image(id) => Ok(id.clone()),
             ImageArgument::ImageId(_) => Err(not_found()),
@@ -84,7 +84,7 @@ mod tests {
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, id_with_prefix, image_id};
     use crate::reference::check_image_argument;
 
-    fn find(store: &SimulatedStore, name: &str) -> Result<String, EngineError> {
+    fn find(store: &SimulatedStore, name: &str) -> Result<String, ApiError> {
         let argument = check_image_argument(name).expect("test names are valid");
         store.find_image(name, &argument)
     }

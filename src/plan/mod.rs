@@ -7,17 +7,18 @@
 //! deletion with layer analysis (reference-counted layers), parent pruning, and finally the space
 //! reclaim (bytes freed on disk, and the fall of `LayersSize`).
 
+mod api_error;
 mod conflict;
 mod containers_first;
 mod delete;
 mod delete_containerd;
 mod delete_podman;
 mod dispatch;
-mod engine_error;
 mod freed_by_images;
 mod layer_scope;
 mod layer_store;
 mod lookup;
+mod planned_removal;
 mod podman_lookup;
 mod podman_replay;
 mod prune_containerd;
@@ -35,16 +36,15 @@ pub(crate) mod test_support;
 #[cfg(test)]
 mod transcripts;
 
+pub use api_error::ApiError;
 pub use containers_first::{
     ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_with_containers,
 };
 pub use dispatch::Dispatch;
-pub use engine_error::EngineError;
 pub use freed_by_images::FreedByImages;
 pub use layer_scope::{LayerNeed, LayerScope};
-pub use prune_containerd::PrunedName;
+pub use planned_removal::{PlannedRemoval, RemovalAnswer};
 pub use record::DeleteRecord;
 pub(crate) use reference_store::is_single_reference;
-pub use removal::{PlannedRemoval, RemovalAnswer, RemovalPlan, plan_removal};
 pub use request::RemovalRequest;
 pub use store::SimulatedStore;

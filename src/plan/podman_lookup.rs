@@ -8,7 +8,7 @@
 
 use crate::reference::{ImageArgument, Reference, ReferenceError, check_image_argument};
 
-use super::engine_error::EngineError;
+use super::api_error::ApiError;
 use super::store::SimulatedStore;
 
 /// The image a request means and how it was named.
@@ -32,7 +32,7 @@ impl SimulatedStore {
     }
 
     /// The image `name` means on Podman, or Podman's error answer.
-    pub(crate) fn podman_find(&self, name: &str) -> Result<PodmanTarget, EngineError> {
+    pub(crate) fn podman_find(&self, name: &str) -> Result<PodmanTarget, ApiError> {
         let by_id = |image_id: &str| PodmanTarget {
             image_id: image_id.to_owned(),
             name: None,
@@ -200,20 +200,20 @@ fn not_found_form(reference: &Reference) -> String {
     }
 }
 
-fn not_found(name: &str, normalized: &str) -> EngineError {
-    EngineError {
-        status: EngineError::NOT_FOUND,
+fn not_found(name: &str, normalized: &str) -> ApiError {
+    ApiError {
+        status: ApiError::NOT_FOUND,
         message: format!("failed to find image {name}: {normalized}: image not known"),
     }
 }
 
 /// A name the reference grammar refuses: Podman answers 500 from its normalisation.
-fn bad_reference(error: &ReferenceError) -> EngineError {
+fn bad_reference(error: &ReferenceError) -> ApiError {
     let cause = match error {
         ReferenceError::Uppercase { .. } => "repository name must be lowercase".to_owned(),
         other => other.daemon_message(),
     };
-    EngineError {
+    ApiError {
         status: INTERNAL_ERROR,
         message: format!("normalizing image: normalizing name for compat API: {cause}"),
     }

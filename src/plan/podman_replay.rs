@@ -3,10 +3,10 @@
 //! outcome (the classic rules) decides the [`Dispatch`], and the requests that dispatch sends
 //! are replayed with Podman's own rules, so the plan's records are the engine's answers.
 
+use super::api_error::ApiError;
 use super::dispatch::{Dispatch, unforced_dispatch};
-use super::engine_error::EngineError;
+use super::planned_removal::PlannedRemoval;
 use super::record::DeleteRecord;
-use super::removal::PlannedRemoval;
 use super::request::RemovalRequest;
 use super::store::SimulatedStore;
 
@@ -65,7 +65,7 @@ pub(crate) fn replay_podman(
                         .filter(|container| container.image_id == target.image_id)
                         .count()
                 });
-                if refusal.status == EngineError::CONFLICT && users > 1 {
+                if refusal.status == ApiError::CONFLICT && users > 1 {
                     caveat = caveat.or(Some(
                         "several containers use the image; Podman's message names one of them",
                     ));
@@ -90,7 +90,7 @@ fn docker_forced_dispatch(
     store: &SimulatedStore,
     image: &str,
     prune: bool,
-) -> Result<Dispatch, EngineError> {
+) -> Result<Dispatch, ApiError> {
     let mut docker = store.clone();
     let records = match docker.delete_image_classic(image, true, prune) {
         Ok(records) => records,
@@ -111,7 +111,7 @@ fn docker_forced_dispatch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EngineKind;
+    use crate::data::EngineKind;
     use crate::plan::removal::plan_removal;
     use crate::plan::test_support::{
         ImageSpec, SnapshotBuilder, deleted, image_id, request, untagged,

@@ -95,7 +95,7 @@ impl SimulatedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EngineKind;
+    use crate::data::EngineKind;
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, deleted, image_id, untagged};
 
     /// `base:1` with an unnamed child `i` (itself a parent of `chain:1`), a dangling image, a

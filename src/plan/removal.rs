@@ -1,70 +1,17 @@
 //! The removal plan: what `docker rmi` will do on one host, request by request, and the bytes it
 //! will free.
 
-use crate::engine::EngineKind;
+use crate::data::EngineKind;
 use crate::snapshot::Snapshot;
 
 use super::dispatch::{Dispatch, unforced_dispatch};
-use super::engine_error::EngineError;
 use super::freed_by_images::FreedByImages;
+use super::planned_removal::PlannedRemoval;
 use super::podman_replay::replay_podman;
 use super::record::DeleteRecord;
 use super::request::RemovalRequest;
 use super::space::SpaceReclaim;
 use super::store::SimulatedStore;
-
-/// The engine's answer to one `DELETE /images/{name}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedRemoval {
-    /// The argument as given.
-    pub image: String,
-    /// The records of a 200 answer, in the engine's order; empty on error.
-    pub records: Vec<DeleteRecord>,
-    /// The error answer, if the request fails.
-    pub error: Option<EngineError>,
-    /// How the argument is sent to the engine.
-    pub dispatch: Dispatch,
-    /// Why this answer may differ from the engine's, where the model cannot tell it exactly.
-    pub not_exact: Option<String>,
-}
-
-impl PlannedRemoval {
-    /// An argument fleetrmi refuses itself: nothing is sent, the refusal is the error.
-    pub(crate) fn refused(image: &str, refusal: EngineError, not_exact: Option<String>) -> Self {
-        PlannedRemoval {
-            image: image.to_string(),
-            records: Vec::new(),
-            error: Some(refusal),
-            dispatch: Dispatch::Refused,
-            not_exact,
-        }
-    }
-}
-
-/// An engine's answer to one removal: the records of its 200 answer, and the error it ended
-/// with (status, message), if any.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RemovalAnswer {
-    pub records: Vec<DeleteRecord>,
-    pub error: Option<(u16, String)>,
-}
-
-impl RemovalAnswer {
-    /// The answer a planned request expects: its records, or its error.
-    pub fn expected(records: &[DeleteRecord], error: Option<&EngineError>) -> RemovalAnswer {
-        RemovalAnswer {
-            records: records.to_vec(),
-            error: error.map(|error| (error.status, error.message.clone())),
-        }
-    }
-}
-
-impl PlannedRemoval {
-    /// The answer the plan expects from the engine for this argument.
-    pub fn expected_answer(&self) -> RemovalAnswer {
-        RemovalAnswer::expected(&self.records, self.error.as_ref())
-    }
-}
 
 /// What one `docker rmi` invocation will do on one host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -83,14 +30,17 @@ pub struct RemovalPlan {
 
 impl RemovalPlan {
     /// The exit code `docker rmi` would end with: 0 without errors, or with `-f` when every
-    /// error is "No such image"; 1 otherwise.
+    /// error is "No such image"; 1 otherwise. The conformance tests compare it with the CLI's.
+    #[cfg(test)]
     pub fn docker_exit_code(&self, force: bool) -> u8 {
         let mut errors = self
             .removals
             .iter()
             .filter_map(|removal| removal.error.as_ref())
             .peekable();
-        if errors.peek().is_none() || (force && errors.all(EngineError::is_not_found)) {
+        if errors.peek().is_none()
+            || (force && errors.all(super::api_error::ApiError::is_not_found))
+        {
             0
         } else {
             1

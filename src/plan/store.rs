@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::engine::EngineKind;
+use crate::data::EngineKind;
 use crate::reference::Reference;
 use crate::snapshot::{ContainerRecord, ContainerState, ImageRecord, Snapshot};
 

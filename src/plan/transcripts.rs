@@ -5,16 +5,17 @@
 
 use crate::snapshot::{ContainerState, Snapshot};
 
+use super::removal::plan_removal;
 use super::test_support::{
     ImageSpec, SnapshotBuilder, chain_id, container_id, deleted, digest, id_with_prefix, image_id,
     layer_with_prefix, request, untagged,
 };
-use super::{DeleteRecord, EngineError, SimulatedStore, plan_removal};
+use super::{ApiError, DeleteRecord, SimulatedStore};
 
-type Answer = Result<Vec<DeleteRecord>, EngineError>;
+type Answer = Result<Vec<DeleteRecord>, ApiError>;
 
 fn error(status: u16, message: &str) -> Answer {
-    Err(EngineError {
+    Err(ApiError {
         status,
         message: message.to_owned(),
     })

@@ -99,7 +99,7 @@ fn kept_because(initial: &SimulatedStore, id: &str, request: &PolicyRequest) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EngineKind;
+    use crate::data::EngineKind;
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, image_id};
     use crate::policy::{PruneFilters, Rules, Timestamp};
 

@@ -13,31 +13,20 @@
 
 use std::collections::BTreeSet;
 
-use crate::engine::EngineKind;
 use crate::plan::SimulatedStore;
 use crate::snapshot::Snapshot;
 
-use super::containerd_prune::plan_containerd_prune;
 use super::decision::{Action, Decision, Reason};
 use super::filters::created_at;
 use super::plan::{PlannedRequest, PolicyPlan, bytes_by_image, freed, usage};
-use super::podman_prune::plan_podman_prune;
 use super::rules::{PolicyRequest, PruneMode};
 use super::selection::{
     children_names, container_keep, filter_detail, filter_reason, intermediate_detail,
     is_intermediate,
 };
 
-pub(crate) fn plan_engine_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
-    match snapshot.engine {
-        EngineKind::DockerClassic => plan_dockerd_prune(snapshot, request),
-        EngineKind::DockerContainerd => plan_containerd_prune(snapshot, request),
-        EngineKind::Podman => plan_podman_prune(snapshot, request),
-    }
-}
-
 /// dockerd's prune (the classic store's rules).
-fn plan_dockerd_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
+pub(crate) fn plan_dockerd_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
     let initial = SimulatedStore::from_snapshot(snapshot);
     let dangling_only = !request.all;
     let ids = oldest_first(&initial);

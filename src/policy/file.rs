@@ -33,7 +33,7 @@ use super::filters::PruneFilters;
 use super::label::LabelSelector;
 use super::rules::Rules;
 use super::units::{Timestamp, parse_duration, parse_size};
-use crate::engine::EngineKind;
+use crate::data::EngineKind;
 
 /// A checked policy file.
 #[derive(Debug, Clone, PartialEq)]

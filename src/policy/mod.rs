@@ -15,6 +15,7 @@ mod filters;
 mod label;
 mod pattern;
 mod plan;
+mod planner;
 mod podman_prune;
 mod rule_walk;
 mod rules;
@@ -24,11 +25,14 @@ mod units;
 #[cfg(test)]
 mod scenarios;
 
-pub use decision::{Action, Decision, Reason};
-pub use file::{PolicyError, PolicyFile, PolicySet};
-pub use filters::{PruneFilters, TimeFilter};
+#[cfg(test)]
+pub use decision::Reason;
+pub use decision::{Action, Decision};
+pub use file::{PolicyError, PolicyFile};
+pub use filters::PruneFilters;
 pub use label::LabelSelector;
 pub use pattern::ImagePattern;
-pub use plan::{PlannedRequest, PolicyPlan, plan_policy};
+pub use plan::PolicyPlan;
+pub use planner::plan_policy;
 pub use rules::{PolicyRequest, PruneMode, Rules};
-pub use units::{Timestamp, format_size, parse_duration, parse_size, parse_time};
+pub use units::{Timestamp, parse_duration, parse_size, parse_time};

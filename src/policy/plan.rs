@@ -3,13 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::{DeleteRecord, EngineError, RemovalAnswer, SimulatedStore};
-use crate::snapshot::Snapshot;
+use crate::plan::{ApiError, DeleteRecord, RemovalAnswer, SimulatedStore};
 
 use super::decision::Decision;
-use super::engine_prune::plan_engine_prune;
-use super::rule_walk::plan_rules;
-use super::rules::{PolicyRequest, PruneMode};
+use super::rules::PruneMode;
 
 /// One `DELETE /images/{name}` the plan makes (with rules), or that the engine's prune makes
 /// internally (without), and the engine's answer as the simulation predicts it.
@@ -22,7 +19,7 @@ pub struct PlannedRequest {
     pub force: bool,
     pub no_prune: bool,
     pub records: Vec<DeleteRecord>,
-    pub error: Option<EngineError>,
+    pub error: Option<ApiError>,
 }
 
 impl PlannedRequest {
@@ -55,22 +52,6 @@ impl PolicyPlan {
             .iter()
             .flat_map(|request| request.records.iter().cloned())
             .collect()
-    }
-
-    /// How many images the plan removes (pruned parents included).
-    pub fn removed_count(&self) -> usize {
-        self.decisions
-            .iter()
-            .filter(|decision| decision.action == super::decision::Action::Remove)
-            .count()
-    }
-}
-
-/// Plans a prune (no rules: the engine's algorithm) or a rule-based cleanup on a snapshot.
-pub fn plan_policy(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
-    match request.mode() {
-        PruneMode::Engine => plan_engine_prune(snapshot, request),
-        PruneMode::Rules => plan_rules(snapshot, request),
     }
 }
 
@@ -111,6 +92,7 @@ pub(crate) fn bytes_by_image(
 mod tests {
     use super::*;
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, chain_id, image_id};
+    use crate::snapshot::Snapshot;
 
     #[test]
     fn freed_layers_are_attributed_to_the_image_deleted_before_them() {

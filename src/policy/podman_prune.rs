@@ -142,11 +142,19 @@ fn kept_because(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::EngineKind;
+    use crate::data::EngineKind;
     use crate::plan::DeleteRecord;
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, digest, image_id};
+    use crate::policy::decision::Action;
     use crate::policy::filters::PruneFilters;
     use crate::policy::rules::Rules;
+
+    fn removed_count(plan: &PolicyPlan) -> usize {
+        plan.decisions
+            .iter()
+            .filter(|decision| decision.action == Action::Remove)
+            .count()
+    }
 
     fn podman(builder: SnapshotBuilder) -> Snapshot {
         let mut snapshot = builder.build();
@@ -196,7 +204,7 @@ mod tests {
         let plan = plan_podman_prune(&seeded(), &prune(false));
         assert_eq!(plan.records(), [DeleteRecord::Deleted(image_id("old"))]);
         assert_eq!(plan.predicted_bytes, 148_456);
-        assert_eq!(plan.removed_count(), 1);
+        assert_eq!(removed_count(&plan), 1);
     }
 
     #[test]
@@ -214,7 +222,7 @@ mod tests {
                 DeleteRecord::Deleted(image_id("p"))
             ]
         );
-        assert_eq!(plan.removed_count(), 2);
+        assert_eq!(removed_count(&plan), 2);
     }
 
     #[test]

@@ -11,7 +11,8 @@ use crate::snapshot::Snapshot;
 
 use super::decision::{Action, Decision, Reason};
 use super::filters::PruneFilters;
-use super::plan::{PolicyPlan, plan_policy};
+use super::plan::PolicyPlan;
+use super::planner::plan_policy;
 use super::rules::{PolicyRequest, PruneMode, Rules};
 use super::units::Timestamp;
 

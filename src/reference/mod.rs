@@ -274,8 +274,8 @@ mod tests {
     #[test]
     fn localhost_and_ports_make_a_registry_host() {
         let reference = parse("localhost:5055/dg:1");
-        assert_eq!(reference.domain(), "localhost:5055");
-        assert_eq!(reference.path(), "dg");
+        assert_eq!(reference.domain, "localhost:5055");
+        assert_eq!(reference.path, "dg");
         assert_eq!(reference.familiar(), "localhost:5055/dg:1");
         assert_eq!(parse("localhost/dg").name(), "localhost/dg");
         assert_eq!(
@@ -297,7 +297,7 @@ mod tests {
 
     #[test]
     fn upper_case_domain_is_allowed_upper_case_path_is_not() {
-        assert_eq!(parse("Example.COM/app").domain(), "Example.COM");
+        assert_eq!(parse("Example.COM/app").domain, "Example.COM");
         assert_eq!(parse("LOCALHOST:5000/app").name(), "LOCALHOST:5000/app");
         for bad in [
             "UPPER",
@@ -461,7 +461,7 @@ mod tests {
     #[test]
     fn a_first_part_with_a_dot_but_no_valid_host_is_read_as_a_path() {
         let reference = parse("a.b_c/x:1");
-        assert_eq!(reference.domain(), "");
+        assert_eq!(reference.domain, "");
         assert_eq!(reference.name(), "a.b_c/x");
         assert_eq!(reference.familiar(), "a.b_c/x:1");
     }

@@ -1,25 +1,10 @@
 //! `fleetrmi builder prune`: the build cache each engine pruned, and the table for people.
 
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Table};
-use serde::Serialize;
-
 use super::fleet_report::FleetReport;
 use super::format::{bytes, duration};
 use super::observed_host::status_word;
-
-/// One engine's build cache prune.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct BuildCacheOutcome {
-    /// False when the engine has no build cache API; `message` says why.
-    pub supported: bool,
-    /// Cache records the engine deleted.
-    pub caches_deleted: usize,
-    /// The engine's `SpaceReclaimed`.
-    pub reclaimed_bytes: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, Table};
 
 /// One row per host: records deleted and space reclaimed, or why there was nothing to prune.
 pub fn render_build_cache_table(report: &FleetReport) -> String {
@@ -71,7 +56,7 @@ pub fn render_build_cache_table(report: &FleetReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::HostReport;
+    use crate::report::{BuildCacheOutcome, HostReport};
 
     #[test]
     fn an_engine_without_build_cache_api_is_noted() {
@@ -89,7 +74,7 @@ mod tests {
             message: Some("API 1.38".into()),
             ..BuildCacheOutcome::default()
         });
-        let report = FleetReport::new(vec![pruned, old], Default::default());
+        let report = FleetReport::with_mode(vec![pruned, old], Default::default(), false);
         let table = render_build_cache_table(&report);
         assert!(table.contains("307.2 kB"), "{table}");
         assert!(table.contains("no build cache API"), "{table}");

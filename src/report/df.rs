@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::format::{bytes, duration};
 use super::host_report::HostStatus;
 use super::observed_host::{ObservedHost, StatusCounts, status_word};
-use crate::engine::{DiskUsage, UsageCounts};
-use crate::ssh::FilesystemSpace;
+use crate::data::FilesystemSpace;
+use crate::data::{DiskUsage, UsageCounts};
 
 /// One host's disk usage.
 #[derive(Debug, Clone, Serialize)]

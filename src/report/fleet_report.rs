@@ -39,10 +39,6 @@ pub struct Totals {
 }
 
 impl FleetReport {
-    pub fn new(hosts: Vec<HostReport>, duration: std::time::Duration) -> FleetReport {
-        Self::with_mode(hosts, duration, false)
-    }
-
     pub fn with_mode(
         hosts: Vec<HostReport>,
         duration: std::time::Duration,
@@ -88,10 +84,6 @@ impl FleetReport {
             refused: self.totals.partial,
         }
     }
-
-    pub fn exit_code(&self) -> i32 {
-        self.outcome().exit_code()
-    }
 }
 
 #[cfg(test)]
@@ -105,8 +97,8 @@ mod tests {
 
     #[test]
     fn all_ok_exits_zero() {
-        let report = FleetReport::new(vec![host("a"), host("b")], Default::default());
-        assert_eq!(report.exit_code(), exit_code::SUCCESS);
+        let report = FleetReport::with_mode(vec![host("a"), host("b")], Default::default(), false);
+        assert_eq!(report.outcome().exit_code(), exit_code::SUCCESS);
     }
 
     #[test]
@@ -115,8 +107,8 @@ mod tests {
         down.fail(Step::Connect, "refused".into());
         let mut partial = host("b");
         partial.status = HostStatus::Partial;
-        let report = FleetReport::new(vec![down, partial], Default::default());
-        assert_eq!(report.exit_code(), exit_code::HOST_UNREACHABLE);
+        let report = FleetReport::with_mode(vec![down, partial], Default::default(), false);
+        assert_eq!(report.outcome().exit_code(), exit_code::HOST_UNREACHABLE);
         assert_eq!(report.totals.unreachable, 1);
         assert_eq!(report.totals.partial, 1);
     }
@@ -132,8 +124,8 @@ mod tests {
     fn failure_after_connecting_is_failed_not_unreachable() {
         let mut host = host("a");
         host.fail(Step::Snapshot, "connection lost".into());
-        let report = FleetReport::new(vec![host], Default::default());
-        assert_eq!(report.exit_code(), exit_code::HOST_FAILED);
+        let report = FleetReport::with_mode(vec![host], Default::default(), false);
+        assert_eq!(report.outcome().exit_code(), exit_code::HOST_FAILED);
     }
 
     #[test]

@@ -5,14 +5,14 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::backup_outcome::BackupOutcome;
-use super::build_cache::BuildCacheOutcome;
+use super::build_cache_outcome::BuildCacheOutcome;
 use super::container_outcome::ContainerOutcome;
-use super::restore::RestoredArchive;
+use super::restore_outcome::RestoredArchive;
 use super::round_trips::RoundTripCount;
-use crate::engine::EngineInfo;
+use crate::data::EngineInfo;
+use crate::data::FilesystemSpace;
 use crate::plan::DeleteRecord;
 use crate::policy::{Decision, PruneMode};
-use crate::ssh::FilesystemSpace;
 
 /// How a host's run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::age::ago;
 use super::format::bytes;
 use super::observed_host::{ObservedHost, StatusCounts};
-use crate::engine::ListedImage;
+use crate::data::ListedImage;
 
 /// How the fleet-wide list is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

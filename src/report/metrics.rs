@@ -79,7 +79,8 @@ mod tests {
 
     #[test]
     fn every_sample_has_help_type_and_command_label() {
-        let report = FleetReport::new(vec![HostReport::new("h1", "a")], Default::default());
+        let report =
+            FleetReport::with_mode(vec![HostReport::new("h1", "a")], Default::default(), false);
         let text = render_metrics(&report, "rmi", 0);
         assert!(text.contains("# TYPE fleetrmi_reclaimed_bytes gauge"));
         assert!(text.contains("fleetrmi_hosts{command=\"rmi\",status=\"ok\"} 1"));

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::format::duration;
 use super::observed_host::{ObservedHost, StatusCounts, status_word};
-use crate::engine::{DaemonVersion, EngineInfo};
+use crate::data::{DaemonVersion, EngineInfo};
 
 /// One host's answer to `ping`.
 #[derive(Debug, Clone, Serialize)]
@@ -152,11 +152,8 @@ mod tests {
 
     fn engine(api: &str, containerd_store: bool) -> EngineInfo {
         EngineInfo {
-            product: crate::engine::Product::Docker,
-            kind: crate::engine::EngineKind::detect(
-                crate::engine::Product::Docker,
-                containerd_store,
-            ),
+            product: crate::data::Product::Docker,
+            kind: crate::data::EngineKind::detect(crate::data::Product::Docker, containerd_store),
             api_version: api.into(),
             server_version: "20.10.24+dfsg1".into(),
             docker_root_dir: "/var/lib/docker".into(),

@@ -1,43 +1,11 @@
 //! `fleetrmi restore`: what came back from each saved archive, and the table for people.
 
-use std::path::PathBuf;
-
-use comfy_table::presets::UTF8_FULL_CONDENSED;
-use comfy_table::{Cell, CellAlignment, Table};
-use serde::Serialize;
-
 use super::fleet_report::FleetReport;
 use super::format::{bytes, duration};
 use super::observed_host::status_word;
-
-/// How one archive's restore ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RestoreStatus {
-    /// Loaded, and every image and tag checked on the host afterwards.
-    Restored,
-    /// Every image and tag was already there: nothing loaded.
-    AlreadyPresent,
-    /// A recorded tag now names another image on the host; not loaded (`--force` loads it).
-    Conflict,
-    /// The archive is missing or damaged, or the engine refused it.
-    Failed,
-}
-
-/// One archive of a host's backup, and what came back from it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RestoredArchive {
-    pub file: PathBuf,
-    pub status: RestoreStatus,
-    /// The images of the archive that the removal had deleted.
-    pub images: Vec<String>,
-    /// The tags they had, as they are on the host after the restore.
-    pub tags: Vec<String>,
-    /// Bytes sent to the engine (0 when nothing was loaded).
-    pub loaded_bytes: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
+use super::restore_outcome::RestoreStatus;
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, CellAlignment, Table};
 
 /// One row per host: archives restored, already present and failed, images, tags, bytes.
 pub fn render_restore_table(report: &FleetReport) -> String {
@@ -129,7 +97,7 @@ fn number(value: usize) -> Cell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::HostReport;
+    use crate::report::{HostReport, RestoredArchive};
 
     #[test]
     fn table_counts_archives_by_outcome() {
@@ -152,7 +120,7 @@ mod tests {
                 error: Some("sha256 mismatch".into()),
             },
         ];
-        let report = FleetReport::new(vec![host], Default::default());
+        let report = FleetReport::with_mode(vec![host], Default::default(), false);
         let table = render_restore_table(&report);
         assert!(table.contains("2.0 MB"), "{table}");
         assert_eq!(

@@ -62,7 +62,8 @@ mod tests {
         let skipped = HostReport::skipped("later1", "c", "canary failed".into());
         let mut partial = HostReport::new("partial1", "d");
         partial.status = HostStatus::Partial;
-        let report = FleetReport::new(vec![ok, down, skipped, partial], Default::default());
+        let report =
+            FleetReport::with_mode(vec![ok, down, skipped, partial], Default::default(), false);
         assert_eq!(
             render_retry_file(&report),
             "# fleetrmi retry file: rerun these hosts with -l @FILE\n\

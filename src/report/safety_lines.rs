@@ -105,7 +105,7 @@ mod tests {
             }],
             ..ImageResult::default()
         });
-        let report = FleetReport::new(vec![host], Default::default());
+        let report = FleetReport::with_mode(vec![host], Default::default(), false);
         let lines = safety_lines(&report);
         assert_eq!(
             lines,

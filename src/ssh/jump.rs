@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OnceCell};
 
 use super::SshError;
-use super::session::{SshOptions, SshSession, SshTarget};
+use super::session::{SessionCaches, SshSession, SshTarget};
 
 type Slot = Arc<OnceCell<Result<Arc<SshSession>, String>>>;
 
@@ -30,7 +30,7 @@ impl JumpPool {
     pub(crate) async fn session(
         &self,
         chain: &[SshTarget],
-        options: &SshOptions,
+        caches: &SessionCaches,
     ) -> Result<(Arc<SshSession>, Vec<String>), SshError> {
         let mut previous: Option<Arc<SshSession>> = None;
         let mut notes = Vec::new();
@@ -48,10 +48,8 @@ impl JumpPool {
                     // A jump host's round trips are its own, not those of the hosts behind it.
                     let round_trips = Arc::default();
                     let session = match &via {
-                        None => SshSession::connect_direct(hop, options, round_trips).await,
-                        Some(jump) => {
-                            SshSession::connect_via(jump, hop, options, round_trips).await
-                        }
+                        None => SshSession::connect_direct(hop, caches, round_trips).await,
+                        Some(jump) => SshSession::connect_via(jump, hop, caches, round_trips).await,
                     };
                     session.map(Arc::new).map_err(|error| error.to_string())
                 })
@@ -78,11 +76,6 @@ impl JumpPool {
             Some(session) => Ok((session, notes)),
             None => Err(SshError::Transport("empty jump host chain".to_string())),
         }
-    }
-
-    /// How many jump host connections were made (or attempted) in this run.
-    pub async fn connections(&self) -> usize {
-        self.slots.lock().await.len()
     }
 
     /// Ends every jump host connection, the deepest hops first.

@@ -5,6 +5,7 @@
 mod args;
 mod auth;
 mod config;
+mod connect;
 mod error;
 mod host_key;
 mod jump;
@@ -16,21 +17,16 @@ mod session;
 mod settings;
 mod sftp;
 
-pub use args::{JumpSpec, parse_jump_chain};
-pub use auth::{AgentSocket, AuthSettings, IdentityCache};
-pub use config::{
-    ConfigOrigin, ConfigScope, ConfigValue, HostConfig, SYSTEM_CONFIG, SshConfig, SshConfigError,
-    StrictHostKeyChecking,
-};
+pub use crate::data::FilesystemSpace;
+pub use config::{SshConfig, SshConfigError};
+pub use connect::SshOptions;
 pub use error::SshError;
-pub use host_key::{HostKeyPolicy, HostKeySettings};
-pub use jump::JumpPool;
-pub use known_hosts::KnownHostsCache;
-pub use passphrase::{PASSPHRASE_ENV, set_prompt_suspender};
-pub use round_trips::{RoundTrips, Sent};
-pub use session::{ChannelIo, SshOptions, SshSession, SshTarget, connections_opened};
+pub use host_key::HostKeyPolicy;
+pub use passphrase::set_prompt_suspender;
+pub use round_trips::RoundTrips;
+pub use session::{ChannelIo, SshSession, SshTarget, connections_opened};
 pub use settings::{
-    AnsibleSsh, CliSsh, DEFAULT_CONNECT_TIMEOUT, InventorySsh, LocalEnv, ResolvedSsh,
-    SettingSource, Sourced, SshSettingsError, resolve_ssh_settings,
+    AnsibleSsh, CliSsh, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, SshSettingsError,
+    resolve_ssh_settings,
 };
-pub use sftp::{FilesystemSpace, PathAccess, SftpChannel, SftpError};
+pub use sftp::{SftpChannel, SftpError};

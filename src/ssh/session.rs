@@ -12,7 +12,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::SshError;
 use super::auth::{AuthSettings, IdentityCache, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
-use super::jump::JumpPool;
 use super::known_hosts::KnownHostsCache;
 use super::round_trips::RoundTrips;
 use super::sftp::{PathAccess, SftpChannel};
@@ -52,11 +51,9 @@ impl SshTarget {
     }
 }
 
-/// Settings shared by every connection of a run.
+/// What every connection of a run reads once and shares: known_hosts files and identity files.
 #[derive(Debug, Clone, Default)]
-pub struct SshOptions {
-    /// Jump host connections, shared by all the hosts behind them.
-    pub jump_pool: Arc<JumpPool>,
+pub struct SessionCaches {
     /// known_hosts files, read once per run and shared by every connection.
     pub known_hosts: Arc<KnownHostsCache>,
     /// Identity files, read once per run.
@@ -85,29 +82,10 @@ pub fn connections_opened() -> u64 {
 }
 
 impl SshSession {
-    /// Connects (through the target's jump hosts, if any), checks the host key, and
-    /// authenticates; each hop within its own connect timeout.
-    /// Round trips are counted in `round_trips`.
-    pub async fn connect(
-        target: &SshTarget,
-        options: &SshOptions,
-        round_trips: Arc<RoundTrips>,
-    ) -> Result<SshSession, SshError> {
-        if target.jumps.is_empty() {
-            return Self::connect_direct(target, options, round_trips).await;
-        }
-        let (jump, jump_notes) = options.jump_pool.session(&target.jumps, options).await?;
-        let session = Self::connect_via(&jump, target, options, round_trips).await?;
-        if let Ok(mut notes) = session.notes.lock() {
-            notes.splice(0..0, jump_notes);
-        }
-        Ok(session)
-    }
-
     /// Connects over TCP.
     pub(crate) async fn connect_direct(
         target: &SshTarget,
-        options: &SshOptions,
+        caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError> {
         let connect = async {
@@ -122,7 +100,7 @@ impl SshSession {
             round_trips.answered(sent);
             // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
             let _ = socket.set_nodelay(true);
-            Self::handshake(socket, target, options, round_trips).await
+            Self::handshake(socket, target, caches, round_trips).await
         };
         Self::bounded(target, connect).await
     }
@@ -131,7 +109,7 @@ impl SshSession {
     pub(crate) async fn connect_via(
         jump: &SshSession,
         target: &SshTarget,
-        options: &SshOptions,
+        caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError> {
         let connect = async {
@@ -157,7 +135,7 @@ impl SshSession {
                     },
                 })?;
             round_trips.answered(sent);
-            Self::handshake(channel.into_stream(), target, options, round_trips).await
+            Self::handshake(channel.into_stream(), target, caches, round_trips).await
         };
         Self::bounded(target, connect).await
     }
@@ -183,7 +161,7 @@ impl SshSession {
     async fn handshake<S>(
         stream: S,
         target: &SshTarget,
-        options: &SshOptions,
+        caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError>
     where
@@ -194,7 +172,7 @@ impl SshSession {
             &target.address,
             target.port,
             &target.host_keys,
-            &options.known_hosts,
+            &caches.known_hosts,
         )?;
         let config = Arc::new(client::Config {
             nodelay: true,
@@ -223,7 +201,7 @@ impl SshSession {
         // The version exchange (with both KEXINITs), then the key exchange proper.
         round_trips.sequential(2);
         let auth_method =
-            authenticate(&mut handle, &target.auth, &round_trips, &options.identities).await?;
+            authenticate(&mut handle, &target.auth, &round_trips, &caches.identities).await?;
         let notes = outcome
             .lock()
             .map(|mut outcome| std::mem::take(&mut outcome.notes))
@@ -240,6 +218,13 @@ impl SshSession {
     /// The round trips counted on this connection so far.
     pub fn round_trips(&self) -> &Arc<RoundTrips> {
         &self.round_trips
+    }
+
+    /// Puts `earlier` (what the jump hosts had to say) before this connection's own notes.
+    pub(crate) fn prepend_notes(&self, earlier: Vec<String>) {
+        if let Ok(mut notes) = self.notes.lock() {
+            notes.splice(0..0, earlier);
+        }
     }
 
     /// Takes what the user should hear about this connection; later calls get nothing.

@@ -14,6 +14,7 @@ use russh::{Channel, ChannelMsg};
 
 use super::SshSession;
 use super::round_trips::RoundTrips;
+use crate::data::FilesystemSpace;
 
 const FXP_INIT: u8 = 1;
 const FXP_VERSION: u8 = 2;
@@ -32,14 +33,6 @@ const FX_FAILURE: u32 = 4;
 const STATVFS: &str = "statvfs@openssh.com";
 /// Larger replies than this are not answers to fleetrmi's requests; refusing them bounds memory.
 const MAX_PACKET: usize = 64 * 1024;
-
-/// Space on one filesystem, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct FilesystemSpace {
-    /// Available to unprivileged users (`f_bavail × f_frsize`), as `df` shows it.
-    pub free_bytes: u64,
-    pub total_bytes: u64,
-}
 
 /// Why an SFTP request got no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use fleetrmi::inventory::Inventory;
+use fleetrmi::testing::Inventory;
 
 use crate::harness::{Run, lab, repo_root};
 

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use fleetrmi::policy::{Timestamp, parse_time};
+use fleetrmi::testing::{Timestamp, parse_time};
 use serde_json::Value;
 
 use crate::harness::{Hosts, Run, lab};

@@ -186,7 +186,7 @@ fn second_run_with_the_same_lock_is_refused() {
     let hosts = lab().take(1);
     let directory = tempfile::tempdir().expect("temp dir");
     let lock = directory.path().join("fleetrmi.lock");
-    let held = fleetrmi::run_lock::RunLock::acquire(&lock).expect("lock");
+    let held = fleetrmi::testing::RunLock::acquire(&lock).expect("lock");
     let lock_arg = lock.to_string_lossy().to_string();
     let run = hosts.fleetrmi(&["--lock", &lock_arg, "rmi", "purge:1"]);
     assert_eq!(run.code, 5, "{}", run.stderr);

@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use super::tokens::Tokens;
-use super::{
-    AnsibleSsh, CliSsh, Endpoint, Layer, LayerSource, LocalEnv, MAX_JUMP_DEPTH, PROXY_COMMAND_HINT,
-    ResolvedSsh, SettingSource, Sourced, default_identities, pick, resolve_common, sourced,
-    unsupported_notes,
+use super::layers::{
+    Endpoint, Layer, LayerSource, MAX_JUMP_DEPTH, PROXY_COMMAND_HINT, default_identities, pick,
+    resolve_common, unsupported_notes,
 };
+use super::tokens::Tokens;
+use super::types::{AnsibleSsh, CliSsh, LocalEnv, ResolvedSsh, SettingSource, Sourced, sourced};
 use crate::ssh::args::{JumpSpec, parse_jump_chain, proxy_command_as_jump};
 use crate::ssh::config::{ConfigValue, SshConfig};
 

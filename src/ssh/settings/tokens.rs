@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use super::LocalEnv;
+use super::types::LocalEnv;
 
 /// OpenSSH's `%` tokens, `~` and `${VAR}` in file names (`IdentityFile`, `UserKnownHostsFile`…).
 pub(super) struct Tokens<'a> {

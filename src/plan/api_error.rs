@@ -1,16 +1,17 @@
-//! An error answer of the engine: status code and exact message.
+//! An error answer of the engine API as the planner predicts it: status code and exact message
+//! (`engine::ApiError::Api` is the same answer as received from a host).
 
 use crate::reference::ReferenceError;
 
 /// The status code and `message` the engine answers a failed `DELETE /images/{name}` with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
-pub struct EngineError {
+pub struct ApiError {
     pub status: u16,
     pub message: String,
 }
 
-impl EngineError {
+impl ApiError {
     /// The argument fails the reference grammar, or is blank.
     pub const BAD_REQUEST: u16 = 400;
     /// Nothing matches, or an ID prefix matches several images.
@@ -20,7 +21,7 @@ impl EngineError {
 
     /// The 400 answer for an argument that is not a valid reference.
     pub(crate) fn invalid_argument(error: &ReferenceError) -> Self {
-        EngineError {
+        ApiError {
             status: Self::BAD_REQUEST,
             message: error.daemon_message(),
         }
@@ -28,7 +29,7 @@ impl EngineError {
 
     /// The 404 answer; `name` is the familiar form the engine quotes.
     pub(crate) fn no_such_image(name: &str) -> Self {
-        EngineError {
+        ApiError {
             status: Self::NOT_FOUND,
             message: format!("No such image: {name}"),
         }
@@ -36,13 +37,14 @@ impl EngineError {
 
     /// A 409 answer with the given message.
     pub(crate) fn conflict(message: String) -> Self {
-        EngineError {
+        ApiError {
             status: Self::CONFLICT,
             message,
         }
     }
 
     /// True for "No such image", the one error `docker rmi -f` does not count as a failure.
+    #[cfg(test)]
     pub fn is_not_found(&self) -> bool {
         self.status == Self::NOT_FOUND
     }

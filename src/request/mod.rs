@@ -7,12 +7,17 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::cli::{GlobalArgs, HostKeyChecking};
+use crate::fleet::rollout::BatchSize;
 use crate::fleet::{ConnectOptions, HostTarget};
 use crate::inventory::{AnsibleConfig, Found, HostEntry, Inventory};
 use crate::ssh::{
     AnsibleSsh, CliSsh, HostKeyPolicy, InventorySsh, LocalEnv, ResolvedSsh, SshConfig,
     SshConfigError, SshOptions, SshSettingsError, resolve_ssh_settings,
 };
+
+mod values;
+
+pub use values::check_rules;
 
 /// Hosts worked on at once when neither `--forks` nor Ansible's configuration says.
 const DEFAULT_FORKS: u32 = 32;
@@ -90,6 +95,8 @@ pub struct FleetSelection {
     pub hosts: Vec<HostTarget>,
     pub connect: ConnectOptions,
     pub forks: usize,
+    /// `--serial`: the batches hosts are rolled through.
+    pub serial: Vec<BatchSize>,
     /// Things to tell the user before the run starts (e.g. host key checking is off).
     pub warnings: Vec<String>,
 }
@@ -195,6 +202,7 @@ pub fn select_limit<'a>(
 /// resolved from the command line, the inventory and ssh_config.
 pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> Result<FleetSelection, InputError> {
     check_output_files(global)?;
+    let serial = values::check_serial(&global.serial)?;
     let ssh_config = load_ssh_config(global)?;
     let ansible = AnsibleConfig::from_process()?;
     let mut hosts = Vec::new();
@@ -247,6 +255,7 @@ pub fn fleet_of(global: &GlobalArgs, entries: &[&HostEntry]) -> Result<FleetSele
             .forks
             .or(ansible.forks.map(|found| found.value))
             .unwrap_or(DEFAULT_FORKS) as usize,
+        serial,
         warnings,
     })
 }

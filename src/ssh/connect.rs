@@ -1,0 +1,39 @@
+//! Reaching a host: directly, or through the run's shared jump host connections.
+
+use std::sync::Arc;
+
+use super::SshError;
+use super::jump::JumpPool;
+use super::round_trips::RoundTrips;
+use super::session::{SessionCaches, SshSession, SshTarget};
+
+/// Settings shared by every connection of a run.
+#[derive(Debug, Clone, Default)]
+pub struct SshOptions {
+    /// Jump host connections, shared by all the hosts behind them.
+    pub jump_pool: Arc<JumpPool>,
+    /// known_hosts and identity files, read once per run.
+    pub caches: SessionCaches,
+}
+
+impl SshSession {
+    /// Connects (through the target's jump hosts, if any), checks the host key, and
+    /// authenticates; each hop within its own connect timeout.
+    /// Round trips are counted in `round_trips`.
+    pub async fn connect(
+        target: &SshTarget,
+        options: &SshOptions,
+        round_trips: Arc<RoundTrips>,
+    ) -> Result<SshSession, SshError> {
+        if target.jumps.is_empty() {
+            return Self::connect_direct(target, &options.caches, round_trips).await;
+        }
+        let (jump, jump_notes) = options
+            .jump_pool
+            .session(&target.jumps, &options.caches)
+            .await?;
+        let session = Self::connect_via(&jump, target, &options.caches, round_trips).await?;
+        session.prepend_notes(jump_notes);
+        Ok(session)
+    }
+}

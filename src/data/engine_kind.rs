@@ -51,16 +51,9 @@ impl EngineKind {
         }
     }
 
-    /// Why fleetrmi's plan may differ from what this engine does; `None` where the planner
-    /// models the engine exactly (what a model cannot settle is marked per image instead).
-    pub fn plan_caveat(self) -> Option<&'static str> {
-        match self {
-            EngineKind::DockerClassic | EngineKind::DockerContainerd | EngineKind::Podman => None,
-        }
-    }
-
     /// Why the plan of the engine's own prune (`POST /images/prune`, prune without rules) may
-    /// differ from its answer; `None` where it is predicted exactly.
+    /// differ from its answer; `None` where it is predicted exactly. `rmi` and rule prunes are
+    /// modelled on every kind; what a model cannot settle is marked per image.
     pub fn engine_prune_caveat(self) -> Option<&'static str> {
         match self {
             EngineKind::DockerContainerd => Some(
@@ -69,14 +62,8 @@ impl EngineKind {
                  API call names beforehand, and its until filter reads when each name was \
                  recorded on the host; the images and names it removes are predicted",
             ),
-            kind => kind.plan_caveat(),
+            EngineKind::DockerClassic | EngineKind::Podman => None,
         }
-    }
-
-    /// Whether the planner models this engine's removals exactly (dry run = real run, bytes
-    /// from the layer records the engine answers with).
-    pub fn is_modelled_exactly(self) -> bool {
-        self.plan_caveat().is_none()
     }
 
     /// Whether the engine's delete answers list the layers it freed (`Deleted: <chain ID>`), so

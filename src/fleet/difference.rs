@@ -33,25 +33,6 @@ pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -
     ))
 }
 
-/// On an engine the plan does not model exactly, only what later removals were planned on is
-/// compared: whether the request succeeded.
-pub(super) fn describe_outcome_difference(
-    planned: &ImageResult,
-    actual: &ImageResult,
-) -> Option<String> {
-    match (&planned.error, &actual.error) {
-        (None, Some(error)) => Some(format!(
-            "{}: the plan expected the engine to accept this removal; it answered: {error}",
-            actual.image
-        )),
-        (Some(_), None) => Some(format!(
-            "{}: the plan expected the engine to refuse this removal; it accepted it",
-            actual.image
-        )),
-        _ => None,
-    }
-}
-
 /// A warning when two record lists differ as multisets, naming what only one side has.
 pub(super) fn describe_set_difference(
     planned: &[DeleteRecord],
@@ -115,20 +96,6 @@ mod tests {
             .expect("a difference");
         assert!(warning.contains("planned [Untagged: x:1]"), "{warning}");
         assert!(warning.contains("engine [error: conflict]"), "{warning}");
-    }
-
-    #[test]
-    fn only_acceptance_counts_on_an_inexact_engine() {
-        assert_eq!(
-            describe_outcome_difference(&result(&["x:1"], None), &result(&[], None)),
-            None
-        );
-        let warning = describe_outcome_difference(&result(&[], None), &result(&[], Some("no")))
-            .expect("a difference");
-        assert!(
-            warning.contains("expected the engine to accept"),
-            "{warning}"
-        );
     }
 
     #[test]

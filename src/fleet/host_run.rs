@@ -10,7 +10,7 @@ use crate::snapshot::Snapshot;
 
 use super::connect::ConnectedHost;
 use super::control::RunControl;
-use super::difference::{describe_difference, describe_outcome_difference};
+use super::difference::describe_difference;
 use super::progress::HostProgress;
 use super::send_removal::{Removal, send_removal};
 
@@ -25,10 +25,6 @@ pub(super) struct Queue<'a> {
     pub names: &'a [String],
     /// Steps read `removing NAME (2/5)` rather than `removing NAME`.
     pub numbered: bool,
-    /// On an engine the plan does not model exactly, hold whether each removal was accepted
-    /// against the plan (later removals were planned on that); otherwise nothing is compared
-    /// there. Where the plan is exact, records and error are always compared.
-    pub acceptance_when_inexact: bool,
     /// "No such image" is reported as already absent.
     pub ignore_missing: bool,
 }
@@ -142,7 +138,7 @@ impl<'a> HostRun<'a> {
         result.containers = before.containers;
         self.gone_tags.extend(result.untagged.iter().cloned());
         let difference = removal.expected.as_ref().and_then(|expected| {
-            self.difference(&result_of(image, expected, self.snapshot), &result)
+            describe_difference(&result_of(image, expected, self.snapshot), &result)
         });
         if let Some(difference) = &difference {
             self.report.warnings.push(difference.clone());
@@ -175,16 +171,6 @@ impl<'a> HostRun<'a> {
             )
         } else {
             format!("removing {image}")
-        }
-    }
-
-    fn difference(&self, expected: &ImageResult, actual: &ImageResult) -> Option<String> {
-        if self.host.engine.info.kind.is_modelled_exactly() {
-            describe_difference(expected, actual)
-        } else if self.queue.acceptance_when_inexact {
-            describe_outcome_difference(expected, actual)
-        } else {
-            None
         }
     }
 }

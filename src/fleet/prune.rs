@@ -111,7 +111,7 @@ async fn prune_connected(
     let plan = plan_policy(&snapshot, &job.policy);
     let caveat = match plan.mode {
         PruneMode::Engine => host.engine.info.kind.engine_prune_caveat(),
-        PruneMode::Rules => host.engine.info.kind.plan_caveat(),
+        PruneMode::Rules => None,
     };
     report.predicted_bytes = Some(plan.predicted_bytes);
     report.prune = Some(summary(&plan, job));
@@ -136,7 +136,6 @@ async fn prune_connected(
     let queue = Queue {
         names: &names,
         numbered: true,
-        acceptance_when_inexact: true,
         ignore_missing: false,
     };
     let mut run = HostRun::new(host, &snapshot, report, progress, control, queue);

@@ -121,9 +121,8 @@ async fn rmi_connected(
     };
     if request.dry_run {
         report.results = planned_results(&report.host, &prepared, &read.snapshot, request, steps);
-        let caveat = host.engine.info.kind.plan_caveat();
         for (result, planned) in report.results.iter_mut().zip(&prepared.plan.removals) {
-            result.not_exact = planned.not_exact.clone().or(caveat.map(str::to_string));
+            result.not_exact = planned.not_exact.clone();
             progress.result(result);
         }
         return Ok(());
@@ -135,13 +134,11 @@ async fn rmi_connected(
     let queue = Queue {
         names: &request.images,
         numbered: false,
-        acceptance_when_inexact: false,
         ignore_missing: request.ignore_missing,
     };
     let mut run = HostRun::new(host, &read.snapshot, report, progress, control, queue);
     let removed = remove_each(&mut run, request, &plan_request, steps, prepared).await;
     if let Ok(Some(predicted)) = removed
-        && host.engine.info.kind.is_modelled_exactly()
         && let Some(warning) = prediction_missed(predicted, report.reclaimed_bytes)
     {
         report.warnings.push(warning);

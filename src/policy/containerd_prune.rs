@@ -14,7 +14,7 @@ use crate::snapshot::Snapshot;
 use super::decision::{Action, Reason};
 use super::engine_prune::{decision, oldest_first, pruned_candidate};
 use super::plan::{PlannedRequest, PolicyPlan, usage};
-use super::rules::{PolicyRequest, PruneMode};
+use super::rules::PolicyRequest;
 use super::selection::{container_keep, filter_detail, filter_reason};
 
 pub(crate) fn plan_containerd_prune(snapshot: &Snapshot, request: &PolicyRequest) -> PolicyPlan {
@@ -64,14 +64,7 @@ pub(crate) fn plan_containerd_prune(snapshot: &Snapshot, request: &PolicyRequest
 
     let usage_before = usage(&initial);
     let predicted_bytes = bytes.values().sum();
-    PolicyPlan {
-        mode: PruneMode::Engine,
-        decisions,
-        requests,
-        predicted_bytes,
-        usage_before,
-        usage_after: usage_before.saturating_sub(predicted_bytes),
-    }
+    PolicyPlan::engine_prune(decisions, requests, predicted_bytes, usage_before)
 }
 
 /// Why the containerd store's prune leaves an image alone.

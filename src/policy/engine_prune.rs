@@ -19,7 +19,7 @@ use crate::snapshot::Snapshot;
 use super::decision::{Action, Decision, Reason};
 use super::filters::created_at;
 use super::plan::{PlannedRequest, PolicyPlan, bytes_by_image, freed, usage};
-use super::rules::{PolicyRequest, PruneMode};
+use super::rules::PolicyRequest;
 use super::selection::{
     children_names, container_keep, filter_detail, filter_reason, intermediate_detail,
     is_intermediate,
@@ -108,14 +108,7 @@ pub(crate) fn plan_dockerd_prune(snapshot: &Snapshot, request: &PolicyRequest) -
 
     let usage_before = usage(&initial);
     let predicted_bytes = freed(&store);
-    PolicyPlan {
-        mode: PruneMode::Engine,
-        decisions,
-        requests,
-        predicted_bytes,
-        usage_before,
-        usage_after: usage_before.saturating_sub(predicted_bytes),
-    }
+    PolicyPlan::engine_prune(decisions, requests, predicted_bytes, usage_before)
 }
 
 /// A candidate the engine's prune removes: dangling, or with `--all` unused.

@@ -46,6 +46,23 @@ pub struct PolicyPlan {
 }
 
 impl PolicyPlan {
+    /// The plan of an engine's own prune, with the disk usage before and the bytes it frees.
+    pub(crate) fn engine_prune(
+        decisions: Vec<Decision>,
+        requests: Vec<PlannedRequest>,
+        predicted_bytes: u64,
+        usage_before: u64,
+    ) -> PolicyPlan {
+        PolicyPlan {
+            mode: PruneMode::Engine,
+            decisions,
+            requests,
+            predicted_bytes,
+            usage_before,
+            usage_after: usage_before.saturating_sub(predicted_bytes),
+        }
+    }
+
     /// The records of every successful request, in plan order.
     pub fn records(&self) -> Vec<DeleteRecord> {
         self.requests

@@ -101,14 +101,7 @@ pub(crate) fn plan_podman_prune(snapshot: &Snapshot, request: &PolicyRequest) ->
         })
         .collect();
     let predicted_bytes = bytes.values().sum();
-    PolicyPlan {
-        mode: PruneMode::Engine,
-        decisions,
-        requests,
-        predicted_bytes,
-        usage_before,
-        usage_after: usage_before.saturating_sub(predicted_bytes),
-    }
+    PolicyPlan::engine_prune(decisions, requests, predicted_bytes, usage_before)
 }
 
 /// What libpod's prune filters select: no name, no child, no container, and the user's filters.

@@ -20,7 +20,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
             .collect()
     };
     check_images(&for_host("host"))?;
-    let fleet = select_fleet(global)?;
+    let mut fleet = select_fleet(global)?;
+    // A real run reads the free space before and after: its SFTP session opens with the login.
+    fleet.connect.ssh.open_sftp_ahead = !args.dry_run;
     fleet.print_warnings();
     if args
         .images

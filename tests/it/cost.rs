@@ -136,8 +136,9 @@ fn a_plain_purge_waits_for_a_fixed_number_of_round_trips_plus_one_per_image() {
     // alongside from the login on (its channel, then the sftp subsystem).
     assert_eq!(of("docker"), 2, "{steps:?}");
     // The two lists together, then one wave of inspects (the SFTP init and the statvfs go
-    // with the lists).
-    assert_eq!(of("snapshot"), 2, "{steps:?}");
+    // with the lists). On loopback an answer can outrun the opening of the channel its next
+    // call was to take, which then opens its own: one more at most.
+    assert!(of("snapshot") <= 3, "{steps:?}");
     for image in images {
         assert_eq!(of(&format!("removing {image}")), 1, "{steps:?}");
     }
@@ -145,5 +146,5 @@ fn a_plain_purge_waits_for_a_fixed_number_of_round_trips_plus_one_per_image() {
     assert_eq!(of("free space"), 1, "{steps:?}");
     let total = report["round_trips"]["total"].as_u64().expect("total");
     assert_eq!(total, steps.iter().map(|(_, count)| count).sum::<u64>());
-    assert_eq!(total, images.len() as u64 + 9, "{steps:?}");
+    assert!(total <= images.len() as u64 + 10, "{steps:?}");
 }

@@ -319,7 +319,7 @@ impl SshSession {
     pub(crate) async fn open_counted_session_channel(
         &self,
     ) -> Result<(russh::Channel<client::Msg>, Sent), SshError> {
-        open_session_channel(&self.handle, &self.round_trips).await
+        open_session_channel(&self.handle, &self.round_trips, self.round_trips.sent()).await
     }
 
     /// Starts opening the SFTP session in the background (its channel, the subsystem, the
@@ -327,8 +327,10 @@ impl SshSession {
     /// those of the Docker connection instead of following them. [`SftpChannel::open`] takes it.
     pub fn open_sftp_ahead(&self) {
         let (handle, round_trips) = (Arc::clone(&self.handle), Arc::clone(&self.round_trips));
+        // Counted from now, when the open is asked for, not from when the task first runs.
+        let sent = round_trips.sent();
         let opening = tokio::spawn(async move {
-            let (channel, opened) = open_session_channel(&handle, &round_trips)
+            let (channel, opened) = open_session_channel(&handle, &round_trips, sent)
                 .await
                 .map_err(|error| SftpError::Channel(error.to_string()))?;
             SftpChannel::start(channel, round_trips, opened).await
@@ -362,13 +364,13 @@ impl SshSession {
     }
 }
 
-/// Opens a session channel (for a subsystem or a command), one round trip of the host's; with
-/// the depth of its answer, for the request that waits for it alone.
+/// Opens a session channel (for a subsystem or a command), one round trip of the host's, asked
+/// for at `sent`; with the depth of its answer, for the request that waits for it alone.
 async fn open_session_channel(
     handle: &Handle<HostKeyChecker>,
     round_trips: &RoundTrips,
+    sent: Sent,
 ) -> Result<(russh::Channel<client::Msg>, Sent), SshError> {
-    let sent = round_trips.sent();
     let channel = handle
         .channel_open_session()
         .await

@@ -8,7 +8,9 @@ use crate::request::{InputError, select_fleet};
 use super::observed_output::{observe_fleet, print_observed};
 
 pub(crate) async fn run(global: &GlobalArgs) -> Result<i32, InputError> {
-    let fleet = select_fleet(global)?;
+    let mut fleet = select_fleet(global)?;
+    // Every host's free space is read: its SFTP session opens with the login.
+    fleet.connect.ssh.open_sftp_ahead = true;
     fleet.print_warnings();
     let (hosts, elapsed) = observe_fleet(global, &fleet, |host, host_progress| {
         df_on_host(host, &fleet.connect, host_progress)

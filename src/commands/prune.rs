@@ -27,7 +27,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: PruneArgs) -> Result<i32, Inp
         );
     }
     let backup = backup_dir(args.backup.as_ref(), args.confirm.dry_run)?;
-    let fleet = select_fleet(global)?;
+    let mut fleet = select_fleet(global)?;
+    // A real run reads the free space before and after: its SFTP session opens with the login.
+    fleet.connect.ssh.open_sftp_ahead = !args.confirm.dry_run;
     fleet.print_warnings();
     let names: Vec<&str> = fleet.hosts.iter().map(|host| host.name.as_str()).collect();
     check_distinct_backup_dirs(backup.as_ref(), names.iter().copied())?;

@@ -22,7 +22,9 @@ pub(crate) async fn run(global: &GlobalArgs, args: RmiArgs) -> Result<i32, Input
         safety: RmiSafety::default(),
     };
     check_images(&request.for_host("host").images)?;
-    let fleet = select_fleet(global)?;
+    let mut fleet = select_fleet(global)?;
+    // A real run reads the free space before and after: its SFTP session opens with the login.
+    fleet.connect.ssh.open_sftp_ahead = !args.dry_run;
     fleet.print_warnings();
     if request.is_per_host() {
         for host in &fleet.hosts {

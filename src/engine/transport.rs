@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 
@@ -43,6 +43,8 @@ pub(crate) struct OpenAhead {
     session: Arc<SshSession>,
     route: Arc<Route>,
     ready: Arc<Mutex<Vec<ChannelIo>>>,
+    /// A replacement is being opened (at most one at a time).
+    replacing: Arc<AtomicBool>,
 }
 
 impl OpenAhead {
@@ -51,6 +53,7 @@ impl OpenAhead {
             session,
             route: Arc::new(route),
             ready: Arc::default(),
+            replacing: Arc::default(),
         }
     }
 
@@ -71,17 +74,26 @@ impl OpenAhead {
         }
     }
 
-    /// A ready channel (another is opened in its place meanwhile, for the next call), or a
-    /// new one. The pool hands a finished call's channel back only once its connection task
-    /// has run, so a call that follows at once often asks for a channel although one is about
-    /// to be free: the replacement keeps that call from waiting for a channel open.
+    /// A ready channel, or a new one. The pool hands a finished call's channel back only once
+    /// its connection task has run, so a call that follows at once often asks for a channel
+    /// although one is about to be free: when the last ready channel is taken, one is opened in
+    /// its place, which keeps that call from waiting for a channel open. Only one: a channel
+    /// opened for nothing costs both ends CPU and memory for the rest of the run.
     async fn take(&self) -> Result<ChannelIo, SshError> {
-        if let Some(channel) = self.ready.lock().ok().and_then(|mut ready| ready.pop()) {
-            if let Route::Socket(path) = self.route.as_ref() {
+        let (taken, none_left) = match self.ready.lock() {
+            Ok(mut ready) => (ready.pop(), ready.is_empty()),
+            Err(_) => (None, true),
+        };
+        if let Some(channel) = taken {
+            if let Route::Socket(path) = self.route.as_ref()
+                && none_left
+                && !self.replacing.swap(true, Ordering::AcqRel)
+            {
                 let (replace, path) = (self.clone(), path.clone());
                 tokio::spawn(async move {
                     let opened = replace.session.open_socket_ahead(&path).await;
                     replace.keep(vec![opened]);
+                    replace.replacing.store(false, Ordering::Release);
                 });
             }
             return Ok(channel);

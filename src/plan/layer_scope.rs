@@ -258,12 +258,27 @@ impl LayerScope {
 
     /// Images not yet known that are at least as large as the chain up to some layer the
     /// removals drop: only those can hold such a layer.
+    /// Replaying the removals deletes exactly [`Self::deleted`] (deletion never depends on
+    /// layers), so the layers dropped are those of the deleted images that no other image uses.
     fn possible_sharers(&self) -> Vec<String> {
-        let mut store = SimulatedStore::from_snapshot(&self.snapshot);
-        let before = store.layers_used_by_images();
-        replay(&mut store, &self.request);
-        let after = store.layers_used_by_images();
-        let dropped: BTreeSet<&String> = before.difference(&after).collect();
+        if self.deleted.is_empty() {
+            return Vec::new();
+        }
+        let kept: BTreeSet<&String> = self
+            .snapshot
+            .images
+            .iter()
+            .filter(|image| !self.deleted.contains(&image.id))
+            .flat_map(|image| &image.layers)
+            .collect();
+        let dropped: BTreeSet<&String> = self
+            .snapshot
+            .images
+            .iter()
+            .filter(|image| self.deleted.contains(&image.id))
+            .flat_map(|image| &image.layers)
+            .filter(|layer| !kept.contains(layer))
+            .collect();
         let mut threshold: Option<u64> = None;
         for image in &self.snapshot.images {
             let mut weight = 0;

@@ -62,7 +62,6 @@ pub(crate) async fn authenticate<H: Handler>(
 ) -> Result<String, SshError> {
     let mut attempt = Attempt {
         round_trips,
-        service_requested: false,
         user: &settings.user,
         tried: Vec::new(),
         offered: Vec::new(),
@@ -156,8 +155,6 @@ fn cert_path(path: &Path) -> PathBuf {
 
 struct Attempt<'a> {
     round_trips: &'a RoundTrips,
-    /// russh asks for the `ssh-userauth` service (a round trip) before the first attempt.
-    service_requested: bool,
     user: &'a str,
     /// What was tried and how it ended, for the final message.
     tried: Vec<String>,
@@ -167,17 +164,15 @@ struct Attempt<'a> {
 }
 
 impl Attempt<'_> {
-    /// Counts the round trips of one finished attempt: russh 0.65 first asks whether the server
-    /// would take the key (it has no way to send the signature at once), and signs only then.
-    fn count(&mut self, result: &Result<AuthResult, impl std::fmt::Debug>) {
+    /// Counts the round trips of one finished attempt. The `ssh-userauth` service request goes
+    /// with the first attempt (vendor/russh). A key in memory sends its signature at once; a
+    /// key the agent holds is offered first and signed only once the server accepts it.
+    fn count(&mut self, result: &Result<AuthResult, impl std::fmt::Debug>, signed_at_once: bool) {
         let pairs = match result {
-            Ok(AuthResult::Success) => 2,
-            Ok(AuthResult::Failure { .. }) => 1,
+            Ok(AuthResult::Success) if !signed_at_once => 2,
+            Ok(AuthResult::Success | AuthResult::Failure { .. }) => 1,
             Err(_) => return,
         };
-        if !std::mem::replace(&mut self.service_requested, true) {
-            self.round_trips.sequential(1);
-        }
         self.round_trips.sequential(pairs);
     }
 
@@ -268,7 +263,7 @@ impl Attempt<'_> {
                         .await
                 }
             };
-            self.count(&result);
+            self.count(&result, false);
             match result {
                 Ok(AuthResult::Success) => return Ok(Some(format!("publickey ({label})"))),
                 Ok(AuthResult::Failure {
@@ -330,7 +325,7 @@ impl Attempt<'_> {
             let result = handle
                 .authenticate_openssh_cert(self.user, Arc::clone(&key), certificate)
                 .await;
-            self.count(&result);
+            self.count(&result, true);
             match result {
                 Ok(AuthResult::Success) => {
                     return Ok(Some(format!(
@@ -353,7 +348,7 @@ impl Attempt<'_> {
         let result = handle
             .authenticate_publickey(self.user, PrivateKeyWithHashAlg::new(key, hash))
             .await;
-        self.count(&result);
+        self.count(&result, true);
         match result {
             Ok(AuthResult::Success) => Ok(Some(format!("publickey ({})", path.display()))),
             Ok(AuthResult::Failure {

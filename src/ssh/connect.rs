@@ -14,6 +14,9 @@ pub struct SshOptions {
     pub jump_pool: Arc<JumpPool>,
     /// known_hosts and identity files, read once per run.
     pub caches: SessionCaches,
+    /// Each target's SFTP session is opened as soon as it is logged in
+    /// ([`SshSession::open_sftp_ahead`]): for commands that read the free space.
+    pub open_sftp_ahead: bool,
 }
 
 impl SshSession {
@@ -25,15 +28,20 @@ impl SshSession {
         options: &SshOptions,
         round_trips: Arc<RoundTrips>,
     ) -> Result<SshSession, SshError> {
-        if target.jumps.is_empty() {
-            return Self::connect_direct(target, &options.caches, round_trips).await;
+        let session = if target.jumps.is_empty() {
+            Self::connect_direct(target, &options.caches, round_trips).await?
+        } else {
+            let (jump, jump_notes) = options
+                .jump_pool
+                .session(&target.jumps, &options.caches)
+                .await?;
+            let session = Self::connect_via(&jump, target, &options.caches, round_trips).await?;
+            session.prepend_notes(jump_notes);
+            session
+        };
+        if options.open_sftp_ahead {
+            session.open_sftp_ahead();
         }
-        let (jump, jump_notes) = options
-            .jump_pool
-            .session(&target.jumps, &options.caches)
-            .await?;
-        let session = Self::connect_via(&jump, target, &options.caches, round_trips).await?;
-        session.prepend_notes(jump_notes);
         Ok(session)
     }
 }

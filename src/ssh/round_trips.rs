@@ -26,6 +26,13 @@ struct State {
 #[must_use]
 pub struct Sent(u32);
 
+impl Sent {
+    /// A request that waited only for the answer to this one.
+    pub fn next(self) -> Sent {
+        Sent(self.0 + 1)
+    }
+}
+
 impl RoundTrips {
     /// Later round trips are charged to `step`.
     pub fn enter(&self, step: &str) {

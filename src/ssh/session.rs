@@ -8,13 +8,14 @@ use std::time::Duration;
 use russh::client::{self, Handle};
 use russh::{ChannelStream, Disconnect};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::task::JoinHandle;
 
 use super::SshError;
 use super::auth::{AuthSettings, IdentityCache, authenticate};
 use super::host_key::{HostKeyChecker, HostKeySettings};
 use super::known_hosts::KnownHostsCache;
-use super::round_trips::RoundTrips;
-use super::sftp::{PathAccess, SftpChannel};
+use super::round_trips::{RoundTrips, Sent};
+use super::sftp::{PathAccess, SftpChannel, SftpError};
 
 /// A channel's byte stream.
 pub type ChannelIo = ChannelStream<client::Msg>;
@@ -62,7 +63,7 @@ pub struct SessionCaches {
 
 /// An authenticated connection. Dropping it without [`SshSession::close`] also ends it.
 pub struct SshSession {
-    handle: Handle<HostKeyChecker>,
+    handle: Arc<Handle<HostKeyChecker>>,
     /// How the user was authenticated, e.g. `publickey (agent key …)` or `publickey (/root/.ssh/id_ed25519)`.
     pub auth_method: String,
     /// What the user should hear about this connection (e.g. a host key learnt by accept-new).
@@ -71,6 +72,8 @@ pub struct SshSession {
     label: String,
     /// The host's round trips, from the TCP connect on.
     round_trips: Arc<RoundTrips>,
+    /// The SFTP session being opened ahead of need, until it is taken.
+    sftp_ahead: Mutex<Option<JoinHandle<Result<SftpChannel, SftpError>>>>,
 }
 
 /// TCP connections this process has opened to SSH servers.
@@ -207,11 +210,12 @@ impl SshSession {
             .map(|mut outcome| std::mem::take(&mut outcome.notes))
             .unwrap_or_default();
         Ok(SshSession {
-            handle,
+            handle: Arc::new(handle),
             auth_method,
             notes: Mutex::new(notes),
             label: target.label(),
             round_trips,
+            sftp_ahead: Mutex::new(None),
         })
     }
 
@@ -269,7 +273,7 @@ impl SshSession {
     /// Whether the socket at `path` exists and the user may open it, if SFTP can tell in time.
     async fn socket_access(&self, path: &str) -> Option<PathAccess> {
         let look = async {
-            let mut sftp = SftpChannel::open(self).await.ok()?;
+            let mut sftp = SftpChannel::open_new(self).await.ok()?;
             let access = sftp.path_access(path).await.ok();
             sftp.close().await;
             access
@@ -284,14 +288,38 @@ impl SshSession {
     pub(crate) async fn open_session_channel(
         &self,
     ) -> Result<russh::Channel<client::Msg>, SshError> {
-        let sent = self.round_trips.sent();
-        let channel = self
-            .handle
-            .channel_open_session()
-            .await
-            .map_err(|error| SshError::Transport(error.to_string()))?;
-        self.round_trips.answered(sent);
+        let (channel, _) = self.open_counted_session_channel().await?;
         Ok(channel)
+    }
+
+    /// [`Self::open_session_channel`], with when its open was sent.
+    pub(crate) async fn open_counted_session_channel(
+        &self,
+    ) -> Result<(russh::Channel<client::Msg>, Sent), SshError> {
+        open_session_channel(&self.handle, &self.round_trips, self.round_trips.sent()).await
+    }
+
+    /// Starts opening the SFTP session in the background (its channel, the subsystem, the
+    /// init), so that a command reading the free space finds it ready: its round trips overlap
+    /// those of the Docker connection instead of following them. [`SftpChannel::open`] takes it.
+    pub fn open_sftp_ahead(&self) {
+        let (handle, round_trips) = (Arc::clone(&self.handle), Arc::clone(&self.round_trips));
+        // Counted from now, when the open is asked for, not from when the task first runs.
+        let sent = round_trips.sent();
+        let opening = tokio::spawn(async move {
+            let (channel, opened) = open_session_channel(&handle, &round_trips, sent)
+                .await
+                .map_err(|error| SftpError::Channel(error.to_string()))?;
+            SftpChannel::start(channel, round_trips, opened).await
+        });
+        if let Ok(mut ahead) = self.sftp_ahead.lock() {
+            *ahead = Some(opening);
+        }
+    }
+
+    /// The SFTP session opened ahead, if any and not taken yet.
+    pub(crate) fn take_sftp_ahead(&self) -> Option<JoinHandle<Result<SftpChannel, SftpError>>> {
+        self.sftp_ahead.lock().ok()?.take()
     }
 
     /// Opens a session channel and runs `command` on it (no terminal). The command goes to the
@@ -311,6 +339,21 @@ impl SshSession {
         let goodbye = self.handle.disconnect(Disconnect::ByApplication, "", "en");
         let _ = tokio::time::timeout(CLOSE_LIMIT, goodbye).await;
     }
+}
+
+/// Opens a session channel (for a subsystem or a command), one round trip of the host's, asked
+/// for at `sent`; with the depth of its answer, for the request that waits for it alone.
+async fn open_session_channel(
+    handle: &Handle<HostKeyChecker>,
+    round_trips: &RoundTrips,
+    sent: Sent,
+) -> Result<(russh::Channel<client::Msg>, Sent), SshError> {
+    let channel = handle
+        .channel_open_session()
+        .await
+        .map_err(|error| SshError::Transport(error.to_string()))?;
+    round_trips.answered(sent);
+    Ok((channel, sent))
 }
 
 fn describe_tcp_open_failure(reason: &russh::ChannelOpenFailure) -> String {

@@ -13,7 +13,7 @@ use russh::client::Msg;
 use russh::{Channel, ChannelMsg};
 
 use super::SshSession;
-use super::round_trips::RoundTrips;
+use super::round_trips::{RoundTrips, Sent};
 use crate::data::FilesystemSpace;
 
 const FXP_INIT: u8 = 1;
@@ -80,17 +80,36 @@ impl SftpChannel {
     /// answer is read with the first request's. sshd's answer to the subsystem request is
     /// awaited: OpenSSH opens session channels with no window, and gives one only to a channel
     /// whose subsystem started, so nothing could be sent before it.
+    /// The session opened ahead of need ([`SshSession::open_sftp_ahead`]) is taken if there
+    /// is one: its channel and subsystem round trips were made while other work went on.
     pub async fn open(session: &SshSession) -> Result<SftpChannel, SftpError> {
-        let mut channel = session
-            .open_session_channel()
+        match session.take_sftp_ahead() {
+            Some(ahead) => ahead.await.unwrap_or(Err(SftpError::Closed)),
+            None => Self::open_new(session).await,
+        }
+    }
+
+    /// A session of its own, never the one opened ahead.
+    pub(crate) async fn open_new(session: &SshSession) -> Result<SftpChannel, SftpError> {
+        let (channel, opened) = session
+            .open_counted_session_channel()
             .await
             .map_err(|error| SftpError::Channel(error.to_string()))?;
+        Self::start(channel, Arc::clone(session.round_trips()), opened).await
+    }
+
+    /// Starts the subsystem on a session channel just opened (its open answered at `opened`).
+    pub(crate) async fn start(
+        mut channel: Channel<Msg>,
+        round_trips: Arc<RoundTrips>,
+        opened: Sent,
+    ) -> Result<SftpChannel, SftpError> {
         channel
             .request_subsystem(true, "sftp")
             .await
             .map_err(|error| SftpError::Channel(error.to_string()))?;
-        let round_trips = Arc::clone(session.round_trips());
-        let started = round_trips.sent();
+        // It waited for the channel's open only, whatever else was answered meanwhile.
+        let started = opened.next();
         let mut received = Vec::new();
         loop {
             match channel.wait().await {

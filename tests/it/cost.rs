@@ -129,15 +129,16 @@ fn a_plain_purge_waits_for_a_fixed_number_of_round_trips_plus_one_per_image() {
             .find(|(step, _)| step == name)
             .map_or(0, |(_, count)| *count)
     };
-    // TCP connect, the version exchange (with both KEXINITs), the key exchange, the
-    // ssh-userauth service, then russh's query for the key and the signature.
-    assert_eq!(of("connecting"), 6, "{steps:?}");
-    // Channels opened, then /_ping and /info together.
+    // TCP connect, the version exchange (with both KEXINITs), the key exchange, then the
+    // ssh-userauth service request with the signed key (no query for the key first).
+    assert_eq!(of("connecting"), 4, "{steps:?}");
+    // Channels opened, then /_ping and /info together; the free-space session opens
+    // alongside from the login on (its channel, then the sftp subsystem).
     assert_eq!(of("docker"), 2, "{steps:?}");
-    // The two lists together, then one wave of inspects; the free-space session opens
-    // alongside (its channel, the sftp subsystem, then the SFTP init with statvfs), and sets
-    // the step's depth.
-    assert!(of("snapshot") <= 4, "{steps:?}");
+    // The two lists together, then one wave of inspects (the SFTP init and the statvfs go
+    // with the lists). On loopback an answer can outrun the opening of the channel its next
+    // call was to take, which then opens its own: one more at most.
+    assert!(of("snapshot") <= 3, "{steps:?}");
     for image in images {
         assert_eq!(of(&format!("removing {image}")), 1, "{steps:?}");
     }
@@ -145,5 +146,5 @@ fn a_plain_purge_waits_for_a_fixed_number_of_round_trips_plus_one_per_image() {
     assert_eq!(of("free space"), 1, "{steps:?}");
     let total = report["round_trips"]["total"].as_u64().expect("total");
     assert_eq!(total, steps.iter().map(|(_, count)| count).sum::<u64>());
-    assert!(total <= images.len() as u64 + 14, "{steps:?}");
+    assert!(total <= images.len() as u64 + 10, "{steps:?}");
 }

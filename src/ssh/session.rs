@@ -158,9 +158,9 @@ impl SshSession {
         }
     }
 
-    /// Key exchange and authentication. russh 0.65 sends its version and waits for the
-    /// server's before its KEXINIT, and probes each public key before signing: the round trips
-    /// are those of that fixed sequence, counted as each step completes.
+    /// Key exchange and authentication: the versions with both KEXINITs, the key exchange,
+    /// then authentication (the service request goes with the first attempt, vendor/russh);
+    /// the round trips of that fixed sequence are counted as each step completes.
     async fn handshake<S>(
         stream: S,
         target: &SshTarget,

@@ -67,7 +67,7 @@ impl SimulatedStore {
             };
             for text in image.repo_tags.iter().chain(digest_references) {
                 if let Ok(reference) = Reference::parse(text) {
-                    store.references.add(&reference, &id);
+                    store.references.add_owned(reference, &id);
                 }
             }
             let record = ImageRecord {

@@ -4,17 +4,18 @@
 use futures::{StreamExt, TryStreamExt};
 
 use super::{Engine, EngineError};
-use crate::plan::{LayerNeed, LayerScope, RemovalRequest};
+use crate::plan::{LayerNeed, LayerScope, RemovalRequest, SimulatedStore};
 use crate::snapshot::Snapshot;
 
 impl Engine {
     /// A snapshot on which `request` plans exactly as on a full one: 2 list calls, then one
     /// inspect per image whose chain matters and a history only where layer sizes cannot be
-    /// told from the images' sizes. Removals that only untag read no chain at all.
+    /// told from the images' sizes. Removals that only untag read no chain at all. With the
+    /// snapshot comes the planning model loaded from it, for [`crate::plan::plan_leaving_containers`].
     pub async fn snapshot_for_removal(
         &self,
         request: &RemovalRequest,
-    ) -> Result<Snapshot, EngineError> {
+    ) -> Result<(Snapshot, SimulatedStore), EngineError> {
         let (listed, ()) = futures::join!(
             self.listed_snapshot(),
             // The list calls use the channels opened at connect time; those of the wave of
@@ -47,7 +48,7 @@ impl Engine {
                         scope.learn_sizes(id, &sizes);
                     }
                 }
-                LayerNeed::Complete => return Ok(scope.into_snapshot()),
+                LayerNeed::Complete => return Ok(scope.into_planning()),
             }
         }
     }

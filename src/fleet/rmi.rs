@@ -4,7 +4,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::engine::EngineKind;
-use crate::plan::{ContainerPolicy, Dispatch, PlannedRemoval, PreparedRemoval, RemovalRequest};
+use crate::plan::{
+    ContainerPolicy, Dispatch, PlannedRemoval, PreparedRemoval, RemovalRequest, SimulatedStore,
+    plan_leaving_containers,
+};
 use crate::report::{HostFailure, HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
 use crate::ssh::FilesystemSpace;
@@ -78,6 +81,8 @@ pub async fn rmi_on_host(
 /// What `rmi` reads on a host before it plans.
 struct HostRead {
     snapshot: Snapshot,
+    /// The planning model loaded from `snapshot` while it was read, when the read made one.
+    store: Option<SimulatedStore>,
     /// Container names, for reports that may list containers; empty otherwise.
     names: HashMap<String, String>,
     space_before: Option<FilesystemSpace>,
@@ -107,13 +112,17 @@ async fn rmi_connected(
         force_removes_containers: host.engine.info.kind == EngineKind::Podman,
     };
     let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
-    let read = read_host(host, request, &plan_request, &mut free_space).await?;
-    let prepared = prepare(
-        &read.snapshot,
-        &plan_request,
-        &request.images,
-        &request.safety,
-    );
+    let mut read = read_host(host, request, &plan_request, &mut free_space).await?;
+    let prepared = match read.store.take() {
+        // Only the plain read makes a store: no container steps, the request as given.
+        Some(store) => plan_leaving_containers(store, &read.snapshot, &plan_request),
+        None => prepare(
+            &read.snapshot,
+            &plan_request,
+            &request.images,
+            &request.safety,
+        ),
+    };
     report.predicted_bytes = Some(prepared.plan.predicted_bytes);
     let steps = SafetySteps {
         safety: &request.safety,
@@ -164,9 +173,13 @@ async fn read_host(
         request.safety.backup_dir.is_none() && request.safety.containers == ContainerPolicy::Leave;
     let read_snapshot = async {
         if request.dry_run || !host.engine.info.kind.deletes_answer_with_layers() || !plain {
-            host.engine.snapshot().await
+            host.engine
+                .snapshot()
+                .await
+                .map(|snapshot| (snapshot, None))
         } else {
-            host.engine.snapshot_for_removal(plan_request).await
+            let scoped = host.engine.snapshot_for_removal(plan_request).await;
+            scoped.map(|(snapshot, store)| (snapshot, Some(store)))
         }
     };
     // A real run opens its SFTP session and reads the free space while the snapshot is read
@@ -185,7 +198,7 @@ async fn read_host(
         step: Step::Snapshot,
         message: error.to_string(),
     };
-    let snapshot = snapshot.map_err(snapshot_failed)?;
+    let (snapshot, store) = snapshot.map_err(snapshot_failed)?;
     let names = if request.safety.containers == ContainerPolicy::Leave {
         HashMap::new()
     } else {
@@ -196,6 +209,7 @@ async fn read_host(
     };
     Ok(HostRead {
         snapshot,
+        store,
         names,
         space_before,
         space_warnings,

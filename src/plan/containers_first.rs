@@ -9,13 +9,15 @@
 //! never named) is never touched; without `-f`, a container that is only stopped still holds its
 //! image (a soft conflict), so `--stop-containers` alone stops nothing for such an image.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use crate::snapshot::{ContainerState, Snapshot};
 
 use super::record::DeleteRecord;
-use super::removal::{RemovalPlan, plan_removal};
+use super::removal::{RemovalPlan, plan_removal, plan_removal_on};
 use super::request::RemovalRequest;
+use super::store::SimulatedStore;
 
 /// What to do with containers that use an image the removal deletes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -48,6 +50,20 @@ pub struct PreparedRemoval {
     pub plan: RemovalPlan,
     /// One list per request of the plan, in the same order.
     pub container_steps: Vec<Vec<ContainerStep>>,
+}
+
+/// [`plan_with_containers`] with [`ContainerPolicy::Leave`], on a store already loaded from the
+/// snapshot (see [`plan_removal_on`]).
+pub fn plan_leaving_containers(
+    store: SimulatedStore,
+    snapshot: &Snapshot,
+    request: &RemovalRequest,
+) -> PreparedRemoval {
+    let plan = plan_removal_on(store, snapshot, request);
+    PreparedRemoval {
+        container_steps: vec![Vec::new(); plan.removals.len()],
+        plan,
+    }
 }
 
 /// Plans the removal with the containers `policy` allows to be stopped or removed.
@@ -113,7 +129,14 @@ pub fn plan_with_containers(
 }
 
 /// The snapshot as it will be once the `acted` containers are stopped (or removed).
-fn apply(snapshot: &Snapshot, acted: &BTreeSet<&str>, policy: ContainerPolicy) -> Snapshot {
+fn apply<'a>(
+    snapshot: &'a Snapshot,
+    acted: &BTreeSet<&str>,
+    policy: ContainerPolicy,
+) -> Cow<'a, Snapshot> {
+    if acted.is_empty() {
+        return Cow::Borrowed(snapshot);
+    }
     let mut adjusted = snapshot.clone();
     match policy {
         ContainerPolicy::Leave => {}
@@ -128,7 +151,7 @@ fn apply(snapshot: &Snapshot, acted: &BTreeSet<&str>, policy: ContainerPolicy) -
             .containers
             .retain(|container| !acted.contains(container.id.as_str())),
     }
-    adjusted
+    Cow::Owned(adjusted)
 }
 
 /// The image IDs among `records`' `Deleted` entries (the others are layers).
@@ -191,6 +214,12 @@ mod tests {
         let prepared = plan_with_containers(&snapshot, &request, ContainerPolicy::Leave);
         assert_eq!(prepared.plan, plan_removal(&snapshot, &request));
         assert_eq!(prepared.container_steps, vec![Vec::new()]);
+        let on_store = plan_leaving_containers(
+            SimulatedStore::from_snapshot(&snapshot),
+            &snapshot,
+            &request,
+        );
+        assert_eq!(on_store, prepared);
     }
 
     #[test]

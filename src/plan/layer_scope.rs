@@ -54,6 +54,9 @@ pub struct LayerScope {
     known: BTreeSet<String>,
     /// Images the removals delete.
     deleted: BTreeSet<String>,
+    /// The planning model of the listed state, loaded once in the first round and completed
+    /// with the layers learned by [`Self::into_planning`], so the plan need not load it again.
+    store: Option<SimulatedStore>,
     round: Round,
 }
 
@@ -65,6 +68,7 @@ impl LayerScope {
             request: request.clone(),
             known: BTreeSet::new(),
             deleted: BTreeSet::new(),
+            store: None,
             round: Round::Start,
         }
     }
@@ -74,7 +78,9 @@ impl LayerScope {
         loop {
             match self.round {
                 Round::Start => {
-                    self.deleted = deleted_images(&self.snapshot, &self.request);
+                    let store = SimulatedStore::without_layers(&self.snapshot);
+                    self.deleted = deleted_images(store.clone(), &self.request);
+                    self.store = Some(store);
                     self.round = Round::DeletedChains;
                     let mut wanted = self.with_ancestors(&self.deleted);
                     if !wanted.is_empty() {
@@ -141,8 +147,14 @@ impl LayerScope {
             .map_or(0, |image| image.layers.len())
     }
 
-    pub fn into_snapshot(self) -> Snapshot {
-        self.snapshot
+    /// The completed snapshot, and the planning model loaded from it for
+    /// [`super::plan_leaving_containers`].
+    pub fn into_planning(self) -> (Snapshot, SimulatedStore) {
+        let mut store = self
+            .store
+            .unwrap_or_else(|| SimulatedStore::without_layers(&self.snapshot));
+        store.load_layers(&self.snapshot);
+        (self.snapshot, store)
     }
 
     /// The given images and every image up their `Parent` links, minus those already known.
@@ -302,8 +314,7 @@ impl LayerScope {
 }
 
 /// The images the removals delete, from the listed state alone (deletion never depends on layers).
-fn deleted_images(snapshot: &Snapshot, request: &RemovalRequest) -> BTreeSet<String> {
-    let mut store = SimulatedStore::from_snapshot(snapshot);
+fn deleted_images(mut store: SimulatedStore, request: &RemovalRequest) -> BTreeSet<String> {
     replay(&mut store, request);
     store.deleted_images().iter().cloned().collect()
 }
@@ -311,7 +322,7 @@ fn deleted_images(snapshot: &Snapshot, request: &RemovalRequest) -> BTreeSet<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::removal::{RemovalPlan, plan_removal};
+    use crate::plan::removal::{RemovalPlan, plan_removal, plan_removal_on};
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, image_id, request};
 
     /// The listed state of a full snapshot: every image with its `Size`, no chains, no sizes.
@@ -350,8 +361,14 @@ mod tests {
                 LayerNeed::Complete => break,
             }
         }
+        let (snapshot, store) = scope.into_planning();
+        assert_eq!(
+            store,
+            SimulatedStore::from_snapshot(&snapshot),
+            "the store handed over is the one the snapshot loads"
+        );
         (
-            plan_removal(&scope.into_snapshot(), request),
+            plan_removal_on(store, &snapshot, request),
             inspects,
             histories,
         )

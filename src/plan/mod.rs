@@ -38,7 +38,8 @@ mod transcripts;
 
 pub use api_error::ApiError;
 pub use containers_first::{
-    ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_with_containers,
+    ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_leaving_containers,
+    plan_with_containers,
 };
 pub use dispatch::Dispatch;
 pub use freed_by_images::FreedByImages;

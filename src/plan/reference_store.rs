@@ -22,15 +22,26 @@ struct Stored {
 }
 
 impl ReferenceStore {
-    /// Adds a reference to an image, replacing whatever it pointed at before.
+    /// [`ReferenceStore::add_owned`] of a borrowed reference.
+    #[cfg(test)]
     pub(crate) fn add(&mut self, reference: &Reference, image_id: &str) {
-        let reference = reference.stored_form();
+        self.add_owned(reference.clone(), image_id);
+    }
+
+    /// Adds a reference to an image, replacing whatever it pointed at before.
+    pub(crate) fn add_owned(&mut self, reference: Reference, image_id: &str) {
+        let reference = reference.into_stored_form();
         let key = reference.normalized();
-        self.delete(&reference);
-        self.by_image
-            .entry(image_id.to_owned())
-            .or_default()
-            .insert(key.clone());
+        self.remove_key(&key);
+        match self.by_image.get_mut(image_id) {
+            Some(keys) => {
+                keys.insert(key.clone());
+            }
+            None => {
+                self.by_image
+                    .insert(image_id.to_owned(), BTreeSet::from([key.clone()]));
+            }
+        }
         self.by_reference.insert(
             key,
             Stored {
@@ -44,18 +55,21 @@ impl ReferenceStore {
     /// a bare name as `name:latest`, as the engine's store does.
     pub(crate) fn get(&self, reference: &Reference) -> Option<&str> {
         self.by_reference
-            .get(&reference.stored_form().normalized())
+            .get(&reference.stored_normalized())
             .map(|stored| stored.image_id.as_str())
     }
 
     /// Removes a reference (looked up like [`ReferenceStore::get`]); false when it was absent.
     pub(crate) fn delete(&mut self, reference: &Reference) -> bool {
-        let key = reference.stored_form().normalized();
-        let Some(stored) = self.by_reference.remove(&key) else {
+        self.remove_key(&reference.stored_normalized())
+    }
+
+    fn remove_key(&mut self, key: &str) -> bool {
+        let Some(stored) = self.by_reference.remove(key) else {
             return false;
         };
         if let Some(keys) = self.by_image.get_mut(&stored.image_id) {
-            keys.remove(&key);
+            keys.remove(key);
             if keys.is_empty() {
                 self.by_image.remove(&stored.image_id);
             }

@@ -56,7 +56,16 @@ impl RemovalPlan {
 /// Simulates `docker rmi` on a snapshot: one `DELETE /images/{name}` per argument, in order, each
 /// on the state the earlier ones left, a failure not stopping the next.
 pub fn plan_removal(snapshot: &Snapshot, request: &RemovalRequest) -> RemovalPlan {
-    let mut store = SimulatedStore::from_snapshot(snapshot);
+    plan_removal_on(SimulatedStore::from_snapshot(snapshot), snapshot, request)
+}
+
+/// [`plan_removal`] on a store already loaded from the snapshot (the one
+/// [`SimulatedStore::from_snapshot`] loads), so a caller that has it does not load it again.
+pub fn plan_removal_on(
+    mut store: SimulatedStore,
+    snapshot: &Snapshot,
+    request: &RemovalRequest,
+) -> RemovalPlan {
     let used_by_images_before = store.layers_used_by_images();
     let removals = replay(&mut store, request);
     let reclaim = SpaceReclaim::measure(&store, &used_by_images_before);

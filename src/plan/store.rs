@@ -34,8 +34,15 @@ impl SimulatedStore {
     /// Loads a snapshot. References that do not parse (such as the `<none>:<none>` placeholder
     /// of old API versions) are skipped; IDs without `sha256:` get it.
     pub fn from_snapshot(snapshot: &Snapshot) -> Self {
+        let mut store = SimulatedStore::without_layers(snapshot);
+        store.load_layers(snapshot);
+        store
+    }
+
+    /// Loads a snapshot's images, references and containers, but none of its layers: what
+    /// decides which images a removal deletes. [`SimulatedStore::load_layers`] completes it.
+    pub fn without_layers(snapshot: &Snapshot) -> Self {
         let mut store = SimulatedStore {
-            layer_sizes: snapshot.layer_sizes.clone(),
             engine: snapshot.engine,
             ..SimulatedStore::default()
         };
@@ -48,54 +55,75 @@ impl SimulatedStore {
             // of them); the digests it only records stay on the image, outside the references.
             // The containerd store lists every name in `RepoTags` (digest names included) and
             // makes up one `repo@<image ID>` per image in `RepoDigests`: no name of its own.
-            let (references, names, recorded) = match snapshot.engine {
-                EngineKind::Podman => (
-                    image.repo_tags.clone(),
-                    image.repo_tags.clone(),
-                    image.repo_digests.clone(),
-                ),
-                EngineKind::DockerContainerd => (image.repo_tags.clone(), Vec::new(), Vec::new()),
-                EngineKind::DockerClassic => (
-                    [image.repo_tags.clone(), image.repo_digests.clone()].concat(),
-                    Vec::new(),
-                    Vec::new(),
-                ),
-            };
-            for text in &references {
-                if let Ok(reference) = Reference::parse(text) {
-                    store.references.add(&reference, &id);
+            let (names, recorded) = match snapshot.engine {
+                EngineKind::Podman => (image.repo_tags.clone(), image.repo_digests.clone()),
+                EngineKind::DockerContainerd | EngineKind::DockerClassic => {
+                    (Vec::new(), Vec::new())
                 }
-            }
-            store.layers.register_chain(&image.layers);
-            if let Some(top) = image.layers.last() {
-                store.layers.retain(top);
+            };
+            let digest_references: &[String] = match snapshot.engine {
+                EngineKind::DockerClassic => &image.repo_digests,
+                EngineKind::DockerContainerd | EngineKind::Podman => &[],
+            };
+            for text in image.repo_tags.iter().chain(digest_references) {
+                if let Ok(reference) = Reference::parse(text) {
+                    store.references.add_owned(reference, &id);
+                }
             }
             let record = ImageRecord {
                 id: id.clone(),
                 parent: image.parent.as_deref().map(full_id),
                 repo_tags: names,
                 repo_digests: recorded,
-                ..image.clone()
+                created: image.created,
+                created_nanos: image.created_nanos,
+                labels: image.labels.clone(),
+                layers: Vec::new(),
+                size: image.size,
             };
             store.images.insert(id, record);
         }
-        for container in &snapshot.containers {
-            let container = ContainerRecord {
+        store.containers = snapshot
+            .containers
+            .iter()
+            .map(|container| ContainerRecord {
                 image_id: full_id(&container.image_id),
                 ..container.clone()
-            };
+            })
+            .collect();
+        store
+    }
+
+    /// Takes the layer chains and sizes from `snapshot`, the one [`Self::without_layers`] was
+    /// loaded from, now that they are known (its images and containers are the same).
+    pub fn load_layers(&mut self, snapshot: &Snapshot) {
+        self.layer_sizes = snapshot.layer_sizes.clone();
+        let mut loaded = BTreeSet::new();
+        for image in &snapshot.images {
+            let id = full_id(&image.id);
+            // The first image listed with an ID is the one kept, as above.
+            if !loaded.insert(id.clone()) {
+                continue;
+            }
+            self.layers.register_chain(&image.layers);
+            if let Some(top) = image.layers.last() {
+                self.layers.retain(top);
+            }
+            if let Some(record) = self.images.get_mut(&id) {
+                record.layers = image.layers.clone();
+            }
+        }
+        for container in &self.containers {
             // A container's read-write layer sits on its image's top layer. For a container
             // whose image was deleted before the snapshot, that layer cannot be known.
-            if let Some(top) = store
+            if let Some(top) = self
                 .images
                 .get(&container.image_id)
                 .and_then(|image| image.layers.last())
             {
-                store.layers.retain(top);
+                self.layers.retain(top);
             }
-            store.containers.push(container);
         }
-        store
     }
 
     /// The store's current state as a snapshot (references in familiar form, engine order;

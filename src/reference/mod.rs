@@ -60,7 +60,10 @@ impl Reference {
         // The library checks case on the path up to the first ':' before anything else, so
         // `UPPER:a:b` is reported as upper case rather than as a bad format.
         let remote_name = remainder.split(':').next().unwrap_or_default();
-        if remote_name.to_lowercase() != remote_name {
+        if remote_name
+            .chars()
+            .any(|c| c.to_lowercase().ne(std::iter::once(c)))
+        {
             return Err(ReferenceError::Uppercase {
                 input: s.to_owned(),
             });
@@ -174,13 +177,36 @@ impl Reference {
     /// looks up and deletes `repo:tag@digest` by the digest alone), otherwise the tag, with
     /// `latest` when none was given.
     pub fn stored_form(&self) -> Reference {
-        match &self.digest {
-            Some(_) => Reference {
-                tag: None,
-                ..self.clone()
-            },
-            None => self.with_default_tag(),
+        self.clone().into_stored_form()
+    }
+
+    /// [`Reference::stored_form`] of an owned reference, without copying it.
+    pub fn into_stored_form(mut self) -> Reference {
+        if self.digest.is_some() {
+            self.tag = None;
+        } else if self.tag.is_none() {
+            self.tag = Some(DEFAULT_TAG.to_owned());
         }
+        self
+    }
+
+    /// The full normalised text of [`Reference::stored_form`] (`docker.io/library/x:latest`
+    /// for `x`), without building that form: what the engine's tag store files it under.
+    pub fn stored_normalized(&self) -> String {
+        let suffix = match (&self.digest, &self.tag) {
+            (Some(digest), _) => ('@', digest.as_str()),
+            (None, tag) => (':', tag.as_deref().unwrap_or(DEFAULT_TAG)),
+        };
+        let mut text =
+            String::with_capacity(self.domain.len() + self.path.len() + suffix.1.len() + 2);
+        if !self.domain.is_empty() {
+            text.push_str(&self.domain);
+            text.push('/');
+        }
+        text.push_str(&self.path);
+        text.push(suffix.0);
+        text.push_str(suffix.1);
+        text
     }
 
     fn with_suffixes(&self, mut text: String) -> String {
@@ -445,6 +471,26 @@ mod tests {
             reference.stored_form().familiar(),
             format!("localhost:5055/ld@{}", digest('7'))
         );
+    }
+
+    #[test]
+    fn the_stored_key_is_the_stored_form_normalised() {
+        for text in [
+            "x".to_owned(),
+            "x:1".to_owned(),
+            "other/x:2".to_owned(),
+            "localhost:5055/dg".to_owned(),
+            "a.b_c/x:3".to_owned(),
+            format!("r@{}", digest('d')),
+            format!("localhost:5055/ld:whatever@{}", digest('7')),
+        ] {
+            let reference = parse(&text);
+            assert_eq!(
+                reference.stored_normalized(),
+                reference.stored_form().normalized(),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use crate::engine::EngineKind;
 use crate::plan::{
     ContainerPolicy, Dispatch, PlannedRemoval, PreparedRemoval, RemovalRequest, SimulatedStore,
     plan_leaving_containers,
@@ -109,7 +108,6 @@ async fn rmi_connected(
         images: request.images.clone(),
         force: request.force,
         no_prune: request.no_prune,
-        force_removes_containers: host.engine.info.kind == EngineKind::Podman,
     };
     let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
     let mut read = read_host(host, request, &plan_request, &mut free_space).await?;

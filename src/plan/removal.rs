@@ -4,7 +4,7 @@
 use crate::data::EngineKind;
 use crate::snapshot::Snapshot;
 
-use super::dispatch::{Dispatch, unforced_dispatch};
+use super::dispatch::Dispatch;
 use super::freed_by_images::FreedByImages;
 use super::planned_removal::PlannedRemoval;
 use super::podman_replay::replay_podman;
@@ -106,38 +106,21 @@ fn replay_one(store: &mut SimulatedStore, request: &RemovalRequest, image: &str)
     }
 }
 
+/// dockerd (either store) gets the argument as given: its force never removes a container.
 fn replay_as_dockerd(
     store: &mut SimulatedStore,
     request: &RemovalRequest,
     image: &str,
 ) -> PlannedRemoval {
-    let before = (request.force && request.force_removes_containers).then(|| store.clone());
-    let answer = store.delete_image(image, request.force, !request.no_prune);
-    let (records, error) = match answer {
+    let (records, error) = match store.delete_image(image, request.force, !request.no_prune) {
         Ok(records) => (records, None),
         Err(error) => (Vec::new(), Some(error)),
-    };
-    let dispatch = match before {
-        None => Dispatch::AsGiven,
-        Some(_) if error.is_some() => Dispatch::Unforced(vec![image.to_string()]),
-        Some(before) => match unforced_dispatch(&before, image, &records) {
-            Ok(dispatch) => dispatch,
-            Err(refusal) => {
-                *store = before;
-                return PlannedRemoval::refused(image, refusal, None);
-            }
-        },
-    };
-    // An untag sends tags only: the records are what that request answers.
-    let records = match &dispatch {
-        Dispatch::Untag(tags) => tags.iter().cloned().map(DeleteRecord::Untagged).collect(),
-        _ => records,
     };
     PlannedRemoval {
         image: image.to_string(),
         records,
         error,
-        dispatch,
+        dispatch: Dispatch::AsGiven,
         not_exact: None,
     }
 }

@@ -9,8 +9,4 @@ pub struct RemovalRequest {
     pub force: bool,
     /// `--no-prune`: keep untagged parents of deleted images.
     pub no_prune: bool,
-    /// The engine's force also removes the containers using the images it deletes (Podman):
-    /// force is never sent, and a forced removal that would delete an image a container uses
-    /// is refused (see [`super::Dispatch`]).
-    pub force_removes_containers: bool,
 }

@@ -87,7 +87,6 @@ pub(crate) fn request(images: &[&str], force: bool, no_prune: bool) -> RemovalRe
         images: images.iter().map(|image| (*image).to_owned()).collect(),
         force,
         no_prune,
-        ..RemovalRequest::default()
     }
 }
 

@@ -18,6 +18,22 @@ pub struct Snapshot {
     pub layer_sizes: BTreeMap<String, u64>,
     /// The engine kind whose delete rules the planner applies to this store.
     pub engine: EngineKind,
+    /// The content blobs each image holds, where the store keeps them apart from its layers
+    /// (containerd's image store) and they could be read; `None` elsewhere.
+    pub content: Option<ContentBlobs>,
+}
+
+/// The content blobs (manifests, configs, compressed layers) of the images of a store that keeps
+/// them apart from the unpacked layers, as read from the host's content store. A blob is shared
+/// by digest: it stays while any image references it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentBlobs {
+    /// For each image ID, the digests (`sha256:<64 hex>`) of the blobs present that it
+    /// references: its own manifest or index, and below it every manifest present with its
+    /// config and layers.
+    pub by_image: BTreeMap<String, Vec<String>>,
+    /// Each blob's size in bytes.
+    pub sizes: BTreeMap<String, u64>,
 }
 
 /// One image as the engine lists it.

@@ -1,6 +1,7 @@
 //! The free space around a host's Docker root, read over one SFTP session kept for the whole
 //! host run, so the read after the removals costs one round trip. Never a failure: a host where
-//! it cannot be read gets a warning, once, and is not asked again.
+//! it cannot be read gets a warning, once, and is not asked again. Other reads of the host's
+//! files (containerd's content store) share the session ([`FreeSpace::sftp`]).
 
 use std::time::Duration;
 
@@ -20,6 +21,8 @@ pub(super) struct FreeSpace {
     sftp: Option<SftpChannel>,
     /// Why the space cannot be read; set by the first failure, then every read says it at once.
     unreadable: Option<String>,
+    /// sshd refused the sftp subsystem: no session is asked for again.
+    no_subsystem: bool,
 }
 
 impl FreeSpace {
@@ -31,7 +34,28 @@ impl FreeSpace {
             unreadable: docker_root
                 .is_empty()
                 .then(|| "the engine did not say where its root is".to_string()),
+            no_subsystem: false,
         }
+    }
+
+    /// The host's SFTP session, opened on first use (the one opened ahead when there is one).
+    pub(super) async fn sftp(
+        &mut self,
+        session: &SshSession,
+    ) -> Result<&mut SftpChannel, SftpError> {
+        if self.no_subsystem {
+            return Err(SftpError::NoSubsystem);
+        }
+        if self.sftp.is_none() {
+            match SftpChannel::open(session).await {
+                Ok(channel) => self.sftp = Some(channel),
+                Err(error) => {
+                    self.no_subsystem = error == SftpError::NoSubsystem;
+                    return Err(error);
+                }
+            }
+        }
+        self.sftp.as_mut().ok_or(SftpError::Closed)
     }
 
     /// The space now, within `limit`; the first read opens the SFTP session. `Err` is the
@@ -45,16 +69,7 @@ impl FreeSpace {
             return Err(reason.clone());
         }
         let root = self.root.clone();
-        let sftp = &mut self.sftp;
-        let attempt = async {
-            if sftp.is_none() {
-                *sftp = Some(SftpChannel::open(session).await?);
-            }
-            match sftp.as_mut() {
-                Some(channel) => channel.statvfs(&root).await,
-                None => Err(SftpError::Closed),
-            }
-        };
+        let attempt = async { self.sftp(session).await?.statvfs(&root).await };
         let outcome = match tokio::time::timeout(limit, attempt).await {
             Ok(Ok(space)) => return Ok(space),
             Ok(Err(SftpError::NoSubsystem)) => SftpError::NoSubsystem.to_string(),

@@ -3,6 +3,7 @@
 mod backup;
 mod builder;
 mod connect;
+mod content_blobs;
 pub mod control;
 mod cut_short;
 mod df;

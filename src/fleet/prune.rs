@@ -15,6 +15,7 @@ use crate::snapshot::{Snapshot, short_id};
 use super::HostTarget;
 use super::backup::planned_outcome;
 use super::connect::{ConnectOptions, ConnectedHost, on_connected_host};
+use super::content_blobs::add_content_blobs;
 use super::control::RunControl;
 use super::difference::describe_set_difference;
 use super::free_space::{FreeSpace, read_space, read_space_after};
@@ -104,11 +105,26 @@ async fn prune_connected(
     control: &RunControl,
 ) -> Result<(), HostFailure> {
     progress.step("snapshot");
-    let snapshot = host.engine.snapshot().await.map_err(|error| HostFailure {
+    let mut snapshot = host.engine.snapshot().await.map_err(|error| HostFailure {
         step: Step::Snapshot,
         message: error.to_string(),
     })?;
-    let plan = plan_policy(&snapshot, &job.policy);
+    let mut plan = plan_policy(&snapshot, &job.policy);
+    // Bytes on containerd's image store count the content blobs too: read only when the plan
+    // deletes an image, then planned again with them.
+    let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
+    let records = plan.records();
+    if add_content_blobs(
+        host,
+        &mut free_space,
+        &mut snapshot,
+        records.iter(),
+        &mut report.warnings,
+    )
+    .await
+    {
+        plan = plan_policy(&snapshot, &job.policy);
+    }
     let caveat = match plan.mode {
         PruneMode::Engine => host.engine.info.kind.engine_prune_caveat(),
         PruneMode::Rules => None,
@@ -122,13 +138,14 @@ async fn prune_connected(
             result.not_exact = caveat.map(str::to_string);
             progress.result(result);
         }
+        free_space.close().await;
         return Ok(());
     }
     if control.interrupted() {
+        free_space.close().await;
         return Err(interrupted("interrupted before any removal", &[]));
     }
 
-    let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
     let limit = host.engine.api_timeout();
     report.space_before = read_space(host, &mut free_space, limit, &mut report.warnings).await;
     progress.publish(report);

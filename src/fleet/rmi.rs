@@ -13,6 +13,7 @@ use crate::ssh::FilesystemSpace;
 
 use super::HostTarget;
 use super::connect::{ConnectOptions, ConnectedHost, on_connected_host};
+use super::content_blobs::add_content_blobs;
 use super::control::RunControl;
 use super::free_space::{FreeSpace, read_space, read_space_after};
 use super::host_run::{HostRun, Queue, interrupted, prediction_missed, result_of};
@@ -111,7 +112,7 @@ async fn rmi_connected(
     };
     let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
     let mut read = read_host(host, request, &plan_request, &mut free_space).await?;
-    let prepared = match read.store.take() {
+    let mut prepared = match read.store.take() {
         // Only the plain read makes a store: no container steps, the request as given.
         Some(store) => plan_leaving_containers(store, &read.snapshot, &plan_request),
         None => prepare(
@@ -121,6 +122,25 @@ async fn rmi_connected(
             &request.safety,
         ),
     };
+    // Bytes on containerd's image store count the content blobs too: read only when the plan
+    // deletes an image, then planned again with them (the store plans from the lists alone).
+    let records = prepared.plan.records();
+    if add_content_blobs(
+        host,
+        &mut free_space,
+        &mut read.snapshot,
+        records,
+        &mut report.warnings,
+    )
+    .await
+    {
+        prepared = prepare(
+            &read.snapshot,
+            &plan_request,
+            &request.images,
+            &request.safety,
+        );
+    }
     report.predicted_bytes = Some(prepared.plan.predicted_bytes);
     let steps = SafetySteps {
         safety: &request.safety,
@@ -132,6 +152,7 @@ async fn rmi_connected(
             result.not_exact = planned.not_exact.clone();
             progress.result(result);
         }
+        free_space.close().await;
         return Ok(());
     }
 

@@ -67,18 +67,22 @@ pub fn plan_removal_on(
     request: &RemovalRequest,
 ) -> RemovalPlan {
     let used_by_images_before = store.layers_used_by_images();
+    // Where the engine names only the images it deleted, the real run counts the layers (and
+    // content blobs) those images leave unheld: the plan counts the same way over the records
+    // it predicts, on the store as loaded.
+    let counting = (!snapshot.engine.deletes_answer_with_layers())
+        .then(|| FreedByImages::from_store(store.clone(), snapshot));
     let removals = replay(&mut store, request);
     let reclaim = SpaceReclaim::measure(&store, &used_by_images_before);
-    // Where the engine names only the images it deleted, the real run counts the layers those
-    // images leave unheld: the plan counts the same way over the records it predicts.
-    let predicted_bytes = if snapshot.engine.deletes_answer_with_layers() {
-        reclaim.freed_on_disk
-    } else {
-        let records: Vec<DeleteRecord> = removals
-            .iter()
-            .flat_map(|removal| removal.records.iter().cloned())
-            .collect();
-        FreedByImages::new(snapshot).count(&records)
+    let predicted_bytes = match counting {
+        None => reclaim.freed_on_disk,
+        Some(mut counting) => {
+            let records: Vec<DeleteRecord> = removals
+                .iter()
+                .flat_map(|removal| removal.records.iter().cloned())
+                .collect();
+            counting.count(&records)
+        }
     };
     RemovalPlan {
         removals,

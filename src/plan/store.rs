@@ -161,6 +161,8 @@ impl SimulatedStore {
             containers: self.containers.clone(),
             layer_sizes,
             engine: self.engine,
+            // The store keeps no content blobs: a snapshot made from it has none.
+            content: None,
         }
     }
 

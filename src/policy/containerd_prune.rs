@@ -26,7 +26,7 @@ pub(crate) fn plan_containerd_prune(snapshot: &Snapshot, request: &PolicyRequest
         request.filters.excludes(image).is_none()
     });
 
-    let mut freed = FreedByImages::new(snapshot);
+    let mut freed = FreedByImages::from_store(initial.clone(), snapshot);
     let mut bytes: BTreeMap<String, u64> = BTreeMap::new();
     let requests: Vec<PlannedRequest> = pruned
         .into_iter()

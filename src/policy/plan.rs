@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::{ApiError, DeleteRecord, RemovalAnswer, SimulatedStore};
+use crate::plan::{ApiError, DeleteRecord, FreedByImages, RemovalAnswer, SimulatedStore};
 
 use super::decision::Decision;
 use super::rules::PruneMode;
@@ -100,6 +100,25 @@ pub(crate) fn bytes_by_image(
             } else if let Some(image) = current {
                 *bytes.entry(image.clone()).or_default() += store.layer_size(id);
             }
+        }
+    }
+    bytes
+}
+
+/// The bytes each deleted image freed where the engine's answers name images only (the
+/// containerd store, Podman): `freed` takes the `Deleted` images out one at a time, as the real
+/// run counts them, so the images' bytes add up to the host's.
+pub(crate) fn bytes_by_deleted_image(
+    records: &[DeleteRecord],
+    image_ids: &BTreeSet<String>,
+    mut freed: FreedByImages,
+) -> BTreeMap<String, u64> {
+    let mut bytes: BTreeMap<String, u64> = BTreeMap::new();
+    for record in records {
+        if let DeleteRecord::Deleted(id) = record
+            && image_ids.contains(id)
+        {
+            *bytes.entry(id.clone()).or_default() += freed.count(std::slice::from_ref(record));
         }
     }
     bytes

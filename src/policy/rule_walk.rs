@@ -11,13 +11,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::{SimulatedStore, is_single_reference};
+use crate::plan::{FreedByImages, SimulatedStore, is_single_reference};
 use crate::reference::Reference;
 use crate::snapshot::Snapshot;
 
 use super::decision::{Action, Reason};
 use super::engine_prune::{decision, oldest_first};
-use super::plan::{PlannedRequest, PolicyPlan, bytes_by_image, freed, usage};
+use super::plan::{
+    PlannedRequest, PolicyPlan, bytes_by_deleted_image, bytes_by_image, freed, usage,
+};
 use super::rules::{PolicyRequest, PruneMode, Rules};
 use super::selection::{Selection, Verdict, children_names, image_name};
 use super::units::format_size as format_bytes;
@@ -31,6 +33,7 @@ pub(crate) fn plan_rules(snapshot: &Snapshot, request: &PolicyRequest) -> Policy
 /// The walk through the candidates: the store as the removals so far left it, and what became
 /// of each image on the way.
 struct RuleWalk<'a> {
+    snapshot: &'a Snapshot,
     request: &'a PolicyRequest,
     /// The store as read.
     initial: SimulatedStore,
@@ -54,7 +57,7 @@ struct RuleWalk<'a> {
 }
 
 impl<'a> RuleWalk<'a> {
-    fn new(snapshot: &Snapshot, request: &'a PolicyRequest) -> RuleWalk<'a> {
+    fn new(snapshot: &'a Snapshot, request: &'a PolicyRequest) -> RuleWalk<'a> {
         let initial = SimulatedStore::from_snapshot(snapshot);
         let selection = Selection::new(&initial, request);
         let ids = oldest_first(&initial);
@@ -73,6 +76,7 @@ impl<'a> RuleWalk<'a> {
             .cloned()
             .collect();
         RuleWalk {
+            snapshot,
             request,
             usage_before: usage(&initial),
             store: initial.clone(),
@@ -155,8 +159,17 @@ impl<'a> RuleWalk<'a> {
             .iter()
             .flat_map(|request| request.records.iter().cloned())
             .collect();
-        let bytes = bytes_by_image(&records, &all_ids, &self.store);
-        let predicted_bytes = freed(&self.store);
+        // Bytes as the real run counts them: from the layer records the engine lists, or
+        // where it lists images only, from what those images leave unheld.
+        let (bytes, predicted_bytes) = if self.snapshot.engine.deletes_answer_with_layers() {
+            let bytes = bytes_by_image(&records, &all_ids, &self.store);
+            (bytes, freed(&self.store))
+        } else {
+            let counting = FreedByImages::from_store(self.initial.clone(), self.snapshot);
+            let bytes = bytes_by_deleted_image(&records, &all_ids, counting);
+            let total = bytes.values().sum();
+            (bytes, total)
+        };
         let usage_after = self.usage_before.saturating_sub(predicted_bytes);
         let decisions = self
             .ids

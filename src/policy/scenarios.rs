@@ -901,3 +901,61 @@ fn an_intermediate_left_by_a_noprune_removal_says_why_it_stays() {
         mid2.detail
     );
 }
+
+#[test]
+fn on_engines_that_list_images_only_each_decisions_bytes_add_up_to_the_hosts() {
+    use crate::data::EngineKind;
+    use crate::snapshot::ContentBlobs;
+    // base:1 (layer B) and app:1 on it (B, A), both matched: app goes first, then base. On
+    // the containerd store each also holds its manifest, and both the compressed blob of B.
+    let builder = SnapshotBuilder::new()
+        .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
+        .image(
+            "app",
+            ImageSpec::new()
+                .tags(["app:1"])
+                .parent("base")
+                .layers(["B", "A"]),
+        )
+        .image("other", ImageSpec::new().tags(["other:1"]).layers(["O"]))
+        .layer_size("B", 100)
+        .layer_size("A", 10);
+    let rules = Rules {
+        matches: patterns(&["base", "app"]),
+        ..Rules::default()
+    };
+    for kind in [EngineKind::DockerContainerd, EngineKind::Podman] {
+        let mut host = snapshot(builder.clone(), &[("base", 1), ("app", 2)], &[]);
+        host.engine = kind;
+        if kind == EngineKind::DockerContainerd {
+            host.content = Some(ContentBlobs {
+                by_image: BTreeMap::from([
+                    (
+                        image_id("base"),
+                        vec!["sha256:mb".into(), "sha256:lb".into()],
+                    ),
+                    (
+                        image_id("app"),
+                        vec!["sha256:ma".into(), "sha256:lb".into()],
+                    ),
+                ]),
+                sizes: BTreeMap::from([
+                    ("sha256:mb".to_owned(), 5),
+                    ("sha256:ma".to_owned(), 7),
+                    ("sha256:lb".to_owned(), 1000),
+                ]),
+            });
+        }
+        let plan = plan_policy(&host, &request(true, rules.clone()));
+        let content = u64::from(kind == EngineKind::DockerContainerd);
+        assert_eq!(by_key(&plan, "app").bytes, 10 + 7 * content, "{kind:?}");
+        assert_eq!(
+            by_key(&plan, "base").bytes,
+            100 + 1005 * content,
+            "{kind:?}"
+        );
+        assert_eq!(by_key(&plan, "other").bytes, 0, "{kind:?}");
+        let sum: u64 = plan.decisions.iter().map(|decision| decision.bytes).sum();
+        assert_eq!(plan.predicted_bytes, sum, "{kind:?}");
+    }
+}

@@ -29,4 +29,4 @@ pub use settings::{
     AnsibleSsh, CliSsh, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, SshSettingsError,
     resolve_ssh_settings,
 };
-pub use sftp::{SftpChannel, SftpError};
+pub use sftp::{FileRead, SftpChannel, SftpError};

@@ -1,11 +1,16 @@
 //! A minimal SFTP client on one session channel, for what fleetrmi asks a host's filesystem:
 //! the free space around the Docker root (`statvfs@openssh.com`) and whether a socket path
-//! exists and may be opened. No shell and no remote command, only OpenSSH's own sftp-server.
+//! exists and may be opened, and small files read whole (`read_files`). No shell and no remote
+//! command, only OpenSSH's own sftp-server.
 //!
 //! sshd's answer to the subsystem request is read (want-reply), so a host without
 //! `Subsystem sftp` is known at once instead of after a timeout. The SFTP init goes out with
 //! the first request, so a session costs three round trips to its first answer (channel,
 //! subsystem, request) and one for each later request.
+
+mod read_files;
+
+pub use read_files::FileRead;
 
 use std::sync::Arc;
 

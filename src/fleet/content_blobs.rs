@@ -29,11 +29,18 @@ const BLOBS: &str = "io.containerd.content.v1.content/blobs/sha256";
 const SYSTEM_ROOT: &str = "/var/lib/containerd";
 
 /// The warning of a host whose content blobs could not be read: bytes are the snapshots only.
-pub(super) fn not_counted(reason: &str) -> String {
+fn not_counted(reason: &str) -> String {
+    let hint = if reason == SftpError::NoSubsystem.to_string() {
+        "give sshd a `Subsystem sftp` line".to_owned()
+    } else {
+        format!(
+            "let the SSH user read containerd's content store, <docker root>/containerd/daemon/\
+             {BLOBS} when dockerd starts its own containerd, else {SYSTEM_ROOT}/{BLOBS}"
+        )
+    };
     format!(
         "content blobs not counted: {reason}; freed bytes are the unpacked layers only (hint: \
-         let the SSH user read containerd's content store, {SYSTEM_ROOT}/{BLOBS} or <docker \
-         root>/containerd/daemon/{BLOBS})"
+         {hint})"
     )
 }
 

@@ -118,25 +118,78 @@ fn podman_forced_rmi_by_id_of_an_image_with_several_tags_goes_tag_by_tag() {
     );
 }
 
-#[test]
-fn containerd_store_bytes_are_the_snapshots_the_engine_dropped() {
-    let hosts = lab().take_kind("containerd26", 1);
-    let layers_before = hosts.layers_size(0);
-    let (code, real, stderr) = rmi_json(&hosts, &["unique:1"]);
-    let layers_after = hosts.layers_size(0);
+/// The predicted bytes of a dry run, then the real run's report, with how far `du` of the data
+/// root (which holds containerd's root) and `LayersSize` fell across the real run.
+fn containerd_removal(hosts: &Hosts, args: &[&str]) -> (u64, Value, u64, u64) {
+    let mut dry_args = vec!["--dry-run"];
+    dry_args.extend(args);
+    let (dry_code, dry, dry_stderr) = rmi_json(hosts, &dry_args);
+    assert_eq!(dry_code, 0, "{dry_stderr}");
+    let predicted = dry["hosts"][0]["predicted_bytes"]
+        .as_u64()
+        .expect("predicted bytes");
+    let data_root = hosts.host_dir(0).join("data");
+    let (disk_before, layers_before) = (apparent_bytes(&data_root), hosts.layers_size(0));
+    let (code, real, stderr) = rmi_json(hosts, args);
     assert_eq!(code, 0, "{stderr}");
-    let host = &real["hosts"][0];
-    assert_eq!(host["engine"]["kind"], "docker-containerd", "{host}");
-    let reclaimed = host["reclaimed_bytes"].as_u64().expect("bytes");
-    let dropped = layers_before - layers_after;
-    // LayersSize counts snapshot usage in 4 KiB blocks; the layer's own size is exact.
-    assert!(reclaimed > 0, "{host}");
-    assert!(
-        reclaimed <= dropped && dropped - reclaimed < 8 * 1024,
-        "reclaimed {reclaimed}, LayersSize fell by {dropped}"
+    let disk_drop = disk_before - apparent_bytes(&data_root);
+    let layers_drop = layers_before - hosts.layers_size(0);
+    let about_content = |report: &Value| -> Vec<String> {
+        report["hosts"][0]["warnings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|warning| warning.starts_with("content blobs"))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        about_content(&dry),
+        about_content(&real),
+        "the dry run and the run say the same about the bytes"
     );
+    (predicted, real["hosts"][0].clone(), disk_drop, layers_drop)
+}
+
+#[test]
+fn containerd_store_bytes_are_the_snapshots_and_content_the_engine_dropped() {
+    let hosts = lab().take_kind("containerd26", 1);
+    let (predicted, host, disk_drop, _) =
+        containerd_removal(&hosts, &["unique:1", "chain:1", "shared:1", "shared:2"]);
+    assert_eq!(host["engine"]["kind"], "docker-containerd", "{host}");
+    let reported = host["reclaimed_bytes"].as_u64().expect("bytes");
+    assert_eq!(predicted, reported, "{host}");
     assert!(
         host["warnings"].as_array().is_none_or(Vec::is_empty),
+        "{host}"
+    );
+    // What the disk loses beyond the count: the snapshots' directories (a few 4 KiB blocks
+    // each) and containerd's metadata. The lab's layers are random bytes, so without the
+    // content blobs the count would be about half the drop.
+    let tolerance = 32 * 1024 + disk_drop / 50;
+    assert!(
+        reported.abs_diff(disk_drop) <= tolerance,
+        "reported {reported}, the data root fell by {disk_drop} (tolerance {tolerance})"
+    );
+}
+
+#[test]
+fn containerd_store_bytes_without_sftp_are_the_snapshots_and_say_so() {
+    let hosts = lab().take_kind("containerd26", 1);
+    hosts.stop("sftp", 0);
+    let (predicted, host, _, layers_drop) = containerd_removal(&hosts, &["unique:1"]);
+    let reported = host["reclaimed_bytes"].as_u64().expect("bytes");
+    assert_eq!(predicted, reported, "{host}");
+    // LayersSize counts snapshot usage in 4 KiB blocks; the layer's own size is exact.
+    assert!(reported > 0, "{host}");
+    assert!(
+        reported <= layers_drop && layers_drop - reported < 8 * 1024,
+        "reported {reported}, LayersSize fell by {layers_drop}"
+    );
+    let warnings = host["warnings"].to_string();
+    assert!(
+        warnings.contains("content blobs not counted: sshd offers no sftp subsystem"),
         "{host}"
     );
 }

@@ -456,6 +456,14 @@ fn containerd_store_rule_prunes_do_what_their_dry_run_says() {
             planned["predicted_bytes"], done["reclaimed_bytes"],
             "{args:?}"
         );
+        // Each decision's bytes come from the same count as the host's, so they add up to it.
+        let decided: u64 = done["decisions"]
+            .as_array()
+            .expect("decisions")
+            .iter()
+            .filter_map(|decision| decision["bytes"].as_u64())
+            .sum();
+        assert_eq!(Some(decided), done["reclaimed_bytes"].as_u64(), "{args:?}");
         let after = hosts.images(0);
         for decision in done["decisions"].as_array().expect("decisions") {
             let id = decision["image"].as_str().expect("id");

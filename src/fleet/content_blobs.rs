@@ -34,8 +34,9 @@ fn not_counted(reason: &str) -> String {
         "give sshd a `Subsystem sftp` line".to_owned()
     } else {
         format!(
-            "let the SSH user read containerd's content store, <docker root>/containerd/daemon/\
-             {BLOBS} when dockerd starts its own containerd, else {SYSTEM_ROOT}/{BLOBS}"
+            "containerd keeps its root 0700, so only root may read its content store \
+             (<docker root>/containerd/daemon/{BLOBS} when dockerd starts its own containerd, \
+             else {SYSTEM_ROOT}/{BLOBS}): connect as root to count it"
         )
     };
     format!(
@@ -345,8 +346,8 @@ mod tests {
         assert_eq!(blob_hex("sha256:../../etc/passwd"), None);
         assert_eq!(blob_hex(&format!("sha512:{}", "a".repeat(64))), None);
         assert_eq!(blob_hex(&format!("sha256:{}", "A".repeat(64))), None);
-        let odd = format!(r#"{{"config":{{"digest":"sha256:../x","size":1}},"layers":[]}}"#);
-        let blobs = assemble(&[(digest('a'), odd.into_bytes())], &BTreeMap::new());
+        let odd = r#"{"config":{"digest":"sha256:../x","size":1},"layers":[]}"#;
+        let blobs = assemble(&[(digest('a'), odd.as_bytes().to_vec())], &BTreeMap::new());
         assert_eq!(blobs.by_image[&digest('a')], [digest('a')]);
     }
 

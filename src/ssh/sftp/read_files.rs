@@ -141,17 +141,7 @@ impl SftpChannel {
         put_string(&mut request, path.as_bytes());
         request.extend_from_slice(&FXF_READ.to_be_bytes());
         request.extend_from_slice(&0u32.to_be_bytes());
-        let sent = self.round_trips.sent();
-        self.send(&request).await?;
-        pending.insert(
-            id,
-            Pending {
-                file,
-                sent,
-                read: None,
-            },
-        );
-        Ok(())
+        self.send_awaited(id, &request, file, None, pending).await
     }
 
     async fn read_chunk(
@@ -168,16 +158,22 @@ impl SftpChannel {
         request.extend_from_slice(&handle);
         request.extend_from_slice(&offset.to_be_bytes());
         request.extend_from_slice(&READ_CHUNK.to_be_bytes());
+        self.send_awaited(id, &request, file, Some((handle, offset)), pending)
+            .await
+    }
+
+    /// Sends request `id` of the batch, whose answer is awaited, counted from now.
+    async fn send_awaited(
+        &mut self,
+        id: u32,
+        request: &[u8],
+        file: usize,
+        read: Option<(Vec<u8>, u64)>,
+        pending: &mut HashMap<u32, Pending>,
+    ) -> Result<(), SftpError> {
         let sent = self.round_trips.sent();
-        self.send(&request).await?;
-        pending.insert(
-            id,
-            Pending {
-                file,
-                sent,
-                read: Some((handle, offset)),
-            },
-        );
+        self.send(request).await?;
+        pending.insert(id, Pending { file, sent, read });
         Ok(())
     }
 

@@ -36,6 +36,13 @@ pub struct ContentBlobs {
     pub sizes: BTreeMap<String, u64>,
 }
 
+impl ContentBlobs {
+    /// Bytes of every blob, each once.
+    pub fn total_bytes(&self) -> u64 {
+        self.sizes.values().sum()
+    }
+}
+
 /// One image as the engine lists it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImageRecord {

@@ -13,7 +13,7 @@ use crate::snapshot::Snapshot;
 
 use super::decision::{Action, Reason};
 use super::engine_prune::{decision, oldest_first, pruned_candidate};
-use super::plan::{PlannedRequest, PolicyPlan, usage};
+use super::plan::{PlannedRequest, PolicyPlan, image_usage};
 use super::rules::PolicyRequest;
 use super::selection::{container_keep, filter_detail, filter_reason};
 
@@ -62,7 +62,7 @@ pub(crate) fn plan_containerd_prune(snapshot: &Snapshot, request: &PolicyRequest
         })
         .collect();
 
-    let usage_before = usage(&initial);
+    let usage_before = image_usage(&initial, snapshot);
     let predicted_bytes = bytes.values().sum();
     PolicyPlan::engine_prune(decisions, requests, predicted_bytes, usage_before)
 }

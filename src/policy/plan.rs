@@ -5,6 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::plan::{ApiError, DeleteRecord, FreedByImages, RemovalAnswer, SimulatedStore};
 
+use crate::snapshot::{ContentBlobs, Snapshot};
+
 use super::decision::Decision;
 use super::rules::PruneMode;
 
@@ -75,6 +77,16 @@ impl PolicyPlan {
 /// Bytes of every layer on disk in the store (used by an image or held by a container).
 pub(crate) fn usage(store: &SimulatedStore) -> u64 {
     store.to_snapshot().layer_sizes.values().sum()
+}
+
+/// What the images use on disk: every layer in the store, and the content blobs where the
+/// snapshot has them (containerd's image store), as removals there free both.
+pub(crate) fn image_usage(store: &SimulatedStore, snapshot: &Snapshot) -> u64 {
+    usage(store)
+        + snapshot
+            .content
+            .as_ref()
+            .map_or(0, ContentBlobs::total_bytes)
 }
 
 /// Bytes freed so far in the store: Σ `DiffSize` of its freed layers.

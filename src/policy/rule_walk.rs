@@ -18,7 +18,7 @@ use crate::snapshot::Snapshot;
 use super::decision::{Action, Reason};
 use super::engine_prune::{decision, oldest_first};
 use super::plan::{
-    PlannedRequest, PolicyPlan, bytes_by_deleted_image, bytes_by_image, freed, usage,
+    PlannedRequest, PolicyPlan, bytes_by_deleted_image, bytes_by_image, freed, image_usage,
 };
 use super::rules::{PolicyRequest, PruneMode, Rules};
 use super::selection::{Selection, Verdict, children_names, image_name};
@@ -47,6 +47,9 @@ struct RuleWalk<'a> {
     usage_before: u64,
     /// The store as the planned removals leave it.
     store: SimulatedStore,
+    /// Where the engine's answers name images only: the bytes the planned removals free,
+    /// counted as the real run counts them, and the running total the thresholds see.
+    counting: Option<(FreedByImages, u64)>,
     requests: Vec<PlannedRequest>,
     /// Removed candidates, with why.
     chosen: BTreeMap<String, (Reason, String)>,
@@ -78,7 +81,9 @@ impl<'a> RuleWalk<'a> {
         RuleWalk {
             snapshot,
             request,
-            usage_before: usage(&initial),
+            usage_before: image_usage(&initial, snapshot),
+            counting: (!snapshot.engine.deletes_answer_with_layers())
+                .then(|| (FreedByImages::from_store(initial.clone(), snapshot), 0)),
             store: initial.clone(),
             initial,
             ids,
@@ -95,7 +100,10 @@ impl<'a> RuleWalk<'a> {
     /// Plans the removal of the oldest candidate no remaining image depends on; false when the
     /// thresholds are met or no candidate is left that can go.
     fn step(&mut self) -> bool {
-        let freed_so_far = freed(&self.store);
+        let freed_so_far = match &self.counting {
+            Some((_, counted)) => *counted,
+            None => freed(&self.store),
+        };
         let usage_now = self.usage_before.saturating_sub(freed_so_far);
         if goals_met(&self.request.rules, usage_now, freed_so_far) {
             return false;
@@ -130,6 +138,11 @@ impl<'a> RuleWalk<'a> {
         }
         let reason = self.reason(&id, usage_now, freed_so_far);
         self.chosen.insert(id, reason);
+        if let Some((counting, counted)) = &mut self.counting {
+            for request in &attempt {
+                *counted += counting.count(&request.records);
+            }
+        }
         self.requests.extend(attempt);
         self.store = step;
         true

@@ -902,13 +902,14 @@ fn an_intermediate_left_by_a_noprune_removal_says_why_it_stays() {
     );
 }
 
-#[test]
-fn on_engines_that_list_images_only_each_decisions_bytes_add_up_to_the_hosts() {
-    use crate::data::EngineKind;
-    use crate::snapshot::ContentBlobs;
-    // base:1 (layer B) and app:1 on it (B, A), both matched: app goes first, then base. On
-    // the containerd store each also holds its manifest, and both the compressed blob of B.
-    let builder = SnapshotBuilder::new()
+/// `base:1` (layer B, 100 bytes, created first) and `app:1` on it (B and A, 10 bytes), on an
+/// engine of `kind`; `blobs` (image key, digest, size) are their content blobs, if any.
+fn base_and_app_on(
+    kind: crate::data::EngineKind,
+    others: &[(&str, &str)],
+    blobs: &[(&str, &str, u64)],
+) -> Snapshot {
+    let mut builder = SnapshotBuilder::new()
         .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
         .image(
             "app",
@@ -917,45 +918,85 @@ fn on_engines_that_list_images_only_each_decisions_bytes_add_up_to_the_hosts() {
                 .parent("base")
                 .layers(["B", "A"]),
         )
-        .image("other", ImageSpec::new().tags(["other:1"]).layers(["O"]))
         .layer_size("B", 100)
         .layer_size("A", 10);
+    for (key, tag) in others {
+        builder = builder.image(key, ImageSpec::new().tags([*tag]).layers([*key]));
+    }
+    let mut host = snapshot(builder, &[("base", 1), ("app", 2)], &[]);
+    host.engine = kind;
+    if !blobs.is_empty() {
+        let mut content = crate::snapshot::ContentBlobs::default();
+        for (key, digest, size) in blobs {
+            content
+                .by_image
+                .entry(image_id(key))
+                .or_default()
+                .push((*digest).to_owned());
+            content.sizes.insert((*digest).to_owned(), *size);
+        }
+        host.content = Some(content);
+    }
+    host
+}
+
+#[test]
+fn on_engines_that_list_images_only_each_decisions_bytes_add_up_to_the_hosts() {
+    use crate::data::EngineKind;
+    // Both matched: app goes first, then base. On the containerd store each also holds its
+    // manifest, and both the compressed blob of B.
+    let blobs = [
+        ("base", "sha256:mb", 5),
+        ("base", "sha256:lb", 1000),
+        ("app", "sha256:ma", 7),
+        ("app", "sha256:lb", 1000),
+    ];
     let rules = Rules {
         matches: patterns(&["base", "app"]),
         ..Rules::default()
     };
     for kind in [EngineKind::DockerContainerd, EngineKind::Podman] {
-        let mut host = snapshot(builder.clone(), &[("base", 1), ("app", 2)], &[]);
-        host.engine = kind;
-        if kind == EngineKind::DockerContainerd {
-            host.content = Some(ContentBlobs {
-                by_image: BTreeMap::from([
-                    (
-                        image_id("base"),
-                        vec!["sha256:mb".into(), "sha256:lb".into()],
-                    ),
-                    (
-                        image_id("app"),
-                        vec!["sha256:ma".into(), "sha256:lb".into()],
-                    ),
-                ]),
-                sizes: BTreeMap::from([
-                    ("sha256:mb".to_owned(), 5),
-                    ("sha256:ma".to_owned(), 7),
-                    ("sha256:lb".to_owned(), 1000),
-                ]),
-            });
-        }
+        let content: &[_] = if kind == EngineKind::DockerContainerd {
+            &blobs
+        } else {
+            &[]
+        };
+        let host = base_and_app_on(kind, &[("other", "other:1")], content);
         let plan = plan_policy(&host, &request(true, rules.clone()));
-        let content = u64::from(kind == EngineKind::DockerContainerd);
-        assert_eq!(by_key(&plan, "app").bytes, 10 + 7 * content, "{kind:?}");
+        let counted = u64::from(kind == EngineKind::DockerContainerd);
+        assert_eq!(by_key(&plan, "app").bytes, 10 + 7 * counted, "{kind:?}");
         assert_eq!(
             by_key(&plan, "base").bytes,
-            100 + 1005 * content,
+            100 + 1005 * counted,
             "{kind:?}"
         );
         assert_eq!(by_key(&plan, "other").bytes, 0, "{kind:?}");
         let sum: u64 = plan.decisions.iter().map(|decision| decision.bytes).sum();
         assert_eq!(plan.predicted_bytes, sum, "{kind:?}");
     }
+}
+
+#[test]
+fn on_the_containerd_store_thresholds_count_the_content_blobs_too() {
+    // app:1 frees its 10-byte layer and its 600-byte manifest: enough for --until-free 500,
+    // so base:1, older but app's parent, stays.
+    let host = base_and_app_on(
+        crate::data::EngineKind::DockerContainerd,
+        &[],
+        &[("base", "sha256:mb", 5), ("app", "sha256:ma", 600)],
+    );
+    let rules = Rules {
+        matches: patterns(&["base", "app"]),
+        until_free: Some(500),
+        ..Rules::default()
+    };
+    let plan = plan_policy(&host, &request(true, rules));
+    assert_eq!(
+        outcome(&plan, "app"),
+        (Action::Remove, Reason::OverThreshold)
+    );
+    assert_eq!(outcome(&plan, "base").0, Action::Keep);
+    assert_eq!(plan.predicted_bytes, 610);
+    assert_eq!(plan.usage_before, 110 + 605);
+    assert_eq!(plan.usage_after, 110 + 605 - 610);
 }

@@ -218,3 +218,120 @@ fn a_policy_file_can_give_each_engine_kind_its_own_policy() {
         assert!(!untagged.contains(&kept), "{host}");
     }
 }
+
+/// The names (`RepoTags`) of every image on a lent host, as Podman lists them.
+fn podman_names(hosts: &Hosts, position: usize) -> Vec<Vec<String>> {
+    hosts
+        .api_get(position, "/v1.41/images/json")
+        .as_array()
+        .expect("images")
+        .iter()
+        .map(|image| {
+            image["RepoTags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|name| name.as_str().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// An image pulled by tag and digest has two names on Podman, which refuses it by ID (500):
+/// a rule prune removes it name by name, as `podman rmi` given both names does, and its dry run
+/// says so. `dgonly` (one name, its digest) goes by ID.
+#[test]
+fn podman_rule_prune_removes_a_pulled_image_by_its_names() {
+    let hosts = lab().take_kind("podman4", 2);
+    let images = podman_names(&hosts, 1);
+    let pulled = images
+        .iter()
+        .find(|names| names.iter().any(|name| name.ends_with("/dg:1")))
+        .expect("dg:1 is seeded");
+    assert_eq!(
+        pulled.len(),
+        2,
+        "a tag and the digest it was pulled by: {pulled:?}"
+    );
+    let tag = pulled
+        .iter()
+        .find(|name| name.ends_with("/dg:1"))
+        .expect("tag");
+    let registry = tag.trim_end_matches("/dg:1");
+    let dg = hosts.image_id(1, tag);
+    let pattern = format!("{registry}/dg*");
+    let names: Vec<String> = images
+        .iter()
+        .filter(|names| names.iter().any(|name| name.contains("/dg")))
+        .flatten()
+        .cloned()
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let before = containers(&hosts, 1);
+
+    // The twin: the docker CLI removing every name on host 0.
+    let mut twin = vec!["rmi"];
+    twin.extend(names.iter().map(String::as_str));
+    let docker = hosts.docker(0, &twin);
+    assert_eq!(docker.code, 0, "{}", docker.stderr);
+
+    let args = ["--output", "json", "prune", "--all", "--match", &pattern];
+    let mut dry_args = args.to_vec();
+    dry_args.push("--dry-run");
+    let dry = hosts.fleetrmi_on(&[1], &dry_args);
+    let mut real_args = args.to_vec();
+    real_args.push("--yes");
+    let real = hosts.fleetrmi_on(&[1], &real_args);
+    assert_eq!(
+        (dry.code, real.code),
+        (0, 0),
+        "{}{}",
+        dry.stderr,
+        real.stderr
+    );
+    let (dry, real) = (dry.json(), real.json());
+    let (planned, done) = (&dry["hosts"][0], &real["hosts"][0]);
+    assert_eq!(done["status"], "ok", "{done}");
+    assert_eq!(done["warnings"], serde_json::json!([]), "{done}");
+    let records = |host: &Value| -> Vec<(Value, Value, Value, Value)> {
+        host["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|result| {
+                (
+                    result["image"].clone(),
+                    result["untagged"].clone(),
+                    result["deleted"].clone(),
+                    result["reclaimed_bytes"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        records(planned),
+        records(done),
+        "the dry run differs from the run"
+    );
+    assert_eq!(records(done).len(), 3, "{done}");
+    let errors: Vec<&Value> = done["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| &result["error"])
+        .filter(|error| !error.is_null())
+        .collect();
+    assert!(errors.is_empty(), "{done}");
+    assert_eq!(
+        planned["predicted_bytes"], done["reclaimed_bytes"],
+        "{done}"
+    );
+    assert!(done["reclaimed_bytes"].as_u64() > Some(0), "{done}");
+    assert!(!hosts.images(1).contains_key(&dg), "dg is still there");
+    assert_eq!(
+        hosts.images(1),
+        hosts.images(0),
+        "the engines' states differ"
+    );
+    assert_eq!(containers(&hosts, 1), before, "a container went");
+}

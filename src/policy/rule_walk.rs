@@ -7,7 +7,9 @@
 //! `DELETE /images/<id>` when it has at most one reference, or with `--force`; one with several
 //! references goes reference by reference (`DELETE /images/<ref>`), the last one deleting it,
 //! because deleting it by ID would need force. Untagged parents are pruned by the engine with
-//! their last child, unless that would remove a protected image: then that step uses `noprune`.
+//! their last child, unless that would remove a protected image: then that step uses `noprune`
+//! (on an engine that ignores it, the candidate stays). Podman's requests are its own
+//! ([`podman_request_names`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 

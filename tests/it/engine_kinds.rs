@@ -237,6 +237,54 @@ fn podman_names(hosts: &Hosts, position: usize) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Each result of a host's report: the name sent, its records, bytes and error.
+fn results(host: &Value) -> Vec<[Value; 5]> {
+    host["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| {
+            ["image", "untagged", "deleted", "reclaimed_bytes", "error"]
+                .map(|field| result[field].clone())
+        })
+        .collect()
+}
+
+/// A rule prune's dry run and real run on lent host `position`: both reports' host.
+fn rule_prune_twice(hosts: &Hosts, position: usize, rules: &[&str]) -> (Value, Value) {
+    let mut args = vec!["--output", "json", "prune"];
+    args.extend(rules);
+    let dry = hosts.fleetrmi_on(&[position], &[args.as_slice(), &["--dry-run"]].concat());
+    let real = hosts.fleetrmi_on(&[position], &[args.as_slice(), &["--yes"]].concat());
+    assert_eq!(
+        (dry.code, real.code),
+        (0, 0),
+        "{}{}",
+        dry.stderr,
+        real.stderr
+    );
+    let (planned, done) = (
+        dry.json()["hosts"][0].clone(),
+        real.json()["hosts"][0].clone(),
+    );
+    assert_eq!(done["status"], "ok", "{done}");
+    assert_eq!(done["warnings"], serde_json::json!([]), "{done}");
+    assert_eq!(
+        results(&planned),
+        results(&done),
+        "the dry run differs from the run"
+    );
+    assert!(
+        results(&done).iter().all(|result| result[4].is_null()),
+        "{done}"
+    );
+    assert_eq!(
+        planned["predicted_bytes"], done["reclaimed_bytes"],
+        "{done}"
+    );
+    (planned, done)
+}
+
 /// An image pulled by tag and digest has two names on Podman, which refuses it by ID (500):
 /// a rule prune removes it name by name, as `podman rmi` given both names does, and its dry run
 /// says so. `dgonly` (one name, its digest) goes by ID.
@@ -275,57 +323,8 @@ fn podman_rule_prune_removes_a_pulled_image_by_its_names() {
     let docker = hosts.docker(0, &twin);
     assert_eq!(docker.code, 0, "{}", docker.stderr);
 
-    let args = ["--output", "json", "prune", "--all", "--match", &pattern];
-    let mut dry_args = args.to_vec();
-    dry_args.push("--dry-run");
-    let dry = hosts.fleetrmi_on(&[1], &dry_args);
-    let mut real_args = args.to_vec();
-    real_args.push("--yes");
-    let real = hosts.fleetrmi_on(&[1], &real_args);
-    assert_eq!(
-        (dry.code, real.code),
-        (0, 0),
-        "{}{}",
-        dry.stderr,
-        real.stderr
-    );
-    let (dry, real) = (dry.json(), real.json());
-    let (planned, done) = (&dry["hosts"][0], &real["hosts"][0]);
-    assert_eq!(done["status"], "ok", "{done}");
-    assert_eq!(done["warnings"], serde_json::json!([]), "{done}");
-    let records = |host: &Value| -> Vec<(Value, Value, Value, Value)> {
-        host["results"]
-            .as_array()
-            .expect("results")
-            .iter()
-            .map(|result| {
-                (
-                    result["image"].clone(),
-                    result["untagged"].clone(),
-                    result["deleted"].clone(),
-                    result["reclaimed_bytes"].clone(),
-                )
-            })
-            .collect()
-    };
-    assert_eq!(
-        records(planned),
-        records(done),
-        "the dry run differs from the run"
-    );
-    assert_eq!(records(done).len(), 3, "{done}");
-    let errors: Vec<&Value> = done["results"]
-        .as_array()
-        .expect("results")
-        .iter()
-        .map(|result| &result["error"])
-        .filter(|error| !error.is_null())
-        .collect();
-    assert!(errors.is_empty(), "{done}");
-    assert_eq!(
-        planned["predicted_bytes"], done["reclaimed_bytes"],
-        "{done}"
-    );
+    let (_, done) = rule_prune_twice(&hosts, 1, &["--all", "--match", &pattern]);
+    assert_eq!(results(&done).len(), 3, "{done}");
     assert!(done["reclaimed_bytes"].as_u64() > Some(0), "{done}");
     assert!(!hosts.images(1).contains_key(&dg), "dg is still there");
     assert_eq!(
@@ -334,4 +333,26 @@ fn podman_rule_prune_removes_a_pulled_image_by_its_names() {
         "the engines' states differ"
     );
     assert_eq!(containers(&hosts, 1), before, "a container went");
+}
+
+/// Every unused image by rule on Podman (a tag and a pulled digest, several tags, children
+/// before parents): the dry run is the run, and nothing in use goes.
+#[test]
+fn podman_rule_prune_of_every_unused_image_is_its_dry_run() {
+    let hosts = lab().take_kind("podman4", 1);
+    let before = containers(&hosts, 0);
+    let in_use = [hosts.image_id(0, "run:1"), hosts.image_id(0, "stopped:1")];
+    let (_, done) = rule_prune_twice(&hosts, 0, &["--all", "--match", "**"]);
+    assert!(done["reclaimed_bytes"].as_u64() > Some(0), "{done}");
+    let left = hosts.images(0);
+    for id in &in_use {
+        assert!(left.contains_key(id), "an image in use went: {done}");
+    }
+    assert!(
+        left.values().flatten().all(|tag| tag.contains("run:1")
+            || tag.contains("stopped:1")
+            || tag.contains("base:1")),
+        "an unused image is left: {left:?}"
+    );
+    assert_eq!(containers(&hosts, 0), before, "a container went");
 }

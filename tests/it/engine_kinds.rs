@@ -186,6 +186,27 @@ fn one_run_over_a_fleet_of_every_kind_reports_each_hosts_engine() {
     );
     // Every kind is modelled: the dry run claims exactness on all four hosts.
     assert!(!table.stderr.contains("note: "), "{}", table.stderr);
+
+    // The read-only commands say each host's kind too.
+    for command in ["df", "images", "ping"] {
+        let run = hosts.fleetrmi(&["--output", "json", command]);
+        assert_eq!(run.code, 0, "{command}: {}", run.stderr);
+        let mut seen: Vec<String> = run.json()["hosts"]
+            .as_array()
+            .expect("hosts")
+            .iter()
+            .map(|host| {
+                host["engine_kind"]
+                    .as_str()
+                    .expect("engine_kind")
+                    .to_string()
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(seen, kinds, "{command}");
+    }
+    let df = hosts.fleetrmi(&["df"]);
+    assert!(df.stdout.contains("docker-containerd"), "{}", df.stdout);
 }
 
 #[test]

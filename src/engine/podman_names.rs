@@ -2,6 +2,8 @@
 //! (`docker.io/library/app:1`) and bare hex IDs. fleetrmi reads and reports Docker's familiar
 //! forms (`app:1`, `sha256:<hex>`) on every engine, so plans, records and reports compare.
 
+use super::EngineKind;
+use super::snapshot::real_references;
 use crate::plan::DeleteRecord;
 use crate::reference::Reference;
 
@@ -19,6 +21,16 @@ pub(crate) fn docker_id(id: &str) -> String {
     } else {
         id.to_string()
     }
+}
+
+/// An engine's listed names (`RepoTags`, `RepoDigests`) without the `<none>` placeholders, in
+/// Docker's familiar forms (only Podman's need respelling).
+pub(crate) fn listed_names(kind: EngineKind, names: Vec<String>) -> Vec<String> {
+    let names = real_references(names);
+    if kind != EngineKind::Podman {
+        return names;
+    }
+    names.iter().map(|name| familiar_name(name)).collect()
 }
 
 /// A removal's records in Docker's spelling.

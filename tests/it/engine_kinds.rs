@@ -207,6 +207,34 @@ fn one_run_over_a_fleet_of_every_kind_reports_each_hosts_engine() {
     }
     let df = hosts.fleetrmi(&["df"]);
     assert!(df.stdout.contains("docker-containerd"), "{}", df.stdout);
+
+    // `images` shows each host's rows as `docker images` does there (Podman's names familiar,
+    // a pulled digest no row of its own, a digest-only image as `repo <none>`).
+    for position in 0..4 {
+        let docker = hosts.docker(
+            position,
+            &["images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}"],
+        );
+        let mut expected: Vec<String> = docker.stdout.lines().map(str::to_string).collect();
+        expected.sort();
+        let table = hosts.fleetrmi_on(&[position], &["images", "--per-host"]);
+        let mut rows: Vec<String> = table
+            .stdout
+            .lines()
+            .filter(|line| line.starts_with('│') && line.contains('┆'))
+            .map(|line| {
+                let cells: Vec<&str> = line.split('┆').map(str::trim).collect();
+                cells[1..4].join(" ")
+            })
+            .filter(|row| !row.starts_with("repository "))
+            .collect();
+        rows.sort();
+        assert!(
+            rows.iter().any(|row| row.contains("dgonly <none>")),
+            "{rows:?}"
+        );
+        assert_eq!(rows, expected, "{}", hosts.host(position).kind);
+    }
 }
 
 #[test]

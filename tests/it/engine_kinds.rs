@@ -405,3 +405,38 @@ fn podman_rule_prune_of_every_unused_image_is_its_dry_run() {
     );
     assert_eq!(containers(&hosts, 0), before, "a container went");
 }
+
+/// `--ignore-missing` on Podman: a name that is not there (never, or no longer) is `already
+/// absent`, with no warning and exit 0, in the dry run as in the run.
+#[test]
+fn podman_ignore_missing_makes_a_rerun_clean() {
+    let hosts = lab().take_kind("podman4", 1);
+    let args = [
+        "--output",
+        "json",
+        "rmi",
+        "--ignore-missing",
+        "nosuch:1",
+        "unique:1",
+    ];
+    let first = hosts.fleetrmi(&args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let first = first.json();
+    let host = &first["hosts"][0];
+    assert_eq!(host["warnings"], serde_json::json!([]), "{host}");
+    assert_eq!(host["results"][0]["already_absent"], true, "{host}");
+    assert!(host["results"][1]["already_absent"].is_null(), "{host}");
+    assert_eq!(host["results"][1]["untagged"], serde_json::json!(["unique:1"]));
+    let dry = hosts.fleetrmi(&[&args[..3], &["--dry-run"], &args[3..]].concat());
+    let again = hosts.fleetrmi(&args);
+    for run in [dry, again] {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+        let json = run.json();
+        let host = &json["hosts"][0];
+        assert_eq!(host["warnings"], serde_json::json!([]), "{host}");
+        for result in host["results"].as_array().expect("results") {
+            assert_eq!(result["already_absent"], true, "{host}");
+        }
+    }
+}

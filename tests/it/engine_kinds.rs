@@ -426,7 +426,10 @@ fn podman_ignore_missing_makes_a_rerun_clean() {
     assert_eq!(host["warnings"], serde_json::json!([]), "{host}");
     assert_eq!(host["results"][0]["already_absent"], true, "{host}");
     assert!(host["results"][1]["already_absent"].is_null(), "{host}");
-    assert_eq!(host["results"][1]["untagged"], serde_json::json!(["unique:1"]));
+    assert_eq!(
+        host["results"][1]["untagged"],
+        serde_json::json!(["unique:1"])
+    );
     let dry = hosts.fleetrmi(&[&args[..3], &["--dry-run"], &args[3..]].concat());
     let again = hosts.fleetrmi(&args);
     for run in [dry, again] {

@@ -396,20 +396,22 @@ mod tests {
         );
     }
 
+    /// `child:1` over a nameless parent, which Podman prunes with it.
+    fn parent_and_child() -> SnapshotBuilder {
+        SnapshotBuilder::new()
+            .image("p", ImageSpec::new().layers(["P"]))
+            .image(
+                "c",
+                ImageSpec::new()
+                    .tags(["child:1"])
+                    .parent("p")
+                    .layers(["P", "C"]),
+            )
+    }
+
     #[test]
     fn an_image_whose_pruned_parent_a_container_uses_is_refused() {
-        let snapshot = podman(
-            SnapshotBuilder::new()
-                .image("p", ImageSpec::new().layers(["P"]))
-                .image(
-                    "c",
-                    ImageSpec::new()
-                        .tags(["child:1"])
-                        .parent("p")
-                        .layers(["P", "C"]),
-                )
-                .stopped("ctr", "p"),
-        );
+        let snapshot = podman(parent_and_child().stopped("ctr", "p"));
         let plan = plan_policy(&snapshot, &rules(&["child"], false));
         assert!(plan.requests.is_empty(), "{:?}", plan.requests);
         let detail = &decision_of(&plan, "c").detail;
@@ -420,17 +422,7 @@ mod tests {
     /// parent stays.
     #[test]
     fn a_protected_nameless_parent_keeps_its_last_child() {
-        let mut snapshot = podman(
-            SnapshotBuilder::new()
-                .image("p", ImageSpec::new().layers(["P"]))
-                .image(
-                    "c",
-                    ImageSpec::new()
-                        .tags(["child:1"])
-                        .parent("p")
-                        .layers(["P", "C"]),
-                ),
-        );
+        let mut snapshot = podman(parent_and_child());
         for image in &mut snapshot.images {
             if image.id == image_id("p") {
                 image.labels.insert("keep".into(), "yes".into());

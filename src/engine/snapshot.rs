@@ -188,14 +188,6 @@ fn subsec_nanos(rfc3339: &str) -> u32 {
         .unwrap_or(0)
 }
 
-/// `<none>:<none>` and `<none>@<none>` are how API 1.41 writes "no reference".
-pub(super) fn real_references(references: Vec<String>) -> Vec<String> {
-    references
-        .into_iter()
-        .filter(|reference| !reference.starts_with("<none>"))
-        .collect()
-}
-
 /// Chain IDs from diff IDs: the first is the first diff ID; each next is the SHA-256 of
 /// `"<previous chain ID> <diff ID>"`. The engine's `Deleted` layer entries use these IDs.
 pub(crate) fn chain_ids(diff_ids: &[String]) -> Vec<String> {

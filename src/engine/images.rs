@@ -1,12 +1,12 @@
-//! `GET /images/json` with the engine's own filters, and how many containers use each image.
+//! `GET /images/json` with the engine's own filters, and how many containers use each image;
+//! Podman's names and IDs respelled to Docker's forms, as `docker images` shows them.
 
 use std::collections::HashMap;
 
 use bollard::query_parameters::ListImagesOptions;
 
 use super::bounded::Within;
-use super::snapshot::real_references;
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, podman_names};
 use crate::data::ListedImage;
 
 impl Engine {
@@ -43,26 +43,29 @@ impl Engine {
                     )
                 })
                 .unwrap_or(false);
-            let entry = used.entry(image_id).or_default();
+            let entry = used.entry(podman_names::docker_id(&image_id)).or_default();
             entry.0 += 1;
             entry.1 += u64::from(running);
         }
 
+        let kind = self.info.kind;
         Ok(summaries
             .into_iter()
             .map(|summary| {
-                let (containers, running_containers) =
-                    used.get(&summary.id).copied().unwrap_or_default();
+                let id = podman_names::docker_id(&summary.id);
+                let (containers, running_containers) = used.get(&id).copied().unwrap_or_default();
                 ListedImage {
-                    parent_id: Some(summary.parent_id).filter(|parent| !parent.is_empty()),
-                    repo_tags: real_references(summary.repo_tags),
-                    repo_digests: real_references(summary.repo_digests),
+                    parent_id: Some(summary.parent_id)
+                        .filter(|parent| !parent.is_empty())
+                        .map(|parent| podman_names::docker_id(&parent)),
+                    repo_tags: podman_names::listed_names(kind, summary.repo_tags),
+                    repo_digests: podman_names::listed_names(kind, summary.repo_digests),
                     created: summary.created,
                     size: u64::try_from(summary.size).unwrap_or(0),
                     labels: summary.labels.into_iter().collect(),
                     containers,
                     running_containers,
-                    id: summary.id,
+                    id,
                 }
             })
             .collect())

@@ -165,7 +165,7 @@ impl Engine {
             (api, product, server_version, info?)
         } else {
             let (api, product, server_version) = negotiate(&docker, timeout).await?;
-            version.set(&api.min(NEWEST_SUPPORTED_API).to_string());
+            version.set(&negotiated_version(api).to_string());
             let info = docker.info().within(timeout, "read /info").await?;
             (
                 api,
@@ -174,7 +174,7 @@ impl Engine {
                 raw_get::InfoFields::from(info),
             )
         };
-        let negotiated = server_api.min(NEWEST_SUPPORTED_API);
+        let negotiated = negotiated_version(server_api);
         version.set(&negotiated.to_string());
         let raw = RawApi::new(session, route, &negotiated.to_string(), timeout);
         Ok(Engine {
@@ -210,6 +210,12 @@ impl Engine {
     pub fn api_calls(&self) -> u64 {
         self.calls.get() + self.raw.calls()
     }
+}
+
+/// The version a host is spoken to at: the daemon's newest, or fleetrmi's newest when the daemon
+/// offers more (Docker 29 serves up to 1.52 and accepts 1.44 and up; 1.47 then).
+fn negotiated_version(daemon: ApiVersion) -> ApiVersion {
+    daemon.min(NEWEST_SUPPORTED_API)
 }
 
 /// The daemon's newest API version and its engine version, from the `Api-Version` and
@@ -272,4 +278,26 @@ async fn negotiate(
 /// Whether the daemon could not be reached because sshd would not open the socket channel.
 fn is_forward_refusal(error: &EngineError) -> bool {
     matches!(error, EngineError::Unreachable { cause, .. } if cause.contains("refused to forward to the socket"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_version_is_the_lower_of_the_daemons_and_1_47() {
+        let version = |text: &str| ApiVersion::parse(text).expect("a version");
+        for (daemon, spoken) in [
+            ("1.41", "1.41"),
+            ("1.45", "1.45"),
+            ("1.47", "1.47"),
+            ("1.52", "1.47"),
+        ] {
+            assert_eq!(
+                negotiated_version(version(daemon)),
+                version(spoken),
+                "{daemon}"
+            );
+        }
+    }
 }

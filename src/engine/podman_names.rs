@@ -1,7 +1,9 @@
 //! Podman's Docker API answers in its own spelling: fully qualified names
 //! (`docker.io/library/app:1`) and bare hex IDs. fleetrmi reads and reports Docker's familiar
-//! forms (`app:1`, `sha256:<hex>`) on every engine, so plans, records and reports compare.
+//! forms (`app:1`, `sha256:<hex>`) on every engine, so plans, records and reports compare; and
+//! every engine's listed names lose the `<none>` placeholders old API versions put there.
 
+use super::EngineKind;
 use crate::plan::DeleteRecord;
 use crate::reference::Reference;
 
@@ -19,6 +21,24 @@ pub(crate) fn docker_id(id: &str) -> String {
     } else {
         id.to_string()
     }
+}
+
+/// An engine's listed names (`RepoTags`, `RepoDigests`) without the `<none>` placeholders, in
+/// Docker's familiar forms (only Podman's need respelling).
+pub(crate) fn listed_names(kind: EngineKind, names: Vec<String>) -> Vec<String> {
+    let names = real_references(names);
+    if kind != EngineKind::Podman {
+        return names;
+    }
+    names.iter().map(|name| familiar_name(name)).collect()
+}
+
+/// `<none>:<none>` and `<none>@<none>` are how API 1.41 writes "no reference".
+fn real_references(references: Vec<String>) -> Vec<String> {
+    references
+        .into_iter()
+        .filter(|reference| !reference.starts_with("<none>"))
+        .collect()
 }
 
 /// A removal's records in Docker's spelling.
@@ -42,6 +62,25 @@ mod tests {
         assert_eq!(familiar_name("docker.io/eng/app:1"), "eng/app:1");
         assert_eq!(familiar_name("localhost/app:1"), "localhost/app:1");
         assert_eq!(familiar_name("<none>:<none>"), "<none>:<none>");
+    }
+
+    #[test]
+    fn listed_names_lose_placeholders_and_podmans_are_familiar() {
+        let listed = || {
+            vec![
+                "<none>:<none>".to_string(),
+                "docker.io/library/app:1".to_string(),
+                "127.0.0.1:5000/dg@sha256:aa".to_string(),
+            ]
+        };
+        assert_eq!(
+            listed_names(EngineKind::Podman, listed()),
+            ["app:1", "127.0.0.1:5000/dg@sha256:aa"]
+        );
+        assert_eq!(
+            listed_names(EngineKind::DockerClassic, listed()),
+            ["docker.io/library/app:1", "127.0.0.1:5000/dg@sha256:aa"]
+        );
     }
 
     #[test]

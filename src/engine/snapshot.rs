@@ -8,7 +8,7 @@ use futures::{StreamExt, TryStreamExt};
 use sha2::{Digest, Sha256};
 
 use super::bounded::Within;
-use super::{Engine, EngineError, EngineKind, podman_names};
+use super::{Engine, EngineError, podman_names};
 use crate::snapshot::{ContainerRecord, ContainerState, ImageRecord, Snapshot};
 
 impl Engine {
@@ -68,18 +68,7 @@ impl Engine {
             engine: self.info.kind,
             ..Snapshot::default()
         };
-        let podman = self.info.kind == EngineKind::Podman;
-        let spelled = |references: Vec<String>| {
-            let references = real_references(references);
-            if podman {
-                references
-                    .iter()
-                    .map(|name| podman_names::familiar_name(name))
-                    .collect()
-            } else {
-                references
-            }
-        };
+        let spelled = |references| podman_names::listed_names(self.info.kind, references);
         for summary in summaries {
             snapshot.images.push(ImageRecord {
                 id: podman_names::docker_id(&summary.id),
@@ -197,14 +186,6 @@ fn subsec_nanos(rfc3339: &str) -> u32 {
         .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|since| since.subsec_nanos())
         .unwrap_or(0)
-}
-
-/// `<none>:<none>` and `<none>@<none>` are how API 1.41 writes "no reference".
-pub(super) fn real_references(references: Vec<String>) -> Vec<String> {
-    references
-        .into_iter()
-        .filter(|reference| !reference.starts_with("<none>"))
-        .collect()
 }
 
 /// Chain IDs from diff IDs: the first is the first diff ID; each next is the SHA-256 of

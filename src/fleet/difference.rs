@@ -7,7 +7,19 @@ use crate::plan::DeleteRecord;
 use crate::report::{ImageResult, bounded_list};
 
 /// How many records a plan-vs-engine warning lists on each side before it says how many more.
-const DIFFERENCE_ITEMS: usize = 8;
+const DIFFERENCE_ITEMS: usize = 6;
+
+/// The most characters of one record or error a warning shows: with [`DIFFERENCE_ITEMS`] a
+/// warning stays one readable line (under 2 KB) whatever the engine answered.
+const ITEM_CHARS: usize = 120;
+
+/// `text`, cut to [`ITEM_CHARS`] characters with `…` when longer.
+fn clipped(text: &str) -> String {
+    match text.char_indices().nth(ITEM_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
 
 /// A warning when the engine did something other than the plan said, `None` when they agree.
 pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -> Option<String> {
@@ -15,9 +27,13 @@ pub(super) fn describe_difference(planned: &ImageResult, actual: &ImageResult) -
         return None;
     }
     let show = |result: &ImageResult| {
-        let mut parts: Vec<String> = result.records().iter().map(ToString::to_string).collect();
+        let mut parts: Vec<String> = result
+            .records()
+            .iter()
+            .map(|record| clipped(&record.to_string()))
+            .collect();
         if let Some(error) = &result.error {
-            parts.push(format!("error: {error}"));
+            parts.push(clipped(&format!("error: {error}")));
         }
         if parts.is_empty() {
             "nothing".to_string()
@@ -45,15 +61,15 @@ pub(super) fn describe_set_difference(
     for record in actual {
         *counts.entry(record.to_string()).or_default() -= 1;
     }
-    let only_planned: Vec<&str> = counts
+    let only_planned: Vec<String> = counts
         .iter()
         .filter(|(_, count)| **count > 0)
-        .map(|(record, _)| record.as_str())
+        .map(|(record, _)| clipped(record))
         .collect();
-    let only_engine: Vec<&str> = counts
+    let only_engine: Vec<String> = counts
         .iter()
         .filter(|(_, count)| **count < 0)
-        .map(|(record, _)| record.as_str())
+        .map(|(record, _)| clipped(record))
         .collect();
     if only_planned.is_empty() && only_engine.is_empty() {
         return None;
@@ -111,6 +127,22 @@ mod tests {
             deleted("a"),
         ];
         assert_eq!(describe_set_difference(&planned, &actual), None);
+    }
+
+    #[test]
+    fn a_difference_is_one_line_under_2_kb_whatever_the_engine_answered() {
+        let long = |n: usize| format!("registry.example.com:5000/{}@sha256:{}", "r".repeat(300), n);
+        let many: Vec<String> = (0..500).map(long).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let planned = result(&refs, None);
+        let actual = result(&refs[1..], Some(&"e".repeat(10_000)));
+        let warning = describe_difference(&planned, &actual).expect("a difference");
+        assert!(warning.len() < 2048, "{} bytes", warning.len());
+        assert!(!warning.contains('\n'));
+        assert!(warning.contains("more)"), "{warning}");
+        let records: Vec<DeleteRecord> = many.iter().map(|id| deleted(id)).collect();
+        let warning = describe_set_difference(&records, &[]).expect("a difference");
+        assert!(warning.len() < 2048, "{} bytes", warning.len());
     }
 
     #[test]

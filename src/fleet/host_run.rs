@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::plan::{FreedByImages, RemovalAnswer};
+use crate::plan::{DeleteRecord, FreedByImages, RemovalAnswer};
 use crate::report::{BackupOutcome, ContainerOutcome, HostFailure, HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
 
@@ -178,6 +178,24 @@ impl<'a> HostRun<'a> {
 /// The report's result for an answer (the engine's, or the one the plan expects).
 pub(super) fn result_of(image: &str, answer: &RemovalAnswer, snapshot: &Snapshot) -> ImageResult {
     ImageResult::from_records(image, &answer.records, answer.error.clone(), snapshot)
+}
+
+/// A dry run's results with their bytes counted as the real run counts them: on an engine whose
+/// answers name images only, each result's bytes are the layers its deleted images leave unheld,
+/// in order (the same count [`HostRun::remove_checked`] makes).
+pub(super) fn count_planned_bytes(snapshot: &Snapshot, results: &mut [ImageResult]) {
+    if snapshot.engine.deletes_answer_with_layers() {
+        return;
+    }
+    let mut freed = FreedByImages::new(snapshot);
+    for result in results {
+        let records: Vec<DeleteRecord> = result
+            .deleted
+            .iter()
+            .map(|id| DeleteRecord::Deleted(id.clone()))
+            .collect();
+        result.reclaimed_bytes = freed.count(&records);
+    }
 }
 
 /// The failure of a host interrupted `what` (e.g. "interrupted before the snapshot"), naming the

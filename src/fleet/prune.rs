@@ -20,7 +20,8 @@ use super::control::RunControl;
 use super::difference::describe_set_difference;
 use super::free_space::{FreeSpace, read_space, read_space_after};
 use super::host_run::{
-    Before, HostRun, LOST_ANSWER, Queue, interrupted, not_attempted, prediction_missed, result_of,
+    Before, HostRun, LOST_ANSWER, Queue, count_planned_bytes, interrupted, not_attempted,
+    prediction_missed, result_of,
 };
 use super::progress::HostProgress;
 use super::prune_backup::{BackupStep, back_up, unit_for_records};
@@ -134,6 +135,7 @@ async fn prune_connected(
     report.decisions = plan.decisions.clone();
     if job.dry_run {
         report.results = planned_results(&plan, &snapshot, job, &report.host);
+        count_planned_bytes(&snapshot, &mut report.results);
         for result in &mut report.results {
             result.not_exact = caveat.map(str::to_string);
             progress.result(result);

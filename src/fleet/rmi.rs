@@ -16,7 +16,9 @@ use super::connect::{ConnectOptions, ConnectedHost, on_connected_host};
 use super::content_blobs::add_content_blobs;
 use super::control::RunControl;
 use super::free_space::{FreeSpace, read_space, read_space_after};
-use super::host_run::{HostRun, Queue, interrupted, prediction_missed, result_of};
+use super::host_run::{
+    HostRun, Queue, count_planned_bytes, interrupted, prediction_missed, result_of,
+};
 use super::progress::HostProgress;
 use super::rmi_safety::{RmiSafety, SafetySteps, StepsDone, planned_steps, prepare, run_steps};
 use super::send_removal::Removal;
@@ -148,6 +150,7 @@ async fn rmi_connected(
     };
     if request.dry_run {
         report.results = planned_results(&report.host, &prepared, &read.snapshot, request, steps);
+        count_planned_bytes(&read.snapshot, &mut report.results);
         for (result, planned) in report.results.iter_mut().zip(&prepared.plan.removals) {
             result.not_exact = planned.not_exact.clone();
             progress.result(result);

@@ -31,6 +31,19 @@ impl SimulatedStore {
             .unwrap_or_default()
     }
 
+    /// How to send one of an image's names so that Podman's lookup finds exactly that name: as
+    /// it is when it does, else fully qualified (a short name means a `localhost/` image first,
+    /// and may resolve through another registry).
+    pub(crate) fn podman_exact_name(&self, image_id: &str, name: &str) -> String {
+        let finds_it = self.podman_find(name).is_ok_and(|target| {
+            target.image_id == image_id && target.name.as_deref() == Some(name)
+        });
+        if finds_it && self.podman_lookup_caveat(name).is_none() {
+            return name.to_owned();
+        }
+        normalized(name).unwrap_or_else(|| name.to_owned())
+    }
+
     /// The image `name` means on Podman, or Podman's error answer.
     pub(crate) fn podman_find(&self, name: &str) -> Result<PodmanTarget, ApiError> {
         let by_id = |image_id: &str| PodmanTarget {

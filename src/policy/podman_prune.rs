@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::plan::{FreedByImages, SimulatedStore};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, short_id};
 
 use super::decision::{Action, Reason};
 use super::engine_prune::{decision, kept_by_filters_containers_or_children, oldest_first};
@@ -104,6 +104,69 @@ pub(crate) fn plan_podman_prune(snapshot: &Snapshot, request: &PolicyRequest) ->
     PolicyPlan::engine_prune(decisions, requests, predicted_bytes, usage_before)
 }
 
+/// The requests a rule prune sends to remove one image on Podman, as `podman rmi` given every
+/// name of it removes it: by ID when it has at most one name; otherwise name by name in Podman's
+/// order (each but the last is only untagged, the last removes the image), because Podman
+/// refuses an ID with several names (500; a pulled digest is a name) unless forced, and its
+/// force would remove containers. Each name is spelled so that Podman finds exactly it.
+pub(super) fn podman_request_names(store: &SimulatedStore, id: &str) -> Vec<String> {
+    let names = store.podman_names(id);
+    if names.len() <= 1 {
+        return vec![id.to_owned()];
+    }
+    names
+        .iter()
+        .map(|name| store.podman_exact_name(id, name))
+        .collect()
+}
+
+/// Why fleetrmi itself refuses to remove an image on Podman: a container uses it (with
+/// `--force`, which on dockerd removes such an image and keeps the container), and Podman
+/// removes that image only by removing the container; or a container uses a nameless parent
+/// Podman would prune with it (Podman then answers an error after removing the image).
+pub(super) fn podman_refusal(store: &SimulatedStore, id: &str, name: &str) -> Option<String> {
+    if let Some(container) = store.first_container_using(id, None) {
+        return Some(format!(
+            "fleetrmi refused to remove {name}: container {} uses it, and Podman removes an \
+             image a container uses only by removing the container, which fleetrmi never does; \
+             remove the container first",
+            short_id(&container.id)
+        ));
+    }
+    let (parent, container) = pruned_parent_in_use(store, id)?;
+    Some(format!(
+        "fleetrmi refused to remove {name}: container {} uses its untagged parent {}, which \
+         Podman would prune with it and then answer an error; remove the container first",
+        short_id(&container),
+        short_id(&parent)
+    ))
+}
+
+/// The first nameless parent Podman's pruning would reach after removing `id` that a container
+/// uses (where its pruning stops with an error), with that container's ID.
+fn pruned_parent_in_use(store: &SimulatedStore, id: &str) -> Option<(String, String)> {
+    let mut current = id.to_owned();
+    loop {
+        let parent = store
+            .images
+            .get(&current)?
+            .parent
+            .clone()
+            .filter(|parent| store.contains_image(parent))?;
+        let other_child = store
+            .images
+            .values()
+            .any(|image| image.parent.as_deref() == Some(parent.as_str()) && image.id != current);
+        if !store.podman_names(&parent).is_empty() || other_child {
+            return None;
+        }
+        if let Some(container) = store.first_container_using(&parent, None) {
+            return Some((parent, container.id.clone()));
+        }
+        current = parent;
+    }
+}
+
 /// What libpod's prune filters select: no name, no child, no container, and the user's filters.
 fn is_prunable(store: &SimulatedStore, id: &str, request: &PolicyRequest) -> bool {
     store.podman_names(id).is_empty()
@@ -140,6 +203,7 @@ mod tests {
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, digest, image_id};
     use crate::policy::decision::Action;
     use crate::policy::filters::PruneFilters;
+    use crate::policy::plan_policy;
     use crate::policy::rules::Rules;
 
     fn removed_count(plan: &PolicyPlan) -> usize {
@@ -216,6 +280,161 @@ mod tests {
             ]
         );
         assert_eq!(removed_count(&plan), 2);
+    }
+
+    fn rules(matches: &[&str], force: bool) -> PolicyRequest {
+        PolicyRequest {
+            all: true,
+            rules: Rules {
+                matches: matches
+                    .iter()
+                    .map(|m| m.parse().expect("pattern"))
+                    .collect(),
+                ..Rules::default()
+            },
+            force,
+            ..prune(true)
+        }
+    }
+
+    fn requests(plan: &PolicyPlan) -> Vec<(&str, Vec<DeleteRecord>)> {
+        plan.requests
+            .iter()
+            .map(|request| {
+                assert_eq!(request.error, None, "{request:?}");
+                (request.name.as_str(), request.records.clone())
+            })
+            .collect()
+    }
+
+    fn decision_of<'a>(plan: &'a PolicyPlan, key: &str) -> &'a crate::policy::Decision {
+        plan.decisions
+            .iter()
+            .find(|decision| decision.image == image_id(key))
+            .expect("a decision")
+    }
+
+    /// A tag and the digest it was pulled by are two names to Podman: by ID it answers 500, so
+    /// the image goes name by name, the last one deleting it.
+    #[test]
+    fn a_rule_removes_a_pulled_image_name_by_name() {
+        let pulled = format!("127.0.1.250:5000/dg@{}", digest("dg"));
+        let snapshot = podman(
+            SnapshotBuilder::new()
+                .image(
+                    "dg",
+                    ImageSpec::new()
+                        .tags(["127.0.1.250:5000/dg:1".to_owned(), pulled.clone()])
+                        .digests([pulled.clone()])
+                        .layers(["D"]),
+                )
+                .image("u", ImageSpec::new().tags(["unique:1"]).layers(["U"]))
+                .layer_size("D", 1_000)
+                .layer_size("U", 24),
+        );
+        let plan = plan_policy(&snapshot, &rules(&["127.0.1.250:5000/dg", "unique"], false));
+        assert_eq!(
+            requests(&plan),
+            [
+                (
+                    "127.0.1.250:5000/dg:1",
+                    vec![DeleteRecord::Untagged("127.0.1.250:5000/dg:1".into())]
+                ),
+                (
+                    pulled.as_str(),
+                    vec![
+                        DeleteRecord::Deleted(image_id("dg")),
+                        DeleteRecord::Untagged(pulled.clone())
+                    ]
+                ),
+                (
+                    image_id("u").as_str(),
+                    vec![
+                        DeleteRecord::Deleted(image_id("u")),
+                        DeleteRecord::Untagged("unique:1".into())
+                    ]
+                ),
+            ]
+        );
+        assert_eq!(decision_of(&plan, "dg").action, Action::Remove);
+        assert_eq!(plan.predicted_bytes, 1_024);
+    }
+
+    #[test]
+    fn a_short_name_podman_would_find_elsewhere_is_sent_fully_qualified() {
+        let snapshot = podman(
+            SnapshotBuilder::new()
+                .image("hub", ImageSpec::new().tags(["app:1", "app:2"]))
+                .image("local", ImageSpec::new().tags(["localhost/app:1"])),
+        );
+        let plan = plan_policy(&snapshot, &rules(&["app"], false));
+        let names: Vec<&str> = requests(&plan).into_iter().map(|(name, _)| name).collect();
+        assert_eq!(names, ["docker.io/library/app:1", "app:2"]);
+        assert_eq!(decision_of(&plan, "hub").action, Action::Remove);
+        assert_eq!(decision_of(&plan, "local").action, Action::Keep);
+    }
+
+    /// dockerd's `--force` removes an image a stopped container uses and keeps the container;
+    /// Podman cannot, so fleetrmi keeps the image and says why, sending nothing.
+    #[test]
+    fn forced_rules_refuse_an_image_a_stopped_container_uses() {
+        let snapshot = podman(
+            SnapshotBuilder::new()
+                .image("s", ImageSpec::new().tags(["stopped:1", "stopped:2"]))
+                .stopped("c", "s"),
+        );
+        let plan = plan_policy(&snapshot, &rules(&["stopped"], true));
+        assert!(plan.requests.is_empty(), "{:?}", plan.requests);
+        let decision = decision_of(&plan, "s");
+        assert_eq!(decision.action, Action::Keep);
+        assert!(
+            decision
+                .detail
+                .starts_with("fleetrmi refused to remove stopped:1, stopped:2: container"),
+            "{}",
+            decision.detail
+        );
+    }
+
+    /// `child:1` over a nameless parent, which Podman prunes with it.
+    fn parent_and_child() -> SnapshotBuilder {
+        SnapshotBuilder::new()
+            .image("p", ImageSpec::new().layers(["P"]))
+            .image(
+                "c",
+                ImageSpec::new()
+                    .tags(["child:1"])
+                    .parent("p")
+                    .layers(["P", "C"]),
+            )
+    }
+
+    #[test]
+    fn an_image_whose_pruned_parent_a_container_uses_is_refused() {
+        let snapshot = podman(parent_and_child().stopped("ctr", "p"));
+        let plan = plan_policy(&snapshot, &rules(&["child"], false));
+        assert!(plan.requests.is_empty(), "{:?}", plan.requests);
+        let detail = &decision_of(&plan, "c").detail;
+        assert!(detail.contains("uses its untagged parent"), "{detail}");
+    }
+
+    /// Podman 4.3 ignores `noprune`, so a child whose removal would prune a protected nameless
+    /// parent stays.
+    #[test]
+    fn a_protected_nameless_parent_keeps_its_last_child() {
+        let mut snapshot = podman(parent_and_child());
+        for image in &mut snapshot.images {
+            if image.id == image_id("p") {
+                image.labels.insert("keep".into(), "yes".into());
+            }
+        }
+        let mut request = rules(&["child"], false);
+        request.rules.keep_labels = vec!["keep=yes".parse().expect("label")];
+        let plan = plan_policy(&snapshot, &request);
+        assert!(plan.requests.is_empty(), "{:?}", plan.requests);
+        let detail = &decision_of(&plan, "c").detail;
+        assert!(detail.contains("protected untagged parent"), "{detail}");
+        assert_eq!(decision_of(&plan, "p").action, Action::Keep);
     }
 
     #[test]

@@ -7,19 +7,23 @@
 //! `DELETE /images/<id>` when it has at most one reference, or with `--force`; one with several
 //! references goes reference by reference (`DELETE /images/<ref>`), the last one deleting it,
 //! because deleting it by ID would need force. Untagged parents are pruned by the engine with
-//! their last child, unless that would remove a protected image: then that step uses `noprune`.
+//! their last child, unless that would remove a protected image: then that step uses `noprune`
+//! (on an engine that ignores it, the candidate stays). Podman's requests are its own
+//! ([`podman_request_names`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::data::EngineKind;
 use crate::plan::{FreedByImages, SimulatedStore, is_single_reference};
 use crate::reference::Reference;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, short_id};
 
 use super::decision::{Action, Reason};
 use super::engine_prune::{decision, oldest_first};
 use super::plan::{
     PlannedRequest, PolicyPlan, bytes_by_deleted_image, bytes_by_image, freed, image_usage,
 };
+use super::podman_prune::{podman_refusal, podman_request_names};
 use super::rules::{PolicyRequest, PruneMode, Rules};
 use super::selection::{Selection, Verdict, children_names, image_name};
 use super::units::format_size as format_bytes;
@@ -113,21 +117,31 @@ impl<'a> RuleWalk<'a> {
             return false;
         };
         let id = self.pending.remove(position);
+        if let Some(refusal) = self.engine_refusal(&id) {
+            self.refused.insert(id, refusal);
+            return true;
+        }
         let force = self.request.force;
         let names = request_names(&self.store, &id, force);
         let mut step = self.store.clone();
         let mut attempt = remove(&mut step, &id, &names, force, false);
         let before = self.store.deleted_images().len();
-        let pruned = &step.deleted_images()[before..];
-        if pruned
-            .iter()
-            .any(|deleted| *deleted != id && self.protected.contains(deleted))
-        {
+        if self.prunes_protected(&step, before, &id).is_some() {
             step = self.store.clone();
             attempt = remove(&mut step, &id, &names, force, true);
         }
         if let Some(error) = attempt.iter().find_map(|request| request.error.clone()) {
             self.refused.insert(id, error.message);
+            return true;
+        }
+        // An engine that ignores `noprune` (Podman 4.3) would still take the protected parent.
+        if let Some(parent) = self.prunes_protected(&step, before, &id) {
+            let refusal = format!(
+                "not removed: this engine would also remove its protected untagged parent {} \
+                 (it prunes untagged parents even with noprune)",
+                short_id(&parent)
+            );
+            self.refused.insert(id, refusal);
             return true;
         }
         for deleted in &step.deleted_images()[before..] {
@@ -146,6 +160,22 @@ impl<'a> RuleWalk<'a> {
         self.requests.extend(attempt);
         self.store = step;
         true
+    }
+
+    /// A protected image other than `id` that the removal simulated on `step` pruned.
+    fn prunes_protected(&self, step: &SimulatedStore, before: usize, id: &str) -> Option<String> {
+        step.deleted_images()[before..]
+            .iter()
+            .find(|deleted| *deleted != id && self.protected.contains(*deleted))
+            .cloned()
+    }
+
+    /// A candidate fleetrmi itself refuses on this engine, with why.
+    fn engine_refusal(&self, id: &str) -> Option<String> {
+        match self.store.engine {
+            EngineKind::Podman => podman_refusal(&self.store, id, &image_name(&self.initial, id)),
+            EngineKind::DockerClassic | EngineKind::DockerContainerd => None,
+        }
     }
 
     /// Why a candidate is removed: selected by the rules, or over a threshold as well.
@@ -259,11 +289,14 @@ impl<'a> RuleWalk<'a> {
     }
 }
 
-/// The requests that remove one image: by ID when one request can do it without force (no
+/// The requests that remove one image (Podman: [`podman_request_names`]): by ID when one request can do it without force (no
 /// reference, or a single one: one tag with the digests of its repository), else reference by
 /// reference. A repository's digests go with its last tag, so only the digests of repositories
 /// without a tag are asked for: asking for one already gone would be a 404.
 fn request_names(store: &SimulatedStore, id: &str, force: bool) -> Vec<String> {
+    if store.engine == EngineKind::Podman {
+        return podman_request_names(store, id);
+    }
     let references = store.references_of(id);
     if force || references.is_empty() || is_single_reference(&references) {
         return vec![id.to_owned()];

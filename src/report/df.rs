@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::format::{bytes, duration};
 use super::host_report::HostStatus;
 use super::observed_host::{ObservedHost, StatusCounts, status_word};
-use crate::data::FilesystemSpace;
 use crate::data::{DiskUsage, UsageCounts};
+use crate::data::{EngineKind, FilesystemSpace};
 
 /// One host's disk usage.
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +116,7 @@ impl DfReport {
         table.load_preset(UTF8_FULL_CONDENSED);
         table.set_header([
             "host",
+            "engine",
             "status",
             "images",
             "containers",
@@ -128,6 +129,7 @@ impl DfReport {
         for host in &self.hosts {
             let mut row = vec![
                 Cell::new(&host.outcome.host),
+                Cell::new(host.outcome.engine_kind.map_or("—", EngineKind::name)),
                 Cell::new(status_word(host.outcome.status)),
             ];
             match &host.usage {
@@ -145,6 +147,7 @@ impl DfReport {
         let totals = &self.totals;
         let mut row = vec![
             Cell::new(format!("total ({} hosts)", totals.counts.hosts)),
+            Cell::new(""),
             Cell::new(totals.counts.summary()),
         ];
         row.extend(usage_cells(&totals.usage));
@@ -389,8 +392,13 @@ mod tests {
 
     #[test]
     fn table_has_a_row_per_host_and_the_kinds_of_the_fleet() {
-        let report = DfReport::new(vec![reached("a", 10, 100, 300)], Default::default());
+        let mut podman = reached("a", 10, 100, 300);
+        podman.outcome.engine_kind = Some(EngineKind::Podman);
+        let report = DfReport::new(vec![podman], Default::default());
+        let json = serde_json::to_value(&report).expect("serialises");
+        assert_eq!(json["hosts"][0]["engine_kind"], "podman");
         let table = report.render_table();
+        assert!(table.contains("podman"), "{table}");
         assert!(table.contains("total (1 hosts)"), "{table}");
         assert!(table.contains("Local Volumes"), "{table}");
         assert!(table.contains("10 B / 100 B (10%)"), "{table}");

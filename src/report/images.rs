@@ -374,8 +374,12 @@ fn merge_sorted(into: &mut Vec<String>, from: &[String]) {
 /// `docker images` rows of one image: one per tag, one per repository known only by digest, or
 /// a single `<none> <none>`.
 pub fn docker_rows(image: &ListedImage) -> Vec<(&str, &str)> {
-    let mut rows: Vec<(&str, &str)> = image.repo_tags.iter().map(|t| split_tag(t)).collect();
-    for digest in &image.repo_digests {
+    let (digests, tags): (Vec<&String>, Vec<&String>) =
+        image.repo_tags.iter().partition(|name| name.contains('@'));
+    let mut rows: Vec<(&str, &str)> = tags.iter().map(|tag| split_tag(tag)).collect();
+    // A repository known by digest only gets one row without a tag; a digest of a tagged
+    // repository (listed among the names by the containerd store and Podman) gets none.
+    for digest in image.repo_digests.iter().chain(digests) {
         let repository = digest.split_once('@').map_or(digest.as_str(), |(r, _)| r);
         if !rows.iter().any(|(r, _)| *r == repository) {
             rows.push((repository, "<none>"));
@@ -598,6 +602,9 @@ mod tests {
         let mut tagged = image("cc", &["dg:1"], 1);
         tagged.repo_digests = vec!["dg@sha256:cc".into()];
         assert_eq!(docker_rows(&tagged), vec![("dg", "1")]);
+        // Podman lists a pulled digest among the names, before or after the tag.
+        let pulled = image("dd", &["dg@sha256:dd", "dg:1"], 1);
+        assert_eq!(docker_rows(&pulled), vec![("dg", "1")]);
     }
 
     #[test]

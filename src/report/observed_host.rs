@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::data::EngineKind;
+
 use super::RoundTripCount;
 use super::exit_code;
 use super::host_report::{HostFailure, HostReport, HostStatus, Step};
@@ -15,6 +17,9 @@ pub struct ObservedHost {
     pub host: String,
     pub address: String,
     pub status: HostStatus,
+    /// The host's engine kind, once the engine answered (a mixed fleet's hosts differ).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_kind: Option<EngineKind>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<HostFailure>,
     pub warnings: Vec<String>,
@@ -33,6 +38,7 @@ impl ObservedHost {
             host: host.to_string(),
             address: address.to_string(),
             status: HostStatus::Ok,
+            engine_kind: None,
             failure: None,
             warnings: Vec::new(),
             duration: Duration::ZERO,
@@ -45,6 +51,7 @@ impl ObservedHost {
     pub fn from_connect(report: &HostReport) -> ObservedHost {
         ObservedHost {
             status: report.status,
+            engine_kind: report.engine.as_ref().map(|engine| engine.kind),
             failure: report.failure.clone(),
             warnings: report.warnings.clone(),
             api_calls: report.api_calls,

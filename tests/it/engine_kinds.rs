@@ -239,6 +239,55 @@ fn one_run_over_a_fleet_of_every_kind_reports_each_hosts_engine() {
     );
     // Every kind is modelled: the dry run claims exactness on all four hosts.
     assert!(!table.stderr.contains("note: "), "{}", table.stderr);
+
+    // The read-only commands say each host's kind too.
+    for command in ["df", "images", "ping"] {
+        let run = hosts.fleetrmi(&["--output", "json", command]);
+        assert_eq!(run.code, 0, "{command}: {}", run.stderr);
+        let mut seen: Vec<String> = run.json()["hosts"]
+            .as_array()
+            .expect("hosts")
+            .iter()
+            .map(|host| {
+                host["engine_kind"]
+                    .as_str()
+                    .expect("engine_kind")
+                    .to_string()
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(seen, kinds, "{command}");
+    }
+    let df = hosts.fleetrmi(&["df"]);
+    assert!(df.stdout.contains("docker-containerd"), "{}", df.stdout);
+
+    // `images` shows each host's rows as `docker images` does there (Podman's names familiar,
+    // a pulled digest no row of its own, a digest-only image as `repo <none>`).
+    for position in 0..4 {
+        let docker = hosts.docker(
+            position,
+            &["images", "--format", "{{.Repository}} {{.Tag}} {{.ID}}"],
+        );
+        let mut expected: Vec<String> = docker.stdout.lines().map(str::to_string).collect();
+        expected.sort();
+        let table = hosts.fleetrmi_on(&[position], &["images", "--per-host"]);
+        let mut rows: Vec<String> = table
+            .stdout
+            .lines()
+            .filter(|line| line.starts_with('│') && line.contains('┆'))
+            .map(|line| {
+                let cells: Vec<&str> = line.split('┆').map(str::trim).collect();
+                cells[1..4].join(" ")
+            })
+            .filter(|row| !row.starts_with("repository "))
+            .collect();
+        rows.sort();
+        assert!(
+            rows.iter().any(|row| row.contains("dgonly <none>")),
+            "{rows:?}"
+        );
+        assert_eq!(rows, expected, "{}", hosts.host(position).kind);
+    }
 }
 
 #[test]
@@ -269,5 +318,181 @@ fn a_policy_file_can_give_each_engine_kind_its_own_policy() {
         assert_eq!(host["prune"]["policy"], policy, "{host}");
         assert!(untagged.contains(&removed), "{host}");
         assert!(!untagged.contains(&kept), "{host}");
+    }
+}
+
+/// The names (`RepoTags`) of every image on a lent host, as Podman lists them.
+fn podman_names(hosts: &Hosts, position: usize) -> Vec<Vec<String>> {
+    hosts
+        .api_get(position, "/v1.41/images/json")
+        .as_array()
+        .expect("images")
+        .iter()
+        .map(|image| {
+            image["RepoTags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|name| name.as_str().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// Each result of a host's report: the name sent, its records, bytes and error.
+fn results(host: &Value) -> Vec<[Value; 5]> {
+    host["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| {
+            ["image", "untagged", "deleted", "reclaimed_bytes", "error"]
+                .map(|field| result[field].clone())
+        })
+        .collect()
+}
+
+/// A rule prune's dry run and real run on lent host `position`: both reports' host.
+fn rule_prune_twice(hosts: &Hosts, position: usize, rules: &[&str]) -> (Value, Value) {
+    let mut args = vec!["--output", "json", "prune"];
+    args.extend(rules);
+    let dry = hosts.fleetrmi_on(&[position], &[args.as_slice(), &["--dry-run"]].concat());
+    let real = hosts.fleetrmi_on(&[position], &[args.as_slice(), &["--yes"]].concat());
+    assert_eq!(
+        (dry.code, real.code),
+        (0, 0),
+        "{}{}",
+        dry.stderr,
+        real.stderr
+    );
+    let (planned, done) = (
+        dry.json()["hosts"][0].clone(),
+        real.json()["hosts"][0].clone(),
+    );
+    assert_eq!(done["status"], "ok", "{done}");
+    assert_eq!(done["warnings"], serde_json::json!([]), "{done}");
+    assert_eq!(
+        results(&planned),
+        results(&done),
+        "the dry run differs from the run"
+    );
+    assert!(
+        results(&done).iter().all(|result| result[4].is_null()),
+        "{done}"
+    );
+    assert_eq!(
+        planned["predicted_bytes"], done["reclaimed_bytes"],
+        "{done}"
+    );
+    (planned, done)
+}
+
+/// An image pulled by tag and digest has two names on Podman, which refuses it by ID (500):
+/// a rule prune removes it name by name, as `podman rmi` given both names does, and its dry run
+/// says so. `dgonly` (one name, its digest) goes by ID.
+#[test]
+fn podman_rule_prune_removes_a_pulled_image_by_its_names() {
+    let hosts = lab().take_kind("podman4", 2);
+    let images = podman_names(&hosts, 1);
+    let pulled = images
+        .iter()
+        .find(|names| names.iter().any(|name| name.ends_with("/dg:1")))
+        .expect("dg:1 is seeded");
+    assert_eq!(
+        pulled.len(),
+        2,
+        "a tag and the digest it was pulled by: {pulled:?}"
+    );
+    let tag = pulled
+        .iter()
+        .find(|name| name.ends_with("/dg:1"))
+        .expect("tag");
+    let registry = tag.trim_end_matches("/dg:1");
+    let dg = hosts.image_id(1, tag);
+    let pattern = format!("{registry}/dg*");
+    let names: Vec<String> = images
+        .iter()
+        .filter(|names| names.iter().any(|name| name.contains("/dg")))
+        .flatten()
+        .cloned()
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    let before = containers(&hosts, 1);
+
+    // The twin: the docker CLI removing every name on host 0.
+    let mut twin = vec!["rmi"];
+    twin.extend(names.iter().map(String::as_str));
+    let docker = hosts.docker(0, &twin);
+    assert_eq!(docker.code, 0, "{}", docker.stderr);
+
+    let (_, done) = rule_prune_twice(&hosts, 1, &["--all", "--match", &pattern]);
+    assert_eq!(results(&done).len(), 3, "{done}");
+    assert!(done["reclaimed_bytes"].as_u64() > Some(0), "{done}");
+    assert!(!hosts.images(1).contains_key(&dg), "dg is still there");
+    assert_eq!(
+        hosts.images(1),
+        hosts.images(0),
+        "the engines' states differ"
+    );
+    assert_eq!(containers(&hosts, 1), before, "a container went");
+}
+
+/// Every unused image by rule on Podman (a tag and a pulled digest, several tags, children
+/// before parents): the dry run is the run, and nothing in use goes.
+#[test]
+fn podman_rule_prune_of_every_unused_image_is_its_dry_run() {
+    let hosts = lab().take_kind("podman4", 1);
+    let before = containers(&hosts, 0);
+    let in_use = [hosts.image_id(0, "run:1"), hosts.image_id(0, "stopped:1")];
+    let (_, done) = rule_prune_twice(&hosts, 0, &["--all", "--match", "**"]);
+    assert!(done["reclaimed_bytes"].as_u64() > Some(0), "{done}");
+    let left = hosts.images(0);
+    for id in &in_use {
+        assert!(left.contains_key(id), "an image in use went: {done}");
+    }
+    assert!(
+        left.values().flatten().all(|tag| tag.contains("run:1")
+            || tag.contains("stopped:1")
+            || tag.contains("base:1")),
+        "an unused image is left: {left:?}"
+    );
+    assert_eq!(containers(&hosts, 0), before, "a container went");
+}
+
+/// `--ignore-missing` on Podman: a name that is not there (never, or no longer) is `already
+/// absent`, with no warning and exit 0, in the dry run as in the run.
+#[test]
+fn podman_ignore_missing_makes_a_rerun_clean() {
+    let hosts = lab().take_kind("podman4", 1);
+    let args = [
+        "--output",
+        "json",
+        "rmi",
+        "--ignore-missing",
+        "nosuch:1",
+        "unique:1",
+    ];
+    let first = hosts.fleetrmi(&args);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let first = first.json();
+    let host = &first["hosts"][0];
+    assert_eq!(host["warnings"], serde_json::json!([]), "{host}");
+    assert_eq!(host["results"][0]["already_absent"], true, "{host}");
+    assert!(host["results"][1]["already_absent"].is_null(), "{host}");
+    assert_eq!(
+        host["results"][1]["untagged"],
+        serde_json::json!(["unique:1"])
+    );
+    let dry = hosts.fleetrmi(&[&args[..3], &["--dry-run"], &args[3..]].concat());
+    let again = hosts.fleetrmi(&args);
+    for run in [dry, again] {
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+        let json = run.json();
+        let host = &json["hosts"][0];
+        assert_eq!(host["warnings"], serde_json::json!([]), "{host}");
+        for result in host["results"].as_array().expect("results") {
+            assert_eq!(result["already_absent"], true, "{host}");
+        }
     }
 }

@@ -12,6 +12,15 @@ const KINDS: [(&str, &str); 4] = [
     ("podman4", "4.3."),
 ];
 
+/// What `ping` should say each lab kind is: product, engine kind, containerd image store.
+fn expected_engine(kind: &str) -> (&'static str, &'static str, bool) {
+    match kind {
+        "podman4" => ("podman", "podman", false),
+        "containerd26" => ("docker", "docker-containerd", true),
+        _ => ("docker", "docker-classic", false),
+    }
+}
+
 /// The lab's seed.json.
 fn seed() -> Value {
     let text = std::fs::read_to_string(lab().dir.join("seed.json")).expect("lab wrote seed.json");
@@ -102,7 +111,7 @@ fn every_kind_runs_its_engine_and_twins_are_seeded_alike() {
 
 #[test]
 fn fleetrmi_ping_reaches_every_kind() {
-    for (kind, _) in KINDS {
+    for (kind, version) in KINDS {
         let hosts = lab().take_kind(kind, 1);
         let run = hosts.fleetrmi(&["--output", "json", "ping"]);
         assert_eq!(run.code, 0, "{kind}: stderr:\n{}", run.stderr);
@@ -117,6 +126,33 @@ fn fleetrmi_ping_reaches_every_kind() {
             )
             .as_str(),
             "{kind}: {report}"
+        );
+        let engine = &report["engine"];
+        let (product, engine_kind, containerd_store) = expected_engine(kind);
+        assert_eq!(engine["product"], product, "{kind}: {report}");
+        assert_eq!(engine["kind"], engine_kind, "{kind}: {report}");
+        assert_eq!(
+            engine["containerd_store"], containerd_store,
+            "{kind}: {report}"
+        );
+        assert!(
+            engine["server_version"]
+                .as_str()
+                .is_some_and(|server| server.starts_with(version)),
+            "{kind}: {report}"
+        );
+        let table = hosts.fleetrmi(&["ping"]);
+        let shown = if kind == "podman4" {
+            "Podman 4.3."
+        } else {
+            "Docker "
+        };
+        assert!(table.stdout.contains(shown), "{kind}: {}", table.stdout);
+        assert_eq!(
+            table.stdout.contains("(containerd store)"),
+            containerd_store,
+            "{kind}: {}",
+            table.stdout
         );
     }
 }

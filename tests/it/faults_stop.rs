@@ -140,3 +140,87 @@ fn a_lost_removal_answer_names_what_was_not_attempted() {
     // The connection still answers: the free space after is read as usual.
     assert!(failed["space_after"].is_object(), "{failed}");
 }
+
+/// A rule prune whose engine does other than planned stops there and fails the host (exit 3),
+/// naming the removals it did not attempt: a scheduled run must not read success while
+/// matched images are left. Between the plan and the removals a container appears on the
+/// image of the second removal, so the engine refuses it.
+#[test]
+fn a_rule_prune_that_meets_a_difference_fails_naming_what_was_not_attempted() {
+    let hosts = lab().take(2);
+    let rules = ["prune", "--all", "--match", "shared", "--match", "unique"];
+    let dry = hosts.fleetrmi_on(
+        &[1],
+        &[&["--output", "json"], &rules[..], &["--dry-run"]].concat(),
+    );
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let planned: Vec<String> = dry.json()["hosts"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|result| result["image"].as_str().expect("image").to_string())
+        .collect();
+    assert_eq!(planned.len(), 3, "{planned:?}");
+
+    let held = HeldEngine::gated(&hosts.host(1).socket);
+    let inventory = inventory_with_held_engine(&hosts, &held);
+    let child = hosts
+        .command(
+            inventory.path(),
+            &[
+                &["--forks", "1", "--output", "json"],
+                &rules[..],
+                &["--yes"],
+            ]
+            .concat(),
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("fleetrmi starts");
+    assert!(
+        held.wait_for_removal(Duration::from_secs(120)),
+        "no removal reached host 1"
+    );
+    let created = hosts.docker(
+        1,
+        &[
+            "create",
+            "--network",
+            "none",
+            "--name",
+            "late-user",
+            &planned[1],
+            "true",
+        ],
+    );
+    assert_eq!(created.code, 0, "{}", created.stderr);
+    held.release();
+    let run = Run::from(child.wait_with_output().expect("fleetrmi ends"));
+
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["hosts"][0]["status"], "ok", "{}", run.stderr);
+    let failed = &json["hosts"][1];
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["failure"]["step"], "remove", "{failed}");
+    let message = failed["failure"]["message"].as_str().expect("message");
+    assert!(
+        message.ends_with(&format!(
+            "not attempted: {} (rerun with --dry-run to plan again)",
+            planned[2]
+        )),
+        "{message}"
+    );
+    let warnings = failed["warnings"].to_string();
+    assert!(
+        warnings.contains("did not do what the plan predicted"),
+        "{warnings}"
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("error: {}: remove: ", hosts.host(1).name)),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,6 +1,8 @@
 //! An engine whose removals hang: a unix socket in front of a lab host's real dockerd socket
 //! that passes every request on but never passes back the answer to a `DELETE`. The engine
 //! does the removal; fleetrmi never hears of it, as when an engine or its connection hangs.
+//! Or, gated, one that holds the first `DELETE` itself until the test releases it, so the test
+//! can change the host between fleetrmi's plan and its removals.
 
 use std::io::{Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -13,30 +15,56 @@ use std::time::Duration;
 pub struct HeldEngine {
     pub socket: PathBuf,
     held: Arc<(Mutex<bool>, Condvar)>,
+    /// Gated: set by [`HeldEngine::release`], which lets the held `DELETE` through.
+    gate: Option<Arc<(Mutex<bool>, Condvar)>>,
     _dir: tempfile::TempDir,
 }
 
 impl HeldEngine {
     /// Listens in front of the daemon socket `upstream`.
     pub fn new(upstream: &Path) -> HeldEngine {
+        HeldEngine::listen(upstream, None)
+    }
+
+    /// Listens in front of `upstream`, holding the first `DELETE` request (not its answer)
+    /// until [`HeldEngine::release`].
+    pub fn gated(upstream: &Path) -> HeldEngine {
+        HeldEngine::listen(
+            upstream,
+            Some(Arc::new((Mutex::new(false), Condvar::new()))),
+        )
+    }
+
+    /// Lets the held `DELETE` (and every later one) through to the engine.
+    pub fn release(&self) {
+        if let Some(gate) = &self.gate {
+            let (lock, opened) = &**gate;
+            *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            opened.notify_all();
+        }
+    }
+
+    fn listen(upstream: &Path, gate: Option<Arc<(Mutex<bool>, Condvar)>>) -> HeldEngine {
         let dir = tempfile::tempdir().expect("temp dir");
         let socket = dir.path().join("held.sock");
         let listener = UnixListener::bind(&socket).expect("bind the held socket");
         let held = Arc::new((Mutex::new(false), Condvar::new()));
         let upstream = upstream.to_path_buf();
         let signal = Arc::clone(&held);
+        let relay_gate = gate.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { break };
                 let Ok(engine) = UnixStream::connect(&upstream) else {
                     continue;
                 };
-                relay(client, engine, Arc::clone(&signal));
+                relay(client, engine, Arc::clone(&signal), relay_gate.clone());
             }
         });
         HeldEngine {
             socket,
             held,
+            gate,
             _dir: dir,
         }
     }
@@ -53,8 +81,14 @@ impl HeldEngine {
 }
 
 /// Copies both ways between `client` and `engine`; after a request that contains `DELETE `,
-/// nothing more goes back to the client on this connection.
-fn relay(client: UnixStream, engine: UnixStream, signal: Arc<(Mutex<bool>, Condvar)>) {
+/// nothing more goes back to the client on this connection, or (gated) the request waits for
+/// the gate to open and its answer goes back as usual.
+fn relay(
+    client: UnixStream,
+    engine: UnixStream,
+    signal: Arc<(Mutex<bool>, Condvar)>,
+    gate: Option<Arc<(Mutex<bool>, Condvar)>>,
+) {
     let holding = Arc::new(AtomicBool::new(false));
     let (mut client_in, mut engine_out) = (
         client.try_clone().expect("clone"),
@@ -69,10 +103,19 @@ fn relay(client: UnixStream, engine: UnixStream, signal: Arc<(Mutex<bool>, Condv
             }
             let chunk = &buffer[..read];
             if chunk.windows(7).any(|window| window == b"DELETE ") {
-                holding_requests.store(true, Ordering::SeqCst);
+                holding_requests.store(gate.is_none(), Ordering::SeqCst);
                 let (lock, seen) = &*signal;
                 *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
                 seen.notify_all();
+                if let Some(gate) = &gate {
+                    let (lock, opened) = &**gate;
+                    let guard = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    drop(
+                        opened
+                            .wait_while(guard, |open| !*open)
+                            .unwrap_or_else(|e| e.into_inner()),
+                    );
+                }
             }
             if engine_out.write_all(chunk).is_err() {
                 break;

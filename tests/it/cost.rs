@@ -132,13 +132,14 @@ fn a_plain_purge_waits_for_a_fixed_number_of_round_trips_plus_one_per_image() {
     // TCP connect, the version exchange (with both KEXINITs), the key exchange, then the
     // ssh-userauth service request with the signed key (no query for the key first).
     assert_eq!(of("connecting"), 4, "{steps:?}");
-    // Docker: channels opened, then /_ping and /info together; the free-space session opens
-    // alongside from the login on (its channel, then the sftp subsystem). Snapshot: the two
-    // lists together, then one wave of inspects (the SFTP init and the statvfs go with the
-    // lists). 2 each; on loopback an answer can outrun the opening of the channel its next
-    // call was to take, which then opens its own: one more at most, in either step (behind
-    // the bench's latency proxy it is always 2 + 2).
-    assert!((2..=3).contains(&of("docker")), "{steps:?}");
+    // Docker: /_ping and /info together, on socket channels whose opens went with the signed
+    // key (vendor/russh); the free-space session opens alongside from the login on (its
+    // channel, then the sftp subsystem). Snapshot: the two lists together, then one wave of
+    // inspects (the SFTP init and the statvfs go with the lists). Behind the bench's latency
+    // proxy that is always 1 + 2; on loopback the SFTP session's answers arrive while the
+    // docker step is current and are charged to it, and an answer can outrun the opening of
+    // the channel its next call was to take, which then opens its own: 2 + 2, 2 + 3 at most.
+    assert!((1..=3).contains(&of("docker")), "{steps:?}");
     assert!((2..=3).contains(&of("snapshot")), "{steps:?}");
     assert!(of("docker") + of("snapshot") <= 5, "{steps:?}");
     for image in images {

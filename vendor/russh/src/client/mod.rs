@@ -103,6 +103,14 @@ pub struct Session {
     server_sig_algs: Option<Vec<Algorithm>>,
     /// Number of EXT_INFO messages received (RFC 8308 allows at most two).
     ext_info_count: u8,
+    /// fleetrmi: socket channels asked for before authentication succeeded, not written yet.
+    held_opens: Vec<(String, ChannelRef)>,
+    /// fleetrmi: a public-key request with its signature is written and not answered yet, and
+    /// channel opens may follow it (RFC 4252 section 5.1: messages after the request that
+    /// succeeds go to the service).
+    signed_auth_pending: bool,
+    /// fleetrmi: channels whose open went right behind that request.
+    opens_behind_auth: Vec<ChannelId>,
 }
 
 impl Drop for Session {
@@ -319,6 +327,8 @@ pub struct Handle<H: Handler> {
     join: russh_util::runtime::JoinHandle<Result<(), H::Error>>,
     channel_buffer_size: usize,
     agent_session_binding: Option<crate::keys::agent::AgentSessionBinding>,
+    /// fleetrmi: the server's identification string (see `remote_sshid`).
+    remote_sshid: Vec<u8>,
 }
 
 impl<H: Handler> Drop for Handle<H> {
@@ -740,40 +750,43 @@ impl<H: Handler> Handle<H> {
     /// Wait for confirmation that a channel is open
     async fn wait_channel_confirmation(
         &self,
-        mut receiver: Receiver<ChannelMsg>,
+        receiver: Receiver<ChannelMsg>,
         window_size_ref: WindowSizeRef,
     ) -> Result<Channel<Msg>, crate::Error> {
-        loop {
-            match receiver.recv().await {
-                Some(ChannelMsg::Open {
-                    id,
-                    max_packet_size,
-                    window_size,
-                }) => {
-                    window_size_ref.grow(window_size).await;
+        wait_channel_confirmation(self.sender.clone(), receiver, window_size_ref).await
+    }
 
-                    return Ok(Channel {
-                        write_half: ChannelWriteHalf {
-                            id,
-                            sender: self.sender.clone(),
-                            max_packet_size,
-                            window_size: window_size_ref,
-                        },
-                        read_half: ChannelReadHalf { receiver },
-                    });
-                }
-                Some(ChannelMsg::OpenFailure(reason)) => {
-                    return Err(crate::Error::ChannelOpenFailure(reason));
-                }
-                None => {
-                    debug!("channel confirmation sender was dropped");
-                    return Err(crate::Error::Disconnect);
-                }
-                msg => {
-                    debug!("msg = {msg:?}");
-                }
-            }
-        }
+    /// fleetrmi: the server's identification string, e.g. `SSH-2.0-OpenSSH_9.2p1 Debian-2`.
+    pub fn remote_sshid(&self) -> &[u8] {
+        &self.remote_sshid
+    }
+
+    /// fleetrmi: asks for a `direct-streamlocal` channel now, also before authentication:
+    /// its open goes right behind a public-key request signed at once (to an OpenSSH server),
+    /// else once authenticated. The returned future waits for the server's confirmation; it
+    /// borrows nothing, so it can be awaited while the handle authenticates. If the request it
+    /// followed fails, so does the channel.
+    pub fn channel_open_direct_streamlocal_early(
+        &self,
+        socket_path: String,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Channel<Msg>, crate::Error>> + Send + 'static,
+        crate::Error,
+    > {
+        let (sender, receiver) = channel(self.channel_buffer_size);
+        let channel_ref = ChannelRef::new(sender);
+        let window_size_ref = channel_ref.window_size().clone();
+        self.sender
+            .try_send(Msg::ChannelOpenDirectStreamLocal {
+                socket_path,
+                channel_ref,
+            })
+            .map_err(|_| crate::Error::SendError)?;
+        Ok(wait_channel_confirmation(
+            self.sender.clone(),
+            receiver,
+            window_size_ref,
+        ))
     }
 
     /// See [`Handle::best_supported_rsa_hash`].
@@ -1225,6 +1238,7 @@ where
     // Reading SSH id and allocating a session if correct.
     let mut stream = SshRead::new(stream);
     let sshid = stream.read_ssh_id().await?;
+    let remote_sshid = sshid.to_vec();
 
     let (handle_sender, session_receiver) = channel(10);
     let (session_sender, handle_receiver) = unbounded_channel();
@@ -1251,7 +1265,7 @@ where
             strict_kex: false,
             alive_timeouts: 0,
             received_data: false,
-            remote_sshid: sshid.into(),
+            remote_sshid: sshid.to_vec(),
         },
         session_receiver,
         session_sender,
@@ -1277,6 +1291,7 @@ where
         join,
         channel_buffer_size,
         agent_session_binding,
+        remote_sshid,
     })
 }
 
@@ -1288,6 +1303,45 @@ async fn start_reading<R: AsyncRead + Unpin>(
     buffer.buffer.clear();
     let n = cipher::read(&mut stream_read, &mut buffer, &mut *cipher).await?;
     Ok((n, stream_read, buffer, cipher))
+}
+
+/// Waits for the server's answer to a channel open (see [`Handle::channel_open_session`]).
+async fn wait_channel_confirmation(
+    sender: Sender<Msg>,
+    mut receiver: Receiver<ChannelMsg>,
+    window_size_ref: WindowSizeRef,
+) -> Result<Channel<Msg>, crate::Error> {
+    loop {
+        match receiver.recv().await {
+            Some(ChannelMsg::Open {
+                id,
+                max_packet_size,
+                window_size,
+            }) => {
+                window_size_ref.grow(window_size).await;
+
+                return Ok(Channel {
+                    write_half: ChannelWriteHalf {
+                        id,
+                        sender: sender.clone(),
+                        max_packet_size,
+                        window_size: window_size_ref,
+                    },
+                    read_half: ChannelReadHalf { receiver },
+                });
+            }
+            Some(ChannelMsg::OpenFailure(reason)) => {
+                return Err(crate::Error::ChannelOpenFailure(reason));
+            }
+            None => {
+                debug!("channel confirmation sender was dropped");
+                return Err(crate::Error::Disconnect);
+            }
+            msg => {
+                debug!("msg = {msg:?}");
+            }
+        }
+    }
 }
 
 impl Session {
@@ -1335,6 +1389,9 @@ impl Session {
             open_global_requests: VecDeque::new(),
             server_sig_algs: None,
             ext_info_count: 0,
+            held_opens: Vec::new(),
+            signed_auth_pending: false,
+            opens_behind_auth: Vec::new(),
         }
     }
 
@@ -1555,6 +1612,17 @@ impl Session {
                         .init_compress(self.common.packet_writer.compress());
                 }
                 enc.state = EncryptedState::Authenticated;
+                // fleetrmi: channel opens held until now go out at once.
+                if !self.held_opens.is_empty() {
+                    self.release_held_opens()?;
+                    self.flush()?;
+                    crate::flush_or_timeout(
+                        &mut self.common.packet_writer,
+                        stream_write,
+                        inactivity_timer.as_mut(),
+                    )
+                    .await?;
+                }
             }
 
             if self.common.received_data {
@@ -1620,10 +1688,54 @@ impl Session {
         Ok(())
     }
 
+    /// fleetrmi: whether a channel open may be written now: once authenticated, or right
+    /// behind a signed public-key request still unanswered.
+    fn may_open_channels(&self) -> bool {
+        match self.common.encrypted {
+            Some(ref enc) => match enc.state {
+                EncryptedState::Authenticated => true,
+                EncryptedState::WaitingAuthRequest(_) => self.signed_auth_pending,
+                _ => false,
+            },
+            None => false,
+        }
+    }
+
+    /// fleetrmi: writes a socket channel's open; one written before the authentication's
+    /// answer is remembered, to be failed if that request fails.
+    fn open_streamlocal(
+        &mut self,
+        socket_path: &str,
+        channel_ref: ChannelRef,
+    ) -> Result<(), crate::Error> {
+        let behind_auth = !matches!(
+            self.common.encrypted.as_ref().map(|enc| &enc.state),
+            Some(EncryptedState::Authenticated)
+        );
+        let id = self.channel_open_direct_streamlocal(socket_path)?;
+        self.channels.insert(id, channel_ref);
+        if behind_auth {
+            self.opens_behind_auth.push(id);
+        }
+        Ok(())
+    }
+
+    /// fleetrmi: writes the held channel opens, if they may go now.
+    pub(crate) fn release_held_opens(&mut self) -> Result<(), crate::Error> {
+        if self.held_opens.is_empty() || !self.may_open_channels() {
+            return Ok(());
+        }
+        for (socket_path, channel_ref) in std::mem::take(&mut self.held_opens) {
+            self.open_streamlocal(&socket_path, channel_ref)?;
+        }
+        Ok(())
+    }
+
     fn handle_msg(&mut self, msg: Msg) -> Result<(), crate::Error> {
         match msg {
             Msg::Authenticate { user, method } => {
                 self.write_auth_request_if_needed(&user, method)?;
+                self.release_held_opens()?;
             }
             Msg::Signed { .. } | Msg::SignFailed => {}
             Msg::AuthInfoResponse { .. } => {}
@@ -1673,8 +1785,13 @@ impl Session {
                 socket_path,
                 channel_ref,
             } => {
-                let id = self.channel_open_direct_streamlocal(&socket_path)?;
-                self.channels.insert(id, channel_ref);
+                // fleetrmi: asked for before authentication: held until a signed request or
+                // the success lets it go out (upstream fails the session instead).
+                if !self.may_open_channels() {
+                    self.held_opens.push((socket_path, channel_ref));
+                    return Ok(());
+                }
+                self.open_streamlocal(&socket_path, channel_ref)?;
             }
             Msg::TcpIpForward {
                 reply_channel,

@@ -486,6 +486,14 @@ mod tests {
     use russh::ChannelOpenFailure;
 
     #[test]
+    fn russh_messages_stay_small() {
+        // Every channel of messages allocates room for 32 when it is made, three per
+        // connection (vendor/russh boxes the large variants; see vendor/README.md).
+        let size = std::mem::size_of::<client::Msg>();
+        assert!(size <= 160, "russh::client::Msg is {size} bytes");
+    }
+
+    #[test]
     fn a_refused_socket_says_whether_it_is_missing_denied_or_forbidden() {
         let refusal = |access| {
             socket_refusal("/run/d.sock", &ChannelOpenFailure::ConnectFailed, access).to_string()

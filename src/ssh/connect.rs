@@ -30,15 +30,24 @@ impl SshSession {
         round_trips: Arc<RoundTrips>,
         early: Option<&EarlySockets>,
     ) -> Result<SshSession, SshError> {
+        // The SFTP session's channel, when it is to be opened ahead, goes with the login too.
+        let sftp_early = options.open_sftp_ahead;
         let session = if target.jumps.is_empty() {
-            Self::connect_direct(target, &options.caches, round_trips, early).await?
+            Self::connect_direct(target, &options.caches, round_trips, early, sftp_early).await?
         } else {
             let (jump, jump_notes) = options
                 .jump_pool
                 .session(&target.jumps, &options.caches)
                 .await?;
-            let session =
-                Self::connect_via(&jump, target, &options.caches, round_trips, early).await?;
+            let session = Self::connect_via(
+                &jump,
+                target,
+                &options.caches,
+                round_trips,
+                early,
+                sftp_early,
+            )
+            .await?;
             session.prepend_notes(jump_notes);
             session
         };

@@ -69,10 +69,15 @@ pub struct EarlySockets {
     pub count: usize,
 }
 
-/// Socket channels asked for with the login, until taken.
+/// A channel asked for with the login, being opened.
+type EarlyOpening = JoinHandle<Result<russh::Channel<client::Msg>, russh::Error>>;
+
+/// Channels asked for with the login, until taken: socket channels to `path`, and the SFTP
+/// session's channel.
 struct EarlyChannels {
     path: String,
-    opening: Vec<JoinHandle<Result<russh::Channel<client::Msg>, russh::Error>>>,
+    opening: Vec<EarlyOpening>,
+    session: Option<EarlyOpening>,
     /// The depth their answers end at: the login's last, when their opens went behind it.
     answered_at: Sent,
 }
@@ -108,6 +113,7 @@ impl SshSession {
         caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
         early: Option<&EarlySockets>,
+        sftp_early: bool,
     ) -> Result<SshSession, SshError> {
         let connect = async {
             let sent = round_trips.sent();
@@ -121,7 +127,7 @@ impl SshSession {
             round_trips.answered(sent);
             // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
             let _ = socket.set_nodelay(true);
-            Self::handshake(socket, target, caches, round_trips, early).await
+            Self::handshake(socket, target, caches, round_trips, early, sftp_early).await
         };
         Self::bounded(target, connect).await
     }
@@ -133,6 +139,7 @@ impl SshSession {
         caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
         early: Option<&EarlySockets>,
+        sftp_early: bool,
     ) -> Result<SshSession, SshError> {
         let connect = async {
             let sent = round_trips.sent();
@@ -157,7 +164,8 @@ impl SshSession {
                     },
                 })?;
             round_trips.answered(sent);
-            Self::handshake(channel.into_stream(), target, caches, round_trips, early).await
+            let stream = channel.into_stream();
+            Self::handshake(stream, target, caches, round_trips, early, sftp_early).await
         };
         Self::bounded(target, connect).await
     }
@@ -180,13 +188,15 @@ impl SshSession {
     /// Key exchange and authentication: the versions with both KEXINITs, the key exchange,
     /// then authentication (the service request goes with the first attempt, vendor/russh);
     /// the round trips of that fixed sequence are counted as each step completes. The `early`
-    /// socket channels are asked for before authenticating.
+    /// socket channels, and with `sftp_early` the SFTP session's channel, are asked for before
+    /// authenticating.
     async fn handshake<S>(
         stream: S,
         target: &SshTarget,
         caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
         early: Option<&EarlySockets>,
+        sftp_early: bool,
     ) -> Result<SshSession, SshError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -230,19 +240,24 @@ impl SshSession {
             .filter_map(|path| handle.channel_open_direct_streamlocal_early(path).ok())
             .map(tokio::spawn)
             .collect();
+        let session = sftp_early
+            .then(|| handle.channel_open_session_early().ok())
+            .flatten()
+            .map(tokio::spawn);
         let (depth, with_first_request) = (round_trips.total(), round_trips.sent());
         let auth_method =
             authenticate(&mut handle, &target.auth, &round_trips, &caches.identities).await?;
-        let early = early.map(|early| EarlyChannels {
-            path: early.path.clone(),
+        let early = EarlyChannels {
+            path: early.map(|early| early.path.clone()).unwrap_or_default(),
             opening,
+            session,
             answered_at: early_answer_depth(
                 &handle,
                 round_trips.total() - depth,
                 with_first_request,
                 round_trips.sent(),
             ),
-        });
+        };
         let notes = outcome
             .lock()
             .map(|mut outcome| std::mem::take(&mut outcome.notes))
@@ -254,7 +269,7 @@ impl SshSession {
             label: target.label(),
             round_trips,
             sftp_ahead: Mutex::new(None),
-            early: Mutex::new(early),
+            early: Mutex::new(Some(early)),
         })
     }
 
@@ -361,10 +376,28 @@ impl SshSession {
         let (handle, round_trips) = (Arc::clone(&self.handle), Arc::clone(&self.round_trips));
         // Counted from now, when the open is asked for, not from when the task first runs.
         let sent = round_trips.sent();
+        // The channel asked for with the login, if it was.
+        let early = self.early.lock().ok().and_then(|mut early| {
+            let early = early.as_mut()?;
+            Some((early.session.take()?, early.answered_at))
+        });
         let opening = tokio::spawn(async move {
-            let (channel, opened) = open_session_channel(&handle, &round_trips, sent)
-                .await
-                .map_err(|error| SftpError::Channel(error.to_string()))?;
+            let opened_early = match early {
+                Some((opening, answered_at)) => match opening.await {
+                    Ok(Ok(channel)) => {
+                        round_trips.answered(answered_at);
+                        Some((channel, answered_at))
+                    }
+                    _ => None,
+                },
+                None => None,
+            };
+            let (channel, opened) = match opened_early {
+                Some(opened) => opened,
+                None => open_session_channel(&handle, &round_trips, sent)
+                    .await
+                    .map_err(|error| SftpError::Channel(error.to_string()))?,
+            };
             SftpChannel::start(channel, round_trips, opened).await
         });
         if let Ok(mut ahead) = self.sftp_ahead.lock() {

@@ -103,8 +103,9 @@ pub struct Session {
     server_sig_algs: Option<Vec<Algorithm>>,
     /// Number of EXT_INFO messages received (RFC 8308 allows at most two).
     ext_info_count: u8,
-    /// fleetrmi: socket channels asked for before authentication succeeded, not written yet.
-    held_opens: Vec<(String, ChannelRef)>,
+    /// fleetrmi: socket channels (with their path) and session channels (`None`) asked for
+    /// before authentication succeeded, not written yet.
+    held_opens: Vec<(Option<String>, ChannelRef)>,
     /// fleetrmi: a public-key request with its signature is written and not answered yet, and
     /// channel opens may follow it (RFC 4252 section 5.1: messages after the request that
     /// succeeds go to the service).
@@ -762,6 +763,27 @@ impl<H: Handler> Handle<H> {
     /// fleetrmi: the server's identification string, e.g. `SSH-2.0-OpenSSH_9.2p1 Debian-2`.
     pub fn remote_sshid(&self) -> &[u8] {
         &self.remote_sshid
+    }
+
+    /// fleetrmi: asks for a session channel now, also before authentication, as
+    /// [`Self::channel_open_direct_streamlocal_early`] does for a socket channel.
+    pub fn channel_open_session_early(
+        &self,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Channel<Msg>, crate::Error>> + Send + 'static,
+        crate::Error,
+    > {
+        let (sender, receiver) = channel(self.channel_buffer_size);
+        let channel_ref = ChannelRef::new(sender);
+        let window_size_ref = channel_ref.window_size().clone();
+        self.sender
+            .try_send(Msg::ChannelOpenSession { channel_ref })
+            .map_err(|_| crate::Error::SendError)?;
+        Ok(wait_channel_confirmation(
+            self.sender.clone(),
+            receiver,
+            window_size_ref,
+        ))
     }
 
     /// fleetrmi: asks for a `direct-streamlocal` channel now, also before authentication:
@@ -1704,18 +1726,22 @@ impl Session {
         }
     }
 
-    /// fleetrmi: writes a socket channel's open; one written before the authentication's
-    /// answer is remembered, to be failed if that request fails.
-    fn open_streamlocal(
+    /// fleetrmi: writes a socket channel's open (a session channel's without a path); one
+    /// written before the authentication's answer is remembered, to be failed if that request
+    /// fails.
+    fn open_early_kind(
         &mut self,
-        socket_path: &str,
+        socket_path: Option<&str>,
         channel_ref: ChannelRef,
     ) -> Result<(), crate::Error> {
         let behind_auth = !matches!(
             self.common.encrypted.as_ref().map(|enc| &enc.state),
             Some(EncryptedState::Authenticated)
         );
-        let id = self.channel_open_direct_streamlocal(socket_path)?;
+        let id = match socket_path {
+            Some(socket_path) => self.channel_open_direct_streamlocal(socket_path)?,
+            None => self.channel_open_session()?,
+        };
         self.channels.insert(id, channel_ref);
         if behind_auth {
             self.opens_behind_auth.push(id);
@@ -1729,7 +1755,7 @@ impl Session {
             return Ok(());
         }
         for (socket_path, channel_ref) in std::mem::take(&mut self.held_opens) {
-            self.open_streamlocal(&socket_path, channel_ref)?;
+            self.open_early_kind(socket_path.as_deref(), channel_ref)?;
         }
         Ok(())
     }
@@ -1758,8 +1784,12 @@ impl Session {
                 }
             }
             Msg::ChannelOpenSession { channel_ref } => {
-                let id = self.channel_open_session()?;
-                self.channels.insert(id, channel_ref);
+                // fleetrmi: held like a socket channel's (below).
+                if !self.may_open_channels() {
+                    self.held_opens.push((None, channel_ref));
+                    return Ok(());
+                }
+                self.open_early_kind(None, channel_ref)?;
             }
             Msg::ChannelOpenX11 {
                 originator_address,
@@ -1791,10 +1821,10 @@ impl Session {
                 // fleetrmi: asked for before authentication: held until a signed request or
                 // the success lets it go out (upstream fails the session instead).
                 if !self.may_open_channels() {
-                    self.held_opens.push((socket_path, channel_ref));
+                    self.held_opens.push((Some(socket_path), channel_ref));
                     return Ok(());
                 }
-                self.open_streamlocal(&socket_path, channel_ref)?;
+                self.open_early_kind(Some(&socket_path), channel_ref)?;
             }
             Msg::TcpIpForward {
                 reply_channel,

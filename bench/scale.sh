@@ -116,6 +116,14 @@ inventory() { # inventory M: the first M endpoints as an inventory
 	printf '%s\n' "$file"
 }
 
+# connect_timeout F: seconds for fleetrmi's --connect-timeout with F hosts at once. Every
+# endpoint's sshd runs on this machine: each login costs it ~26 ms of CPU (fork, re-exec, key
+# exchange), so F logins at once on 2 cores take ~F x 13 ms before the last one is in, and with
+# every host at once each host's login waits for nearly all of them. 40 ms per host at once (at
+# least fleetrmi's own 10 s) keeps the lab's CPU from failing hosts that a fleet, where each
+# host logs in on its own CPU, would not.
+connect_timeout() { echo $((($1 * 40 + 999) / 1000 > 10 ? ($1 * 40 + 999) / 1000 : 10)); }
+
 logins() { # logins M: "Accepted" lines in the first M endpoints' logs, space-separated
 	local i
 	for ((i = 1; i <= $1; i++)); do grep -c 'Accepted publickey' "$EP/e$i/sshd.log" || true; done | paste -sd' '
@@ -135,7 +143,7 @@ for f in "${FORKS[@]}"; do
 			tag=$m.$f.$r
 			measured=$("$PY" "$BENCH/measure.py" --stdout "$OUT/out/$tag.stdout" --stderr "$OUT/out/$tag.stderr" -- \
 				"$BIN" -i "$inv" --known-hosts "$KNOWN_HOSTS" --quiet --output json --forks "$forks_now" \
-				rmi 'scale:{host}')
+				--connect-timeout "$(connect_timeout "$forks_now")s" rmi 'scale:{host}')
 			sleep 0.2
 			after=$(logins "$m")
 			host_cpu_after=$("$PY" "$BENCH/hostcpu.py" "$LAB")

@@ -57,6 +57,9 @@ pub struct EngineAccess {
     pub request_timeout_secs: u64,
 }
 
+/// Channels opened ahead, while the daemon is reached, for the snapshot's two list calls.
+const LIST_CHANNELS: usize = 2;
+
 /// A negotiated connection to one host's engine.
 pub struct Engine {
     docker: Docker,
@@ -71,6 +74,10 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Socket channels the first wave of calls takes: `/_ping`, `/info` and the snapshot's two
+    /// lists.
+    pub const SOCKET_CHANNELS_AT_CONNECT: usize = 2 + LIST_CHANNELS;
+
     /// Reaches the daemon, negotiates the API version and reads `/info`. Stream-local
     /// forwarding first; if sshd refuses it, `docker system dial-stdio` over an exec channel
     /// (said in `warnings`). With `become_root`, `sudo -n docker system dial-stdio` only.
@@ -158,7 +165,7 @@ impl Engine {
             let (pinged, info, ()) = futures::join!(
                 raw_get::ping(&session, &route, timeout),
                 raw_get::info(&session, &route, timeout),
-                channels.open(2),
+                channels.open(LIST_CHANNELS),
             );
             calls.add(2);
             let (api, product, server_version) = negotiated_by_ping(pinged?)?;

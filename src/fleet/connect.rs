@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::engine::{Engine, EngineAccess};
 use crate::report::{HostFailure, HostReport, Step};
-use crate::ssh::{SshError, SshOptions, SshSession, SshTarget};
+use crate::ssh::{EarlySockets, SshError, SshOptions, SshSession, SshTarget};
 
 use super::HostTarget;
 use super::progress::HostProgress;
@@ -66,20 +66,28 @@ pub async fn connect_host(
     progress: &HostProgress,
 ) -> Option<ConnectedHost> {
     progress.step("connecting");
-    let session = match connect_with_retries(&target.ssh, options, report, progress).await {
-        Ok(session) => {
-            report.warnings.extend(session.take_notes());
-            Arc::new(session)
-        }
-        Err(error) => {
-            report.fail(ssh_step(&error), error.to_string());
-            return None;
-        }
-    };
+    let become_root = options.become_root || target.become_root;
+    // The first wave of API calls takes socket channels asked for with the login (sudo's
+    // route has no socket channels).
+    let early = (!become_root).then(|| EarlySockets {
+        path: target.docker_socket.clone(),
+        count: Engine::SOCKET_CHANNELS_AT_CONNECT,
+    });
+    let session =
+        match connect_with_retries(&target.ssh, options, early.as_ref(), report, progress).await {
+            Ok(session) => {
+                report.warnings.extend(session.take_notes());
+                Arc::new(session)
+            }
+            Err(error) => {
+                report.fail(ssh_step(&error), error.to_string());
+                return None;
+            }
+        };
     progress.step("docker");
     let access = EngineAccess {
         socket_path: target.docker_socket.clone(),
-        become_root: options.become_root || target.become_root,
+        become_root,
         request_timeout_secs: options.api_timeout_secs,
     };
     match Engine::connect(Arc::clone(&session), &access, &mut report.warnings).await {
@@ -109,13 +117,14 @@ pub async fn connect_host(
 async fn connect_with_retries(
     target: &SshTarget,
     options: &ConnectOptions,
+    early: Option<&EarlySockets>,
     report: &mut HostReport,
     progress: &HostProgress,
 ) -> Result<SshSession, SshError> {
     let mut pause = CONNECT_RETRY_PAUSE;
     let mut attempt = 0;
     loop {
-        match SshSession::connect(target, &options.ssh, progress.round_trips()).await {
+        match SshSession::connect(target, &options.ssh, progress.round_trips(), early).await {
             Ok(session) => {
                 if attempt > 0 {
                     report.warnings.push(format!(

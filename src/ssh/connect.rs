@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::SshError;
 use super::jump::JumpPool;
 use super::round_trips::RoundTrips;
-use super::session::{SessionCaches, SshSession, SshTarget};
+use super::session::{EarlySockets, SessionCaches, SshSession, SshTarget};
 
 /// Settings shared by every connection of a run.
 #[derive(Debug, Clone, Default)]
@@ -21,21 +21,33 @@ pub struct SshOptions {
 
 impl SshSession {
     /// Connects (through the target's jump hosts, if any), checks the host key, and
-    /// authenticates; each hop within its own connect timeout.
+    /// authenticates; each hop within its own connect timeout. `early`: socket channels asked
+    /// for with the login ([`EarlySockets`]).
     /// Round trips are counted in `round_trips`.
     pub async fn connect(
         target: &SshTarget,
         options: &SshOptions,
         round_trips: Arc<RoundTrips>,
+        early: Option<&EarlySockets>,
     ) -> Result<SshSession, SshError> {
+        // The SFTP session's channel, when it is to be opened ahead, goes with the login too.
+        let sftp_early = options.open_sftp_ahead;
         let session = if target.jumps.is_empty() {
-            Self::connect_direct(target, &options.caches, round_trips).await?
+            Self::connect_direct(target, &options.caches, round_trips, early, sftp_early).await?
         } else {
             let (jump, jump_notes) = options
                 .jump_pool
                 .session(&target.jumps, &options.caches)
                 .await?;
-            let session = Self::connect_via(&jump, target, &options.caches, round_trips).await?;
+            let session = Self::connect_via(
+                &jump,
+                target,
+                &options.caches,
+                round_trips,
+                early,
+                sftp_early,
+            )
+            .await?;
             session.prepend_notes(jump_notes);
             session
         };

@@ -48,8 +48,13 @@ impl JumpPool {
                     // A jump host's round trips are its own, not those of the hosts behind it.
                     let round_trips = Arc::default();
                     let session = match &via {
-                        None => SshSession::connect_direct(hop, caches, round_trips).await,
-                        Some(jump) => SshSession::connect_via(jump, hop, caches, round_trips).await,
+                        None => {
+                            SshSession::connect_direct(hop, caches, round_trips, None, false).await
+                        }
+                        Some(jump) => {
+                            SshSession::connect_via(jump, hop, caches, round_trips, None, false)
+                                .await
+                        }
                     };
                     session.map(Arc::new).map_err(|error| error.to_string())
                 })

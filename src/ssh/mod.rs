@@ -24,7 +24,7 @@ pub use error::SshError;
 pub use host_key::HostKeyPolicy;
 pub use passphrase::set_prompt_suspender;
 pub use round_trips::RoundTrips;
-pub use session::{ChannelIo, SshSession, SshTarget, connections_opened};
+pub use session::{ChannelIo, EarlySockets, SshSession, SshTarget, connections_opened};
 pub use settings::{
     AnsibleSsh, CliSsh, InventorySsh, LocalEnv, ResolvedSsh, SettingSource, SshSettingsError,
     resolve_ssh_settings,

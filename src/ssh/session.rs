@@ -61,6 +61,27 @@ pub struct SessionCaches {
     pub identities: Arc<IdentityCache>,
 }
 
+/// Socket channels to ask for with the login: their opens go right behind the signed
+/// authentication request (vendor/russh), so that the first API calls wait for no channel open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlySockets {
+    pub path: String,
+    pub count: usize,
+}
+
+/// A channel asked for with the login, being opened.
+type EarlyOpening = JoinHandle<Result<russh::Channel<client::Msg>, russh::Error>>;
+
+/// Channels asked for with the login, until taken: socket channels to `path`, and the SFTP
+/// session's channel.
+struct EarlyChannels {
+    path: String,
+    opening: Vec<EarlyOpening>,
+    session: Option<EarlyOpening>,
+    /// The depth their answers end at: the login's last, when their opens went behind it.
+    answered_at: Sent,
+}
+
 /// An authenticated connection. Dropping it without [`SshSession::close`] also ends it.
 pub struct SshSession {
     handle: Arc<Handle<HostKeyChecker>>,
@@ -74,6 +95,7 @@ pub struct SshSession {
     round_trips: Arc<RoundTrips>,
     /// The SFTP session being opened ahead of need, until it is taken.
     sftp_ahead: Mutex<Option<JoinHandle<Result<SftpChannel, SftpError>>>>,
+    early: Mutex<Option<EarlyChannels>>,
 }
 
 /// TCP connections this process has opened to SSH servers.
@@ -90,6 +112,8 @@ impl SshSession {
         target: &SshTarget,
         caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
+        early: Option<&EarlySockets>,
+        sftp_early: bool,
     ) -> Result<SshSession, SshError> {
         let connect = async {
             let sent = round_trips.sent();
@@ -103,7 +127,7 @@ impl SshSession {
             round_trips.answered(sent);
             // Small request/response exchanges dominate: Nagle's algorithm would add a delay to each.
             let _ = socket.set_nodelay(true);
-            Self::handshake(socket, target, caches, round_trips).await
+            Self::handshake(socket, target, caches, round_trips, early, sftp_early).await
         };
         Self::bounded(target, connect).await
     }
@@ -114,6 +138,8 @@ impl SshSession {
         target: &SshTarget,
         caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
+        early: Option<&EarlySockets>,
+        sftp_early: bool,
     ) -> Result<SshSession, SshError> {
         let connect = async {
             let sent = round_trips.sent();
@@ -138,7 +164,8 @@ impl SshSession {
                     },
                 })?;
             round_trips.answered(sent);
-            Self::handshake(channel.into_stream(), target, caches, round_trips).await
+            let stream = channel.into_stream();
+            Self::handshake(stream, target, caches, round_trips, early, sftp_early).await
         };
         Self::bounded(target, connect).await
     }
@@ -160,12 +187,16 @@ impl SshSession {
 
     /// Key exchange and authentication: the versions with both KEXINITs, the key exchange,
     /// then authentication (the service request goes with the first attempt, vendor/russh);
-    /// the round trips of that fixed sequence are counted as each step completes.
+    /// the round trips of that fixed sequence are counted as each step completes. The `early`
+    /// socket channels, and with `sftp_early` the SFTP session's channel, are asked for before
+    /// authenticating.
     async fn handshake<S>(
         stream: S,
         target: &SshTarget,
         caches: &SessionCaches,
         round_trips: Arc<RoundTrips>,
+        early: Option<&EarlySockets>,
+        sftp_early: bool,
     ) -> Result<SshSession, SshError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -203,8 +234,30 @@ impl SshSession {
         };
         // The version exchange (with both KEXINITs), then the key exchange proper.
         round_trips.sequential(2);
+        let opening: Vec<_> = early
+            .into_iter()
+            .flat_map(|early| (0..early.count).map(|_| early.path.clone()))
+            .filter_map(|path| handle.channel_open_direct_streamlocal_early(path).ok())
+            .map(tokio::spawn)
+            .collect();
+        let session = sftp_early
+            .then(|| handle.channel_open_session_early().ok())
+            .flatten()
+            .map(tokio::spawn);
+        let (depth, with_first_request) = (round_trips.total(), round_trips.sent());
         let auth_method =
             authenticate(&mut handle, &target.auth, &round_trips, &caches.identities).await?;
+        let early = EarlyChannels {
+            path: early.map(|early| early.path.clone()).unwrap_or_default(),
+            opening,
+            session,
+            answered_at: early_answer_depth(
+                &handle,
+                round_trips.total() - depth,
+                with_first_request,
+                round_trips.sent(),
+            ),
+        };
         let notes = outcome
             .lock()
             .map(|mut outcome| std::mem::take(&mut outcome.notes))
@@ -216,6 +269,7 @@ impl SshSession {
             label: target.label(),
             round_trips,
             sftp_ahead: Mutex::new(None),
+            early: Mutex::new(Some(early)),
         })
     }
 
@@ -243,10 +297,26 @@ impl SshSession {
     /// When sshd refuses the channel, which it does alike for a missing socket, one the user may
     /// not open and forwarding forbidden by sshd_config, the path is looked at over SFTP to say which.
     pub async fn open_socket(&self, path: &str) -> Result<ChannelIo, SshError> {
+        if let Some(channel) = self.take_early(path).await {
+            return Ok(channel);
+        }
         let sent = self.round_trips.sent();
         let channel = self.open_socket_uncounted(path).await?;
         self.round_trips.answered(sent);
         Ok(channel)
+    }
+
+    /// A socket channel asked for with the login, if one is left for `path` and it opened; one
+    /// that did not is left for [`Self::open_socket`] to open again and say why.
+    async fn take_early(&self, path: &str) -> Option<ChannelIo> {
+        let (opening, answered_at) = {
+            let mut early = self.early.lock().ok()?;
+            let early = early.as_mut().filter(|early| early.path == path)?;
+            (early.opening.pop()?, early.answered_at)
+        };
+        let channel = opening.await.ok()?.ok()?;
+        self.round_trips.answered(answered_at);
+        Some(channel.into_stream())
     }
 
     /// The same for a channel opened in the background, ahead of need: nothing waits for its
@@ -306,10 +376,28 @@ impl SshSession {
         let (handle, round_trips) = (Arc::clone(&self.handle), Arc::clone(&self.round_trips));
         // Counted from now, when the open is asked for, not from when the task first runs.
         let sent = round_trips.sent();
+        // The channel asked for with the login, if it was.
+        let early = self.early.lock().ok().and_then(|mut early| {
+            let early = early.as_mut()?;
+            Some((early.session.take()?, early.answered_at))
+        });
         let opening = tokio::spawn(async move {
-            let (channel, opened) = open_session_channel(&handle, &round_trips, sent)
-                .await
-                .map_err(|error| SftpError::Channel(error.to_string()))?;
+            let opened_early = match early {
+                Some((opening, answered_at)) => match opening.await {
+                    Ok(Ok(channel)) => {
+                        round_trips.answered(answered_at);
+                        Some((channel, answered_at))
+                    }
+                    _ => None,
+                },
+                None => None,
+            };
+            let (channel, opened) = match opened_early {
+                Some(opened) => opened,
+                None => open_session_channel(&handle, &round_trips, sent)
+                    .await
+                    .map_err(|error| SftpError::Channel(error.to_string()))?,
+            };
             SftpChannel::start(channel, round_trips, opened).await
         });
         if let Ok(mut ahead) = self.sftp_ahead.lock() {
@@ -354,6 +442,23 @@ async fn open_session_channel(
         .map_err(|error| SshError::Transport(error.to_string()))?;
     round_trips.answered(sent);
     Ok((channel, sent))
+}
+
+/// The depth at which the answers to socket opens asked for before authenticating end. vendor/russh
+/// writes them right behind the first request when it is signed at once and the server is OpenSSH:
+/// when that request was the one accepted (authentication took one round trip), they were
+/// answered with it. Otherwise they went out at the latest with the success, one round trip on.
+fn early_answer_depth<H: client::Handler>(
+    handle: &Handle<H>,
+    auth_round_trips: u32,
+    with_first_request: Sent,
+    after_login: Sent,
+) -> Sent {
+    if auth_round_trips == 1 && handle.remote_sshid().starts_with(b"SSH-2.0-OpenSSH") {
+        with_first_request
+    } else {
+        after_login
+    }
 }
 
 fn describe_tcp_open_failure(reason: &russh::ChannelOpenFailure) -> String {
@@ -412,6 +517,14 @@ fn describe_open_failure(reason: &russh::ChannelOpenFailure) -> String {
 mod tests {
     use super::*;
     use russh::ChannelOpenFailure;
+
+    #[test]
+    fn russh_messages_stay_small() {
+        // Every channel of messages allocates room for 32 when it is made, three per
+        // connection (vendor/russh boxes the large variants; see vendor/README.md).
+        let size = std::mem::size_of::<client::Msg>();
+        assert!(size <= 160, "russh::client::Msg is {size} bytes");
+    }
 
     #[test]
     fn a_refused_socket_says_whether_it_is_missing_denied_or_forbidden() {

@@ -109,6 +109,45 @@ fn ssh_config_file_gives_address_port_user_key_and_known_hosts() {
 }
 
 #[test]
+fn a_refused_key_before_the_accepted_one_loses_only_the_channels_sent_behind_it() {
+    // The Docker socket's first channels are asked for with the login and go right behind the
+    // first signed key (vendor/russh); when sshd refuses that key it refuses them too, and they
+    // are opened again once the next key is accepted.
+    let hosts = lab().take(1);
+    let dir = tempfile::tempdir().expect("temp");
+    let stranger = dir.path().join("stranger");
+    keygen(&stranger, "");
+    let lab_key = lab().dir.join("id_ed25519");
+    let config = std::fs::read_to_string(lab().dir.join("ssh_config"))
+        .expect("lab ssh_config")
+        .replace(
+            &format!("IdentityFile {}", lab_key.display()),
+            &format!(
+                "IdentityFile {}\n  IdentityFile {}",
+                stranger.display(),
+                lab_key.display()
+            ),
+        );
+    let config = write(dir.path(), "ssh_config", &config);
+    let inventory = write(dir.path(), "inventory.yaml", &lab_hosts_yaml(&hosts));
+    let run = output(
+        fleetrmi()
+            .arg("-i")
+            .arg(&inventory)
+            .arg("-F")
+            .arg(&config)
+            .args(["--output", "json", "rmi", "purge:1"]),
+    );
+    assert_eq!(run.code, 0, "stderr:\n{}", run.stderr);
+    assert!(!has_tag(&hosts, 0, "purge:1"));
+    let report = &run.json()["hosts"][0];
+    // The refused key is one round trip more than the login's 4.
+    let connecting = report["round_trips"]["by_step"][0].clone();
+    assert_eq!(connecting["step"], "connecting", "{report}");
+    assert_eq!(connecting["round_trips"], 5, "{report}");
+}
+
+#[test]
 fn hashed_known_hosts_and_revoked_keys() {
     let hosts = lab().take(2);
     let dir = tempfile::tempdir().expect("temp");

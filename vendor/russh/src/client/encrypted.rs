@@ -123,6 +123,9 @@ impl Session {
                         Some((&msg::USERAUTH_SUCCESS, r)) => {
                             map_err!(ensure_end(&r))?;
                             debug!("userauth_success");
+                            // fleetrmi: the channels opened behind the request are the service's.
+                            self.signed_auth_pending = false;
+                            self.opens_behind_auth.clear();
                             // Drop the credential as soon as it is no longer needed.
                             self.common.auth_method = None;
                             self.sender
@@ -152,6 +155,19 @@ impl Session {
                                 "remaining methods {remaining_methods:?}, partial success {partial_success:?}"
                             );
                             auth_request.methods = remaining_methods.clone();
+                            // fleetrmi: the opens written behind the failed request are lost
+                            // (the server answers them UNIMPLEMENTED): they fail.
+                            self.signed_auth_pending = false;
+                            for id in std::mem::take(&mut self.opens_behind_auth) {
+                                enc.channels.remove(&id);
+                                if let Some(channel) = self.channels.remove(&id) {
+                                    let _ = channel
+                                        .send(ChannelMsg::OpenFailure(
+                                            ChannelOpenFailure::ConnectFailed,
+                                        ))
+                                        .await;
+                                }
+                            }
 
                             let no_more_methods = auth_request.methods.is_empty();
                             self.common.auth_method = None;
@@ -329,7 +345,7 @@ impl Session {
 
                                     self.sender
                                         .send(Reply::SignRequestCert {
-                                            cert: cert.clone(),
+                                            cert: Box::new(cert.clone()),
                                             hash_alg,
                                             data: buf,
                                         })
@@ -1121,6 +1137,15 @@ impl Session {
                 enc.write_auth_request(user, &meth)?;
                 let auth_request = AuthRequest::new(&meth);
                 enc.state = EncryptedState::WaitingAuthRequest(auth_request);
+                // fleetrmi: channel opens may follow a request signed at once (see
+                // write_auth_request), to an OpenSSH server, which answers an open after a
+                // failed request with UNIMPLEMENTED instead of disconnecting, and when no
+                // delayed compression would start between the two.
+                self.signed_auth_pending = matches!(
+                    meth,
+                    auth::Method::PublicKey { .. } | auth::Method::OpenSshCertificate { .. }
+                ) && self.common.remote_sshid.starts_with(b"SSH-2.0-OpenSSH")
+                    && !enc.client_compression.is_deferred();
             }
         }
         self.common.auth_user.clear();

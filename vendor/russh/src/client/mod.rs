@@ -103,6 +103,15 @@ pub struct Session {
     server_sig_algs: Option<Vec<Algorithm>>,
     /// Number of EXT_INFO messages received (RFC 8308 allows at most two).
     ext_info_count: u8,
+    /// fleetrmi: socket channels (with their path) and session channels (`None`) asked for
+    /// before authentication succeeded, not written yet.
+    held_opens: Vec<(Option<String>, ChannelRef)>,
+    /// fleetrmi: a public-key request with its signature is written and not answered yet, and
+    /// channel opens may follow it (RFC 4252 section 5.1: messages after the request that
+    /// succeeds go to the service).
+    signed_auth_pending: bool,
+    /// fleetrmi: channels whose open went right behind that request.
+    opens_behind_auth: Vec<ChannelId>,
 }
 
 impl Drop for Session {
@@ -125,7 +134,8 @@ enum Reply {
         data: Vec<u8>,
     },
     SignRequestCert {
-        cert: Certificate,
+        // fleetrmi: boxed, so that a `Reply` is small (see `Msg::Authenticate`).
+        cert: Box<Certificate>,
         hash_alg: Option<HashAlg>,
         data: Vec<u8>,
     },
@@ -152,7 +162,9 @@ enum Reply {
 pub enum Msg {
     Authenticate {
         user: String,
-        method: auth::Method,
+        // fleetrmi: boxed, so that a `Msg` is small: every channel of `Msg`s allocates room for
+        // 32 at once, and a certificate inline made each ~0.5 KiB.
+        method: Box<auth::Method>,
     },
     AuthInfoResponse {
         responses: Vec<String>,
@@ -319,6 +331,8 @@ pub struct Handle<H: Handler> {
     join: russh_util::runtime::JoinHandle<Result<(), H::Error>>,
     channel_buffer_size: usize,
     agent_session_binding: Option<crate::keys::agent::AgentSessionBinding>,
+    /// fleetrmi: the server's identification string (see `remote_sshid`).
+    remote_sshid: Vec<u8>,
 }
 
 impl<H: Handler> Drop for Handle<H> {
@@ -351,7 +365,7 @@ impl<H: Handler> Handle<H> {
         self.sender
             .send(Msg::Authenticate {
                 user,
-                method: auth::Method::None,
+                method: Box::new(auth::Method::None),
             })
             .await
             .map_err(|_| crate::Error::SendError)?;
@@ -368,9 +382,9 @@ impl<H: Handler> Handle<H> {
         self.sender
             .send(Msg::Authenticate {
                 user,
-                method: auth::Method::Password {
+                method: Box::new(auth::Method::Password {
                     password: password.into(),
-                },
+                }),
             })
             .await
             .map_err(|_| crate::Error::SendError)?;
@@ -391,9 +405,9 @@ impl<H: Handler> Handle<H> {
         self.sender
             .send(Msg::Authenticate {
                 user: user.into(),
-                method: auth::Method::KeyboardInteractive {
+                method: Box::new(auth::Method::KeyboardInteractive {
                     submethods: submethods.into().unwrap_or_else(|| "".to_owned()),
-                },
+                }),
             })
             .await
             .map_err(|_| crate::Error::SendError)?;
@@ -499,7 +513,7 @@ impl<H: Handler> Handle<H> {
         self.sender
             .send(Msg::Authenticate {
                 user,
-                method: auth::Method::PublicKey { key },
+                method: Box::new(auth::Method::PublicKey { key }),
             })
             .await
             .map_err(|_| crate::Error::SendError)?;
@@ -517,7 +531,7 @@ impl<H: Handler> Handle<H> {
         self.sender
             .send(Msg::Authenticate {
                 user,
-                method: auth::Method::OpenSshCertificate { key, cert },
+                method: Box::new(auth::Method::OpenSshCertificate { key, cert }),
             })
             .await
             .map_err(|_| crate::Error::SendError)?;
@@ -544,7 +558,7 @@ impl<H: Handler> Handle<H> {
             .sender
             .send(Msg::Authenticate {
                 user,
-                method: auth::Method::FuturePublicKey { key, hash_alg },
+                method: Box::new(auth::Method::FuturePublicKey { key, hash_alg }),
             })
             .await
             .is_err()
@@ -605,7 +619,7 @@ impl<H: Handler> Handle<H> {
             .sender
             .send(Msg::Authenticate {
                 user,
-                method: auth::Method::GssapiWithMic { mechanism_oids },
+                method: Box::new(auth::Method::GssapiWithMic { mechanism_oids }),
             })
             .await
             .is_err()
@@ -689,7 +703,7 @@ impl<H: Handler> Handle<H> {
             .sender
             .send(Msg::Authenticate {
                 user,
-                method: auth::Method::FutureCertificate { cert, hash_alg },
+                method: Box::new(auth::Method::FutureCertificate { cert, hash_alg }),
             })
             .await
             .is_err()
@@ -714,7 +728,7 @@ impl<H: Handler> Handle<H> {
                     hash_alg,
                     data,
                 }) => {
-                    let data = signer.auth_sign(&cert.into(), hash_alg, data).await;
+                    let data = signer.auth_sign(&(*cert).into(), hash_alg, data).await;
                     let data = match data {
                         Ok(data) => data,
                         Err(e) => {
@@ -740,40 +754,64 @@ impl<H: Handler> Handle<H> {
     /// Wait for confirmation that a channel is open
     async fn wait_channel_confirmation(
         &self,
-        mut receiver: Receiver<ChannelMsg>,
+        receiver: Receiver<ChannelMsg>,
         window_size_ref: WindowSizeRef,
     ) -> Result<Channel<Msg>, crate::Error> {
-        loop {
-            match receiver.recv().await {
-                Some(ChannelMsg::Open {
-                    id,
-                    max_packet_size,
-                    window_size,
-                }) => {
-                    window_size_ref.grow(window_size).await;
+        wait_channel_confirmation(self.sender.clone(), receiver, window_size_ref).await
+    }
 
-                    return Ok(Channel {
-                        write_half: ChannelWriteHalf {
-                            id,
-                            sender: self.sender.clone(),
-                            max_packet_size,
-                            window_size: window_size_ref,
-                        },
-                        read_half: ChannelReadHalf { receiver },
-                    });
-                }
-                Some(ChannelMsg::OpenFailure(reason)) => {
-                    return Err(crate::Error::ChannelOpenFailure(reason));
-                }
-                None => {
-                    debug!("channel confirmation sender was dropped");
-                    return Err(crate::Error::Disconnect);
-                }
-                msg => {
-                    debug!("msg = {msg:?}");
-                }
-            }
-        }
+    /// fleetrmi: the server's identification string, e.g. `SSH-2.0-OpenSSH_9.2p1 Debian-2`.
+    pub fn remote_sshid(&self) -> &[u8] {
+        &self.remote_sshid
+    }
+
+    /// fleetrmi: asks for a session channel now, also before authentication, as
+    /// [`Self::channel_open_direct_streamlocal_early`] does for a socket channel.
+    pub fn channel_open_session_early(
+        &self,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Channel<Msg>, crate::Error>> + Send + 'static,
+        crate::Error,
+    > {
+        let (sender, receiver) = channel(self.channel_buffer_size);
+        let channel_ref = ChannelRef::new(sender);
+        let window_size_ref = channel_ref.window_size().clone();
+        self.sender
+            .try_send(Msg::ChannelOpenSession { channel_ref })
+            .map_err(|_| crate::Error::SendError)?;
+        Ok(wait_channel_confirmation(
+            self.sender.clone(),
+            receiver,
+            window_size_ref,
+        ))
+    }
+
+    /// fleetrmi: asks for a `direct-streamlocal` channel now, also before authentication:
+    /// its open goes right behind a public-key request signed at once (to an OpenSSH server),
+    /// else once authenticated. The returned future waits for the server's confirmation; it
+    /// borrows nothing, so it can be awaited while the handle authenticates. If the request it
+    /// followed fails, so does the channel.
+    pub fn channel_open_direct_streamlocal_early(
+        &self,
+        socket_path: String,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Channel<Msg>, crate::Error>> + Send + 'static,
+        crate::Error,
+    > {
+        let (sender, receiver) = channel(self.channel_buffer_size);
+        let channel_ref = ChannelRef::new(sender);
+        let window_size_ref = channel_ref.window_size().clone();
+        self.sender
+            .try_send(Msg::ChannelOpenDirectStreamLocal {
+                socket_path,
+                channel_ref,
+            })
+            .map_err(|_| crate::Error::SendError)?;
+        Ok(wait_channel_confirmation(
+            self.sender.clone(),
+            receiver,
+            window_size_ref,
+        ))
     }
 
     /// See [`Handle::best_supported_rsa_hash`].
@@ -1225,6 +1263,7 @@ where
     // Reading SSH id and allocating a session if correct.
     let mut stream = SshRead::new(stream);
     let sshid = stream.read_ssh_id().await?;
+    let remote_sshid = sshid.to_vec();
 
     let (handle_sender, session_receiver) = channel(10);
     let (session_sender, handle_receiver) = unbounded_channel();
@@ -1251,7 +1290,7 @@ where
             strict_kex: false,
             alive_timeouts: 0,
             received_data: false,
-            remote_sshid: sshid.into(),
+            remote_sshid: sshid.to_vec(),
         },
         session_receiver,
         session_sender,
@@ -1277,6 +1316,7 @@ where
         join,
         channel_buffer_size,
         agent_session_binding,
+        remote_sshid,
     })
 }
 
@@ -1288,6 +1328,45 @@ async fn start_reading<R: AsyncRead + Unpin>(
     buffer.buffer.clear();
     let n = cipher::read(&mut stream_read, &mut buffer, &mut *cipher).await?;
     Ok((n, stream_read, buffer, cipher))
+}
+
+/// Waits for the server's answer to a channel open (see [`Handle::channel_open_session`]).
+async fn wait_channel_confirmation(
+    sender: Sender<Msg>,
+    mut receiver: Receiver<ChannelMsg>,
+    window_size_ref: WindowSizeRef,
+) -> Result<Channel<Msg>, crate::Error> {
+    loop {
+        match receiver.recv().await {
+            Some(ChannelMsg::Open {
+                id,
+                max_packet_size,
+                window_size,
+            }) => {
+                window_size_ref.grow(window_size).await;
+
+                return Ok(Channel {
+                    write_half: ChannelWriteHalf {
+                        id,
+                        sender: sender.clone(),
+                        max_packet_size,
+                        window_size: window_size_ref,
+                    },
+                    read_half: ChannelReadHalf { receiver },
+                });
+            }
+            Some(ChannelMsg::OpenFailure(reason)) => {
+                return Err(crate::Error::ChannelOpenFailure(reason));
+            }
+            None => {
+                debug!("channel confirmation sender was dropped");
+                return Err(crate::Error::Disconnect);
+            }
+            msg => {
+                debug!("msg = {msg:?}");
+            }
+        }
+    }
 }
 
 impl Session {
@@ -1335,6 +1414,9 @@ impl Session {
             open_global_requests: VecDeque::new(),
             server_sig_algs: None,
             ext_info_count: 0,
+            held_opens: Vec::new(),
+            signed_auth_pending: false,
+            opens_behind_auth: Vec::new(),
         }
     }
 
@@ -1555,6 +1637,17 @@ impl Session {
                         .init_compress(self.common.packet_writer.compress());
                 }
                 enc.state = EncryptedState::Authenticated;
+                // fleetrmi: channel opens held until now go out at once.
+                if !self.held_opens.is_empty() {
+                    self.release_held_opens()?;
+                    self.flush()?;
+                    crate::flush_or_timeout(
+                        &mut self.common.packet_writer,
+                        stream_write,
+                        inactivity_timer.as_mut(),
+                    )
+                    .await?;
+                }
             }
 
             if self.common.received_data {
@@ -1620,10 +1713,58 @@ impl Session {
         Ok(())
     }
 
+    /// fleetrmi: whether a channel open may be written now: once authenticated, or right
+    /// behind a signed public-key request still unanswered.
+    fn may_open_channels(&self) -> bool {
+        match self.common.encrypted {
+            Some(ref enc) => match enc.state {
+                EncryptedState::Authenticated => true,
+                EncryptedState::WaitingAuthRequest(_) => self.signed_auth_pending,
+                _ => false,
+            },
+            None => false,
+        }
+    }
+
+    /// fleetrmi: writes a socket channel's open (a session channel's without a path); one
+    /// written before the authentication's answer is remembered, to be failed if that request
+    /// fails.
+    fn open_early_kind(
+        &mut self,
+        socket_path: Option<&str>,
+        channel_ref: ChannelRef,
+    ) -> Result<(), crate::Error> {
+        let behind_auth = !matches!(
+            self.common.encrypted.as_ref().map(|enc| &enc.state),
+            Some(EncryptedState::Authenticated)
+        );
+        let id = match socket_path {
+            Some(socket_path) => self.channel_open_direct_streamlocal(socket_path)?,
+            None => self.channel_open_session()?,
+        };
+        self.channels.insert(id, channel_ref);
+        if behind_auth {
+            self.opens_behind_auth.push(id);
+        }
+        Ok(())
+    }
+
+    /// fleetrmi: writes the held channel opens, if they may go now.
+    pub(crate) fn release_held_opens(&mut self) -> Result<(), crate::Error> {
+        if self.held_opens.is_empty() || !self.may_open_channels() {
+            return Ok(());
+        }
+        for (socket_path, channel_ref) in std::mem::take(&mut self.held_opens) {
+            self.open_early_kind(socket_path.as_deref(), channel_ref)?;
+        }
+        Ok(())
+    }
+
     fn handle_msg(&mut self, msg: Msg) -> Result<(), crate::Error> {
         match msg {
             Msg::Authenticate { user, method } => {
-                self.write_auth_request_if_needed(&user, method)?;
+                self.write_auth_request_if_needed(&user, *method)?;
+                self.release_held_opens()?;
             }
             Msg::Signed { .. } | Msg::SignFailed => {}
             Msg::AuthInfoResponse { .. } => {}
@@ -1643,8 +1784,12 @@ impl Session {
                 }
             }
             Msg::ChannelOpenSession { channel_ref } => {
-                let id = self.channel_open_session()?;
-                self.channels.insert(id, channel_ref);
+                // fleetrmi: held like a socket channel's (below).
+                if !self.may_open_channels() {
+                    self.held_opens.push((None, channel_ref));
+                    return Ok(());
+                }
+                self.open_early_kind(None, channel_ref)?;
             }
             Msg::ChannelOpenX11 {
                 originator_address,
@@ -1673,8 +1818,13 @@ impl Session {
                 socket_path,
                 channel_ref,
             } => {
-                let id = self.channel_open_direct_streamlocal(&socket_path)?;
-                self.channels.insert(id, channel_ref);
+                // fleetrmi: asked for before authentication: held until a signed request or
+                // the success lets it go out (upstream fails the session instead).
+                if !self.may_open_channels() {
+                    self.held_opens.push((Some(socket_path), channel_ref));
+                    return Ok(());
+                }
+                self.open_early_kind(Some(&socket_path), channel_ref)?;
             }
             Msg::TcpIpForward {
                 reply_channel,

@@ -15,9 +15,16 @@ impl Session {
     where
         F: FnOnce(&mut Vec<u8>) -> Result<(), crate::Error>,
     {
+        // fleetrmi: or right behind a signed authentication request (see may_open_channels).
+        let behind_signed_auth = self.signed_auth_pending;
         let result = if let Some(ref mut enc) = self.common.encrypted {
             match enc.state {
-                EncryptedState::Authenticated => {
+                EncryptedState::Authenticated => {}
+                EncryptedState::WaitingAuthRequest(_) if behind_signed_auth => {}
+                _ => return Err(crate::Error::NotAuthenticated),
+            }
+            {
+                {
                     let sender_channel = enc.new_channel(
                         self.common.config.window_size,
                         self.common.config.maximum_packet_size,
@@ -47,7 +54,6 @@ impl Session {
                     });
                     sender_channel
                 }
-                _ => return Err(crate::Error::NotAuthenticated),
             }
         } else {
             return Err(crate::Error::Inconsistent);

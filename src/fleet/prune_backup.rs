@@ -102,19 +102,10 @@ pub(super) async fn back_up(run: &HostRun<'_>, unit: &BackupUnit, dir: &Path) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::test_support::{ImageSpec, SnapshotBuilder, image_id};
+    use crate::plan::test_support::{SnapshotBuilder, image_id};
 
     fn chain() -> Snapshot {
-        SnapshotBuilder::new()
-            .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
-            .image(
-                "app",
-                ImageSpec::new()
-                    .tags(["app:1"])
-                    .parent("base")
-                    .layers(["B", "A"]),
-            )
-            .build()
+        SnapshotBuilder::base_and_app().build()
     }
 
     #[test]

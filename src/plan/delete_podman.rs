@@ -220,15 +220,7 @@ mod tests {
 
     /// `base:1` with two children, one of them behind two untagged intermediates.
     fn family() -> SnapshotBuilder {
-        SnapshotBuilder::new()
-            .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
-            .image(
-                "app",
-                ImageSpec::new()
-                    .tags(["app:1"])
-                    .parent("base")
-                    .layers(["B", "A"]),
-            )
+        SnapshotBuilder::base_and_app()
             .image("i1", ImageSpec::new().parent("base").layers(["B", "1"]))
             .image("i2", ImageSpec::new().parent("i1").layers(["B", "1", "2"]))
             .image(

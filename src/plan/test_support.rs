@@ -157,6 +157,19 @@ impl SnapshotBuilder {
         Self::default()
     }
 
+    /// `base:1` (layer B) and `app:1` built on it (layers B and A).
+    pub(crate) fn base_and_app() -> Self {
+        Self::new()
+            .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
+            .image(
+                "app",
+                ImageSpec::new()
+                    .tags(["app:1"])
+                    .parent("base")
+                    .layers(["B", "A"]),
+            )
+    }
+
     pub(crate) fn image(mut self, key: &str, spec: ImageSpec) -> Self {
         self.images.push((key.to_owned(), spec));
         self

@@ -909,15 +909,7 @@ fn base_and_app_on(
     others: &[(&str, &str)],
     blobs: &[(&str, &str, u64)],
 ) -> Snapshot {
-    let mut builder = SnapshotBuilder::new()
-        .image("base", ImageSpec::new().tags(["base:1"]).layers(["B"]))
-        .image(
-            "app",
-            ImageSpec::new()
-                .tags(["app:1"])
-                .parent("base")
-                .layers(["B", "A"]),
-        )
+    let mut builder = SnapshotBuilder::base_and_app()
         .layer_size("B", 100)
         .layer_size("A", 10);
     for (key, tag) in others {

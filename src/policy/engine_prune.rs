@@ -18,7 +18,7 @@ use crate::snapshot::Snapshot;
 
 use super::decision::{Action, Decision, Reason};
 use super::filters::created_at;
-use super::plan::{PlannedRequest, PolicyPlan, bytes_by_image, freed, usage};
+use super::plan::{PlannedRequest, PolicyPlan, bytes_by_image, freed, layer_record_size, usage};
 use super::rules::PolicyRequest;
 use super::selection::{
     children_names, container_keep, filter_detail, filter_reason, intermediate_detail,
@@ -73,7 +73,7 @@ pub(crate) fn plan_dockerd_prune(snapshot: &Snapshot, request: &PolicyRequest) -
         .iter()
         .flat_map(|request| request.records.iter().cloned())
         .collect();
-    let bytes = bytes_by_image(&records, &all_ids, &store);
+    let bytes = bytes_by_image(&records, &all_ids, layer_record_size(&store));
     let decisions = ids
         .iter()
         .map(|id| {

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::plan::{ApiError, DeleteRecord, FreedByImages, RemovalAnswer, SimulatedStore};
+use crate::plan::{ApiError, DeleteRecord, RemovalAnswer, SimulatedStore};
 
 use crate::snapshot::{ContentBlobs, Snapshot};
 
@@ -95,12 +95,15 @@ pub(crate) fn freed(store: &SimulatedStore) -> u64 {
     unique.iter().map(|layer| store.layer_size(layer)).sum()
 }
 
-/// The bytes each deleted image freed: a `Deleted` image ID starts an image, the layer IDs after
-/// it are the layers its deletion freed.
+/// The bytes each deleted image freed: a `Deleted` ID among `image_ids` starts an image, and
+/// what `freed_by` says each `Deleted` record from there on freed is that image's. On engines
+/// whose answers list layers, that is the layer records' sizes; where they name images only
+/// (the containerd store, Podman), a [`crate::plan::FreedByImages`] count taking the images out one at a
+/// time, as the real run counts them, so the images' bytes add up to the host's.
 pub(crate) fn bytes_by_image(
     records: &[DeleteRecord],
     image_ids: &BTreeSet<String>,
-    store: &SimulatedStore,
+    mut freed_by: impl FnMut(&DeleteRecord) -> u64,
 ) -> BTreeMap<String, u64> {
     let mut bytes: BTreeMap<String, u64> = BTreeMap::new();
     let mut current: Option<&String> = None;
@@ -109,31 +112,22 @@ pub(crate) fn bytes_by_image(
             if image_ids.contains(id) {
                 current = Some(id);
                 bytes.entry(id.clone()).or_default();
-            } else if let Some(image) = current {
-                *bytes.entry(image.clone()).or_default() += store.layer_size(id);
+            }
+            let freed = freed_by(record);
+            if let Some(image) = current {
+                *bytes.entry(image.clone()).or_default() += freed;
             }
         }
     }
     bytes
 }
 
-/// The bytes each deleted image freed where the engine's answers name images only (the
-/// containerd store, Podman): `freed` takes the `Deleted` images out one at a time, as the real
-/// run counts them, so the images' bytes add up to the host's.
-pub(crate) fn bytes_by_deleted_image(
-    records: &[DeleteRecord],
-    image_ids: &BTreeSet<String>,
-    mut freed: FreedByImages,
-) -> BTreeMap<String, u64> {
-    let mut bytes: BTreeMap<String, u64> = BTreeMap::new();
-    for record in records {
-        if let DeleteRecord::Deleted(id) = record
-            && image_ids.contains(id)
-        {
-            *bytes.entry(id.clone()).or_default() += freed.count(std::slice::from_ref(record));
-        }
+/// What a `Deleted` layer record of an engine whose answers list layers freed.
+pub(crate) fn layer_record_size(store: &SimulatedStore) -> impl Fn(&DeleteRecord) -> u64 + '_ {
+    |record| match record {
+        DeleteRecord::Deleted(id) => store.layer_size(id),
+        DeleteRecord::Untagged(_) => 0,
     }
-    bytes
 }
 
 #[cfg(test)]
@@ -159,7 +153,7 @@ mod tests {
         let mut store = SimulatedStore::from_snapshot(&snapshot);
         let records = store.delete_image("c:1", false, true).expect("deletes");
         let ids: BTreeSet<String> = store_ids(&snapshot);
-        let bytes = bytes_by_image(&records, &ids, &store);
+        let bytes = bytes_by_image(&records, &ids, layer_record_size(&store));
         assert_eq!(bytes[&image_id("c")], 20);
         assert_eq!(bytes[&image_id("p")], 300);
         assert_eq!(freed(&store), 320);

@@ -21,7 +21,7 @@ use crate::snapshot::{Snapshot, short_id};
 use super::decision::{Action, Reason};
 use super::engine_prune::{decision, oldest_first};
 use super::plan::{
-    PlannedRequest, PolicyPlan, bytes_by_deleted_image, bytes_by_image, freed, image_usage,
+    PlannedRequest, PolicyPlan, bytes_by_image, freed, image_usage, layer_record_size,
 };
 use super::podman_prune::{podman_refusal, podman_request_names};
 use super::rules::{PolicyRequest, PruneMode, Rules};
@@ -205,11 +205,13 @@ impl<'a> RuleWalk<'a> {
         // Bytes as the real run counts them: from the layer records the engine lists, or
         // where it lists images only, from what those images leave unheld.
         let (bytes, predicted_bytes) = if self.snapshot.engine.deletes_answer_with_layers() {
-            let bytes = bytes_by_image(&records, &all_ids, &self.store);
+            let bytes = bytes_by_image(&records, &all_ids, layer_record_size(&self.store));
             (bytes, freed(&self.store))
         } else {
-            let counting = FreedByImages::from_store(self.initial.clone(), self.snapshot);
-            let bytes = bytes_by_deleted_image(&records, &all_ids, counting);
+            let mut counting = FreedByImages::from_store(self.initial.clone(), self.snapshot);
+            let bytes = bytes_by_image(&records, &all_ids, |record| {
+                counting.count(std::slice::from_ref(record))
+            });
             let total = bytes.values().sum();
             (bytes, total)
         };

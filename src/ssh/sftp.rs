@@ -307,17 +307,25 @@ fn parse_statvfs(body: &[u8]) -> Result<FilesystemSpace, SftpError> {
 
 /// An `SSH_FXP_STATUS` reply as an error: its code and message.
 fn status_error(reply: &[u8]) -> SftpError {
-    let code = reply
-        .get(5..9)
-        .map(|bytes| u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-        .unwrap_or(0);
-    let message = reply
-        .get(9..13)
-        .map(|bytes| u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
-        .and_then(|length| reply.get(13..13 + length))
+    let code = u32_at(reply, 5).unwrap_or(0);
+    let message = string_at(reply, 9)
         .map(|text| String::from_utf8_lossy(text).to_string())
         .unwrap_or_else(|| "no message".to_string());
     SftpError::Refused { code, message }
+}
+
+/// The big-endian `uint32` at `at`, if the packet is that long.
+fn u32_at(packet: &[u8], at: usize) -> Option<u32> {
+    packet
+        .get(at..at + 4)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map(u32::from_be_bytes)
+}
+
+/// The length-prefixed `string` at `at`, if the packet holds it whole.
+fn string_at(packet: &[u8], at: usize) -> Option<&[u8]> {
+    let length = u32_at(packet, at)? as usize;
+    packet.get(at + 4..at + 4 + length)
 }
 
 fn put_string(buffer: &mut Vec<u8>, bytes: &[u8]) {

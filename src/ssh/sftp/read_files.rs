@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::super::round_trips::Sent;
 use super::{
     FX_NO_SUCH_FILE, FX_PERMISSION_DENIED, FXF_READ, FXP_CLOSE, FXP_HANDLE, FXP_OPEN, FXP_STATUS,
-    SftpChannel, SftpError, put_string, status_error,
+    SftpChannel, SftpError, put_string, status_error, string_at, u32_at,
 };
 
 const FXP_READ: u8 = 5;
@@ -61,10 +61,7 @@ impl SftpChannel {
         }
         while !pending.is_empty() {
             let packet = self.packet().await?;
-            let Some(id) = packet
-                .get(1..5)
-                .map(|bytes| u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
-            else {
+            let Some(id) = u32_at(&packet, 1) else {
                 continue;
             };
             let Some(request) = pending.remove(&id) else {
@@ -190,13 +187,7 @@ impl SftpChannel {
 
 /// The bytes of an `SSH_FXP_DATA` reply.
 fn data_of(packet: &[u8]) -> &[u8] {
-    let Some(length) = packet
-        .get(5..9)
-        .map(|bytes| u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize)
-    else {
-        return &[];
-    };
-    packet.get(9..9 + length).unwrap_or_default()
+    string_at(packet, 5).unwrap_or_default()
 }
 
 /// A refused open or read as the file's result.

@@ -4,18 +4,18 @@
 use futures::{StreamExt, TryStreamExt};
 
 use super::{Engine, EngineError};
-use crate::plan::{LayerNeed, LayerScope, RemovalRequest, SimulatedStore};
+use crate::plan::{LayerNeed, LayerScope, RemovalPlan, RemovalRequest};
 use crate::snapshot::Snapshot;
 
 impl Engine {
     /// A snapshot on which `request` plans exactly as on a full one: 2 list calls, then one
     /// inspect per image whose chain matters and a history only where layer sizes cannot be
     /// told from the images' sizes. Removals that only untag read no chain at all. With the
-    /// snapshot comes the planning model loaded from it, for [`crate::plan::plan_leaving_containers`].
+    /// snapshot comes the plan on it, the one a full snapshot gives.
     pub async fn snapshot_for_removal(
         &self,
         request: &RemovalRequest,
-    ) -> Result<(Snapshot, SimulatedStore), EngineError> {
+    ) -> Result<(Snapshot, RemovalPlan), EngineError> {
         let (listed, ()) = futures::join!(
             self.listed_snapshot(),
             // The list calls use the channels opened at connect time; those of the wave of
@@ -48,7 +48,7 @@ impl Engine {
                         scope.learn_sizes(id, &sizes);
                     }
                 }
-                LayerNeed::Complete => return Ok(scope.into_planning()),
+                LayerNeed::Complete => return Ok(scope.into_plan()),
             }
         }
     }

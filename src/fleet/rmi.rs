@@ -4,8 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::plan::{
-    ContainerPolicy, Dispatch, PlannedRemoval, PreparedRemoval, RemovalRequest, SimulatedStore,
-    plan_leaving_containers,
+    ContainerPolicy, Dispatch, PlannedRemoval, PreparedRemoval, RemovalPlan, RemovalRequest,
 };
 use crate::report::{HostFailure, HostReport, ImageResult, Step};
 use crate::snapshot::Snapshot;
@@ -83,8 +82,8 @@ pub async fn rmi_on_host(
 /// What `rmi` reads on a host before it plans.
 struct HostRead {
     snapshot: Snapshot,
-    /// The planning model loaded from `snapshot` while it was read, when the read made one.
-    store: Option<SimulatedStore>,
+    /// The plan made while `snapshot` was read, when the read made one.
+    plan: Option<RemovalPlan>,
     /// Container names, for reports that may list containers; empty otherwise.
     names: HashMap<String, String>,
     space_before: Option<FilesystemSpace>,
@@ -114,9 +113,9 @@ async fn rmi_connected(
     };
     let mut free_space = FreeSpace::new(&host.engine.info.docker_root_dir);
     let mut read = read_host(host, request, &plan_request, &mut free_space).await?;
-    let mut prepared = match read.store.take() {
-        // Only the plain read makes a store: no container steps, the request as given.
-        Some(store) => plan_leaving_containers(store, &read.snapshot, &plan_request),
+    let mut prepared = match read.plan.take() {
+        // Only the plain read makes a plan: no container steps, the request as given.
+        Some(plan) => PreparedRemoval::leaving_containers(plan),
         None => prepare(
             &read.snapshot,
             &plan_request,
@@ -201,7 +200,7 @@ async fn read_host(
                 .map(|snapshot| (snapshot, None))
         } else {
             let scoped = host.engine.snapshot_for_removal(plan_request).await;
-            scoped.map(|(snapshot, store)| (snapshot, Some(store)))
+            scoped.map(|(snapshot, plan)| (snapshot, Some(plan)))
         }
     };
     // A real run opens its SFTP session and reads the free space while the snapshot is read
@@ -220,7 +219,7 @@ async fn read_host(
         step: Step::Snapshot,
         message: error.to_string(),
     };
-    let (snapshot, store) = snapshot.map_err(snapshot_failed)?;
+    let (snapshot, plan) = snapshot.map_err(snapshot_failed)?;
     let names = if request.safety.containers == ContainerPolicy::Leave {
         HashMap::new()
     } else {
@@ -231,7 +230,7 @@ async fn read_host(
     };
     Ok(HostRead {
         snapshot,
-        store,
+        plan,
         names,
         space_before,
         space_warnings,

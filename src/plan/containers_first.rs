@@ -15,9 +15,8 @@ use std::collections::BTreeSet;
 use crate::snapshot::{ContainerState, Snapshot};
 
 use super::record::DeleteRecord;
-use super::removal::{RemovalPlan, plan_removal, plan_removal_on};
+use super::removal::{RemovalPlan, plan_removal};
 use super::request::RemovalRequest;
-use super::store::SimulatedStore;
 
 /// What to do with containers that use an image the removal deletes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -52,17 +51,13 @@ pub struct PreparedRemoval {
     pub container_steps: Vec<Vec<ContainerStep>>,
 }
 
-/// [`plan_with_containers`] with [`ContainerPolicy::Leave`], on a store already loaded from the
-/// snapshot (see [`plan_removal_on`]).
-pub fn plan_leaving_containers(
-    store: SimulatedStore,
-    snapshot: &Snapshot,
-    request: &RemovalRequest,
-) -> PreparedRemoval {
-    let plan = plan_removal_on(store, snapshot, request);
-    PreparedRemoval {
-        container_steps: vec![Vec::new(); plan.removals.len()],
-        plan,
+impl PreparedRemoval {
+    /// A plan made with [`ContainerPolicy::Leave`]: no container steps.
+    pub fn leaving_containers(plan: RemovalPlan) -> PreparedRemoval {
+        PreparedRemoval {
+            container_steps: vec![Vec::new(); plan.removals.len()],
+            plan,
+        }
     }
 }
 
@@ -214,12 +209,8 @@ mod tests {
         let prepared = plan_with_containers(&snapshot, &request, ContainerPolicy::Leave);
         assert_eq!(prepared.plan, plan_removal(&snapshot, &request));
         assert_eq!(prepared.container_steps, vec![Vec::new()]);
-        let on_store = plan_leaving_containers(
-            SimulatedStore::from_snapshot(&snapshot),
-            &snapshot,
-            &request,
-        );
-        assert_eq!(on_store, prepared);
+        let planned = PreparedRemoval::leaving_containers(plan_removal(&snapshot, &request));
+        assert_eq!(planned, prepared);
     }
 
     #[test]

@@ -63,7 +63,7 @@ impl SimulatedStore {
         force: bool,
         prune: bool,
     ) -> Result<Vec<DeleteRecord>, ApiError> {
-        let references = self.references.references(image_id);
+        let references: Vec<&Reference> = self.references.each_reference(image_id).collect();
 
         // Reference check: removing the only reference of an image a container (running or
         // stopped) uses would leave it dangling, so that needs force.
@@ -83,27 +83,32 @@ impl SimulatedStore {
         let removed = reference.with_default_tag();
         self.references.delete(&removed);
         let mut records = vec![DeleteRecord::Untagged(removed.familiar())];
-        let mut remaining = self.references.references(image_id);
 
         // A removed tag that was the last of its repository takes the repository's digest
         // references with it.
         if removed.digest().is_none() {
-            let repository = removed.name();
-            let tag_left = remaining
-                .iter()
-                .any(|other| other.digest().is_none() && other.name() == repository);
+            let same_repository =
+                |other: &&Reference| other.same_repository(&removed);
+            let tag_left = self
+                .references
+                .each_reference(image_id)
+                .filter(same_repository)
+                .any(|other| other.digest().is_none());
             if !tag_left {
-                let (digests, others): (Vec<Reference>, Vec<Reference>) = remaining
-                    .into_iter()
-                    .partition(|other| other.digest().is_some() && other.name() == repository);
+                let digests: Vec<Reference> = self
+                    .references
+                    .each_reference(image_id)
+                    .filter(same_repository)
+                    .filter(|other| other.digest().is_some())
+                    .cloned()
+                    .collect();
                 for digest in digests {
                     self.references.delete(&digest);
                     records.push(DeleteRecord::Untagged(digest.familiar()));
                 }
-                remaining = others;
             }
         }
-        if !remaining.is_empty() {
+        if self.references.has_references(image_id) {
             return Ok(records);
         }
 

@@ -21,7 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::snapshot::Snapshot;
 
-use super::removal::replay;
+use super::planned_removal::PlannedRemoval;
+use super::removal::{RemovalPlan, plan_removal_on, replay};
 use super::request::RemovalRequest;
 use super::store::SimulatedStore;
 
@@ -55,8 +56,11 @@ pub struct LayerScope {
     /// Images the removals delete.
     deleted: BTreeSet<String>,
     /// The planning model of the listed state, loaded once in the first round and completed
-    /// with the layers learned by [`Self::into_planning`], so the plan need not load it again.
+    /// with the layers learned by [`Self::into_plan`], so the plan need not load it again.
     store: Option<SimulatedStore>,
+    /// The first round's replay, when it deletes nothing: layers decide only what deleted
+    /// images free, so that replay is already the plan.
+    deleting_nothing: Option<Vec<PlannedRemoval>>,
     round: Round,
 }
 
@@ -69,6 +73,7 @@ impl LayerScope {
             known: BTreeSet::new(),
             deleted: BTreeSet::new(),
             store: None,
+            deleting_nothing: None,
             round: Round::Start,
         }
     }
@@ -79,7 +84,14 @@ impl LayerScope {
             match self.round {
                 Round::Start => {
                     let store = SimulatedStore::without_layers(&self.snapshot);
-                    self.deleted = deleted_images(store.clone(), &self.request);
+                    let mut replayed = store.clone();
+                    let removals = replay(&mut replayed, &self.request);
+                    self.deleted = replayed.deleted_images().iter().cloned().collect();
+                    if self.deleted.is_empty() {
+                        self.deleting_nothing = Some(removals);
+                        self.round = Round::Done;
+                        continue;
+                    }
                     self.store = Some(store);
                     self.round = Round::DeletedChains;
                     let mut wanted = self.with_ancestors(&self.deleted);
@@ -147,9 +159,20 @@ impl LayerScope {
             .map_or(0, |image| image.layers.len())
     }
 
-    /// The completed snapshot, and the planning model loaded from it for
-    /// [`super::plan_leaving_containers`].
-    pub fn into_planning(self) -> (Snapshot, SimulatedStore) {
+    /// The completed snapshot and the plan on it, the one [`super::plan_removal`] makes on
+    /// a full snapshot.
+    pub fn into_plan(self) -> (Snapshot, RemovalPlan) {
+        if let Some(removals) = self.deleting_nothing {
+            return (self.snapshot, RemovalPlan::deleting_nothing(removals));
+        }
+        let request = self.request.clone();
+        let (snapshot, store) = self.into_planning();
+        let plan = plan_removal_on(store, &snapshot, &request);
+        (snapshot, plan)
+    }
+
+    /// The completed snapshot, and the planning model loaded from it.
+    fn into_planning(self) -> (Snapshot, SimulatedStore) {
         let mut store = self
             .store
             .unwrap_or_else(|| SimulatedStore::without_layers(&self.snapshot));
@@ -313,16 +336,11 @@ impl LayerScope {
     }
 }
 
-/// The images the removals delete, from the listed state alone (deletion never depends on layers).
-fn deleted_images(mut store: SimulatedStore, request: &RemovalRequest) -> BTreeSet<String> {
-    replay(&mut store, request);
-    store.deleted_images().iter().cloned().collect()
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::removal::{RemovalPlan, plan_removal, plan_removal_on};
+    use crate::plan::removal::plan_removal;
     use crate::plan::test_support::{ImageSpec, SnapshotBuilder, image_id, request};
 
     /// The listed state of a full snapshot: every image with its `Size`, no chains, no sizes.
@@ -361,17 +379,15 @@ mod tests {
                 LayerNeed::Complete => break,
             }
         }
-        let (snapshot, store) = scope.into_planning();
-        assert_eq!(
-            store,
-            SimulatedStore::from_snapshot(&snapshot),
-            "the store handed over is the one the snapshot loads"
-        );
-        (
-            plan_removal_on(store, &snapshot, request),
-            inspects,
-            histories,
-        )
+        if scope.deleting_nothing.is_none() {
+            let (snapshot, store) = scope.clone().into_planning();
+            assert_eq!(
+                store,
+                SimulatedStore::from_snapshot(&snapshot),
+                "the store handed over is the one the snapshot loads"
+            );
+        }
+        (scope.into_plan().1, inspects, histories)
     }
 
     /// A base, legacy builds on it (one layer each), an untagged chain, two imports of one

@@ -38,14 +38,14 @@ mod transcripts;
 
 pub use api_error::ApiError;
 pub use containers_first::{
-    ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_leaving_containers,
-    plan_with_containers,
+    ContainerPolicy, ContainerStep, PreparedRemoval, deleted_images, plan_with_containers,
 };
 pub use dispatch::Dispatch;
 pub use freed_by_images::FreedByImages;
 pub use layer_scope::{LayerNeed, LayerScope};
 pub use planned_removal::{PlannedRemoval, RemovalAnswer};
 pub use record::DeleteRecord;
+pub use removal::RemovalPlan;
 pub(crate) use reference_store::is_single_reference;
 pub use request::RemovalRequest;
 pub use store::SimulatedStore;

@@ -1,5 +1,6 @@
 //! The engine's tag and digest store: which references point at which image.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::reference::Reference;
@@ -79,13 +80,17 @@ impl ReferenceStore {
 
     /// Every reference to an image, sorted by full normalised text (the engine's order).
     pub(crate) fn references(&self, image_id: &str) -> Vec<Reference> {
+        self.each_reference(image_id).cloned().collect()
+    }
+
+    /// [`ReferenceStore::references`], borrowed.
+    pub(crate) fn each_reference(&self, image_id: &str) -> impl Iterator<Item = &Reference> {
         self.by_image
             .get(image_id)
             .into_iter()
             .flatten()
             .filter_map(|key| self.by_reference.get(key))
-            .map(|stored| stored.reference.clone())
-            .collect()
+            .map(|stored| &stored.reference)
     }
 
     /// True when at least one reference points at the image.
@@ -96,20 +101,22 @@ impl ReferenceStore {
 
 /// `isSingleReference`: at most one tag, and every digest in the repository of that tag (or,
 /// with no tag, all digests in one repository). No references at all is not single.
-pub(crate) fn is_single_reference(references: &[Reference]) -> bool {
+pub(crate) fn is_single_reference<R: Borrow<Reference>>(references: &[R]) -> bool {
     if references.len() <= 1 {
         return references.len() == 1;
     }
     let mut tags = references
         .iter()
+        .map(Borrow::borrow)
         .filter(|reference| reference.digest().is_none());
     let single = match (tags.next(), tags.next()) {
         (_, Some(_)) => return false,
         (Some(tag), None) => tag,
-        (None, None) => &references[0],
+        (None, None) => references[0].borrow(),
     };
     let digest_repositories: BTreeSet<String> = references
         .iter()
+        .map(Borrow::borrow)
         .filter(|reference| reference.digest().is_some())
         .map(Reference::name)
         .collect();
@@ -168,7 +175,7 @@ mod tests {
     #[test]
     fn single_reference_rules() {
         let d = digest('d');
-        assert!(!is_single_reference(&[]));
+        assert!(!is_single_reference::<Reference>(&[]));
         assert!(is_single_reference(&references(&["a:1"])));
         assert!(is_single_reference(&references(&[&format!("x@{d}")])));
         assert!(!is_single_reference(&references(&["a:1", "a:2"])));

@@ -29,6 +29,15 @@ pub struct RemovalPlan {
 }
 
 impl RemovalPlan {
+    /// The plan of removals that delete no image: they only untag (or fail), so no layer is
+    /// freed and no byte counted.
+    pub(crate) fn deleting_nothing(removals: Vec<PlannedRemoval>) -> RemovalPlan {
+        RemovalPlan {
+            removals,
+            ..RemovalPlan::default()
+        }
+    }
+
     /// The exit code `docker rmi` would end with: 0 without errors, or with `-f` when every
     /// error is "No such image"; 1 otherwise. The conformance tests compare it with the CLI's.
     #[cfg(test)]

@@ -117,6 +117,16 @@ impl Reference {
         }
     }
 
+    /// True when both name the same repository ([`Reference::name`] is equal), tags and
+    /// digests aside.
+    pub fn same_repository(&self, other: &Reference) -> bool {
+        if self.domain.is_empty() == other.domain.is_empty() {
+            self.domain == other.domain && self.path == other.path
+        } else {
+            self.name() == other.name()
+        }
+    }
+
     /// The repository name as Docker prints it: `x`, `other/x`, `localhost:5055/dg`.
     pub fn familiar_name(&self) -> String {
         if self.domain != DEFAULT_DOMAIN {
@@ -271,6 +281,24 @@ mod tests {
             reference.with_default_tag().normalized(),
             "docker.io/library/x:latest"
         );
+    }
+
+    #[test]
+    fn same_repository_is_equal_names() {
+        let names = [
+            "x:1".to_owned(),
+            "docker.io/library/x:2".to_owned(),
+            format!("x@{}", digest('d')),
+            "other/x:1".to_owned(),
+            "localhost:5055/x:1".to_owned(),
+            "a.b_c/x:1".to_owned(),
+        ];
+        for a in &names {
+            for b in &names {
+                let (a, b) = (parse(a), parse(b));
+                assert_eq!(a.same_repository(&b), a.name() == b.name(), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

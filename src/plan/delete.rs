@@ -87,8 +87,7 @@ impl SimulatedStore {
         // A removed tag that was the last of its repository takes the repository's digest
         // references with it.
         if removed.digest().is_none() {
-            let same_repository =
-                |other: &&Reference| other.same_repository(&removed);
+            let same_repository = |other: &&Reference| other.same_repository(&removed);
             let tag_left = self
                 .references
                 .each_reference(image_id)

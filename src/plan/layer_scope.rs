@@ -336,7 +336,6 @@ impl LayerScope {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

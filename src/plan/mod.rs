@@ -45,7 +45,7 @@ pub use freed_by_images::FreedByImages;
 pub use layer_scope::{LayerNeed, LayerScope};
 pub use planned_removal::{PlannedRemoval, RemovalAnswer};
 pub use record::DeleteRecord;
-pub use removal::RemovalPlan;
 pub(crate) use reference_store::is_single_reference;
+pub use removal::RemovalPlan;
 pub use request::RemovalRequest;
 pub use store::SimulatedStore;

@@ -2,6 +2,7 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crate::reference::Reference;
 
@@ -9,17 +10,18 @@ use crate::reference::Reference;
 ///
 /// Keys are the full normalised text of the stored form (`docker.io/library/x:1`,
 /// `localhost:5055/dg@sha256:…`), so iterating an image's keys gives the engine's order for
-/// `References()`: lexical order of the full names.
+/// `References()`: lexical order of the full names. Keys, image IDs and references are shared
+/// (`Arc`), so a copy of the store (a plan's trial replay) copies no text.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ReferenceStore {
-    by_reference: BTreeMap<String, Stored>,
-    by_image: BTreeMap<String, BTreeSet<String>>,
+    by_reference: BTreeMap<Arc<str>, Stored>,
+    by_image: BTreeMap<Arc<str>, BTreeSet<Arc<str>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Stored {
-    reference: Reference,
-    image_id: String,
+    reference: Arc<Reference>,
+    image_id: Arc<str>,
 }
 
 impl ReferenceStore {
@@ -32,22 +34,21 @@ impl ReferenceStore {
     /// Adds a reference to an image, replacing whatever it pointed at before.
     pub(crate) fn add_owned(&mut self, reference: Reference, image_id: &str) {
         let reference = reference.into_stored_form();
-        let key = reference.normalized();
+        let key: Arc<str> = Arc::from(reference.normalized());
         self.remove_key(&key);
-        match self.by_image.get_mut(image_id) {
-            Some(keys) => {
-                keys.insert(key.clone());
-            }
-            None => {
-                self.by_image
-                    .insert(image_id.to_owned(), BTreeSet::from([key.clone()]));
-            }
-        }
+        let image_id = self
+            .by_image
+            .get_key_value(image_id)
+            .map_or_else(|| Arc::from(image_id), |(shared, _)| Arc::clone(shared));
+        self.by_image
+            .entry(Arc::clone(&image_id))
+            .or_default()
+            .insert(Arc::clone(&key));
         self.by_reference.insert(
             key,
             Stored {
-                reference,
-                image_id: image_id.to_owned(),
+                reference: Arc::new(reference),
+                image_id,
             },
         );
     }
@@ -56,8 +57,8 @@ impl ReferenceStore {
     /// a bare name as `name:latest`, as the engine's store does.
     pub(crate) fn get(&self, reference: &Reference) -> Option<&str> {
         self.by_reference
-            .get(&reference.stored_normalized())
-            .map(|stored| stored.image_id.as_str())
+            .get(reference.stored_normalized().as_str())
+            .map(|stored| &*stored.image_id)
     }
 
     /// Removes a reference (looked up like [`ReferenceStore::get`]); false when it was absent.
@@ -69,10 +70,10 @@ impl ReferenceStore {
         let Some(stored) = self.by_reference.remove(key) else {
             return false;
         };
-        if let Some(keys) = self.by_image.get_mut(&stored.image_id) {
+        if let Some(keys) = self.by_image.get_mut(&*stored.image_id) {
             keys.remove(key);
             if keys.is_empty() {
-                self.by_image.remove(&stored.image_id);
+                self.by_image.remove(&*stored.image_id);
             }
         }
         true
@@ -90,7 +91,7 @@ impl ReferenceStore {
             .into_iter()
             .flatten()
             .filter_map(|key| self.by_reference.get(key))
-            .map(|stored| &stored.reference)
+            .map(|stored| &*stored.reference)
     }
 
     /// True when at least one reference points at the image.

@@ -18,6 +18,7 @@ mod freed_by_images;
 mod layer_scope;
 mod layer_store;
 mod lookup;
+mod parsed_references;
 mod planned_removal;
 mod podman_lookup;
 mod podman_replay;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use crate::reference::Reference;
 
+use super::parsed_references::StoredReference;
+
 /// Tag and digest references, each pointing at one image ID.
 ///
 /// Keys are the full normalised text of the stored form (`docker.io/library/x:1`,
@@ -25,16 +27,15 @@ struct Stored {
 }
 
 impl ReferenceStore {
-    /// [`ReferenceStore::add_owned`] of a borrowed reference.
+    /// [`ReferenceStore::add_stored`] of a parsed reference.
     #[cfg(test)]
     pub(crate) fn add(&mut self, reference: &Reference, image_id: &str) {
-        self.add_owned(reference.clone(), image_id);
+        self.add_stored(StoredReference::new(reference.clone()), image_id);
     }
 
     /// Adds a reference to an image, replacing whatever it pointed at before.
-    pub(crate) fn add_owned(&mut self, reference: Reference, image_id: &str) {
-        let reference = reference.into_stored_form();
-        let key: Arc<str> = Arc::from(reference.normalized());
+    pub(crate) fn add_stored(&mut self, stored: StoredReference, image_id: &str) {
+        let StoredReference { reference, key } = stored;
         self.remove_key(&key);
         let image_id = self
             .by_image
@@ -47,7 +48,7 @@ impl ReferenceStore {
         self.by_reference.insert(
             key,
             Stored {
-                reference: Arc::new(reference),
+                reference,
                 image_id,
             },
         );

@@ -8,6 +8,7 @@ use crate::reference::Reference;
 use crate::snapshot::{ContainerRecord, ContainerState, ImageRecord, Snapshot};
 
 use super::layer_store::LayerStore;
+use super::parsed_references::stored_reference;
 use super::reference_store::ReferenceStore;
 
 /// The state of one engine's classic image store, as far as removal is concerned.
@@ -66,8 +67,8 @@ impl SimulatedStore {
                 EngineKind::DockerContainerd | EngineKind::Podman => &[],
             };
             for text in image.repo_tags.iter().chain(digest_references) {
-                if let Ok(reference) = Reference::parse(text) {
-                    store.references.add_owned(reference, &id);
+                if let Some(reference) = stored_reference(text) {
+                    store.references.add_stored(reference, &id);
                 }
             }
             let record = ImageRecord {

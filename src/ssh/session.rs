@@ -520,10 +520,13 @@ mod tests {
 
     #[test]
     fn russh_messages_stay_small() {
-        // Every channel of messages allocates room for 32 when it is made, three per
-        // connection (vendor/russh boxes the large variants; see vendor/README.md).
+        // Every channel of messages allocates room for 32 when it is made: three of `Msg`s per
+        // connection and one of `ChannelMsg`s per SSH channel (vendor/russh boxes the large
+        // variants; see vendor/README.md).
         let size = std::mem::size_of::<client::Msg>();
         assert!(size <= 160, "russh::client::Msg is {size} bytes");
+        let size = std::mem::size_of::<russh::ChannelMsg>();
+        assert!(size <= 40, "russh::ChannelMsg is {size} bytes");
     }
 
     #[test]

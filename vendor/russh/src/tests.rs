@@ -747,8 +747,8 @@ mod channels {
                 let id = channel.id();
                 tokio::spawn(async move {
                     while let Some(msg) = channel.wait().await {
-                        if let ChannelMsg::RequestPty { terminal_modes, .. } = msg {
-                            let _ = seen.send(terminal_modes);
+                        if let ChannelMsg::RequestPty(pty) = msg {
+                            let _ = seen.send(pty.terminal_modes);
                             // Answer, so the client knows we are done looking.
                             let _ = handle.channel_success(id).await;
                             break;

@@ -30,7 +30,8 @@ use crate::keys::key::parse_public_key;
 use crate::parsing::{ChannelOpenConfirmation, ChannelType, OpenChannelMessage, ensure_end};
 use crate::session::{Encrypted, EncryptedState, GlobalRequestResponse};
 use crate::{
-    Channel, ChannelId, ChannelMsg, ChannelOpenFailure, ChannelParams, CryptoVec, Error, MethodSet,
+    Channel, ChannelId, ChannelMsg, ChannelOpenFailure, ChannelParams, CryptoVec, Error, ExitSignal,
+    MethodSet,
     Sig, auth, map_err, msg,
 };
 
@@ -707,12 +708,12 @@ impl Session {
                         map_err!(ensure_end(&r))?;
                         if let Some(chan) = self.channels.get(&channel_num) {
                             let _ = chan
-                                .send(ChannelMsg::ExitSignal {
+                                .send(ChannelMsg::ExitSignal(Box::new(ExitSignal {
                                     signal_name: signal_name.clone(),
                                     core_dumped,
                                     error_message: error_message.to_string(),
                                     lang_tag: lang_tag.to_string(),
-                                })
+                                })))
                                 .await;
                         }
                         client

@@ -59,7 +59,8 @@ use tokio::sync::oneshot;
 pub use crate::auth::AuthResult;
 use crate::cert::PublicKeyOrCertificate;
 use crate::channels::{
-    Channel, ChannelMsg, ChannelReadHalf, ChannelRef, ChannelWriteHalf, WindowSizeRef,
+    Channel, ChannelMsg, ChannelReadHalf, ChannelRef, ChannelWriteHalf, EnvRequest, PtyRequest,
+    WindowSizeRef, X11Request,
 };
 use crate::cipher::{self, OpeningKey, clear};
 use crate::kex::{KexAlgorithmImplementor, KexCause, KexProgress, SessionKexState};
@@ -1856,9 +1857,8 @@ impl Session {
             Msg::Channel(id, ChannelMsg::ExtendedData { data, ext }) => {
                 self.extended_data(id, ext, data)?;
             }
-            Msg::Channel(
-                id,
-                ChannelMsg::RequestPty {
+            Msg::Channel(id, ChannelMsg::RequestPty(pty)) => {
+                let PtyRequest {
                     want_reply,
                     term,
                     col_width,
@@ -1866,17 +1866,18 @@ impl Session {
                     pix_width,
                     pix_height,
                     terminal_modes,
-                },
-            ) => self.request_pty(
-                id,
-                want_reply,
-                &term,
-                col_width,
-                row_height,
-                pix_width,
-                pix_height,
-                &terminal_modes,
-            )?,
+                } = *pty;
+                self.request_pty(
+                    id,
+                    want_reply,
+                    &term,
+                    col_width,
+                    row_height,
+                    pix_width,
+                    pix_height,
+                    &terminal_modes,
+                )?
+            }
             Msg::Channel(
                 id,
                 ChannelMsg::WindowChange {
@@ -1886,31 +1887,31 @@ impl Session {
                     pix_height,
                 },
             ) => self.window_change(id, col_width, row_height, pix_width, pix_height)?,
-            Msg::Channel(
-                id,
-                ChannelMsg::RequestX11 {
+            Msg::Channel(id, ChannelMsg::RequestX11(x11)) => {
+                let X11Request {
                     want_reply,
                     single_connection,
                     x11_authentication_protocol,
                     x11_authentication_cookie,
                     x11_screen_number,
-                },
-            ) => self.request_x11(
-                id,
-                want_reply,
-                single_connection,
-                &x11_authentication_protocol,
-                &x11_authentication_cookie,
-                x11_screen_number,
-            )?,
-            Msg::Channel(
-                id,
-                ChannelMsg::SetEnv {
+                } = *x11;
+                self.request_x11(
+                    id,
+                    want_reply,
+                    single_connection,
+                    &x11_authentication_protocol,
+                    &x11_authentication_cookie,
+                    x11_screen_number,
+                )?
+            }
+            Msg::Channel(id, ChannelMsg::SetEnv(env)) => {
+                let EnvRequest {
                     want_reply,
                     variable_name,
                     variable_value,
-                },
-            ) => self.set_env(id, want_reply, &variable_name, &variable_value)?,
+                } = *env;
+                self.set_env(id, want_reply, &variable_name, &variable_value)?
+            }
             Msg::Channel(id, ChannelMsg::RequestShell { want_reply }) => {
                 self.request_shell(want_reply, id)?
             }

@@ -1665,7 +1665,7 @@ impl Session {
                             #[allow(clippy::indexing_slicing)] // `i <= modes.len()` checked above
                             let terminal_modes = modes[..i].to_vec();
                             let _ = chan
-                                .send(ChannelMsg::RequestPty {
+                                .send(ChannelMsg::RequestPty(Box::new(PtyRequest {
                                     want_reply: true,
                                     term: term.clone(),
                                     col_width,
@@ -1673,7 +1673,7 @@ impl Session {
                                     pix_width,
                                     pix_height,
                                     terminal_modes,
-                                })
+                                })))
                                 .await;
                         }
 
@@ -1701,13 +1701,13 @@ impl Session {
 
                         if let Some(chan) = self.channels.get(&channel_num) {
                             let _ = chan
-                                .send(ChannelMsg::RequestX11 {
+                                .send(ChannelMsg::RequestX11(Box::new(X11Request {
                                     want_reply: true,
                                     single_connection,
                                     x11_authentication_cookie: x11_auth_cookie.clone(),
                                     x11_authentication_protocol: x11_auth_protocol.clone(),
                                     x11_screen_number,
-                                })
+                                })))
                                 .await;
                         }
                         debug!("handler.x11_request {channel_num:?}");
@@ -1729,11 +1729,11 @@ impl Session {
 
                         if let Some(chan) = self.channels.get(&channel_num) {
                             let _ = chan
-                                .send(ChannelMsg::SetEnv {
+                                .send(ChannelMsg::SetEnv(Box::new(EnvRequest {
                                     want_reply: true,
                                     variable_name: env_variable.clone(),
                                     variable_value: env_value.clone(),
-                                })
+                                })))
                                 .await;
                         }
 

@@ -11,7 +11,9 @@ use tokio::sync::mpsc::{Receiver, Sender, UnboundedReceiver, UnboundedSender, ch
 use tokio::sync::oneshot;
 
 use super::*;
-use crate::channels::{Channel, ChannelMsg, ChannelReadHalf, ChannelRef, ChannelWriteHalf};
+use crate::channels::{
+    Channel, ChannelMsg, ChannelReadHalf, ChannelRef, ChannelWriteHalf, ExitSignal,
+};
 use crate::helpers::NameList;
 use crate::kex::{EXTENSION_SUPPORT_AS_CLIENT, KexCause, SessionKexState};
 use crate::{ChannelOpenFailure, map_err, msg};
@@ -442,12 +444,12 @@ impl Handle {
         self.sender
             .send(Msg::Channel(
                 id,
-                ChannelMsg::ExitSignal {
+                ChannelMsg::ExitSignal(Box::new(ExitSignal {
                     signal_name,
                     core_dumped,
                     error_message,
                     lang_tag,
-                },
+                })),
             ))
             .await
             .map_err(|_| ())
@@ -521,15 +523,13 @@ impl Session {
             Msg::Channel(id, ChannelMsg::ExitStatus { exit_status }) => {
                 self.exit_status_request(id, exit_status)?;
             }
-            Msg::Channel(
-                id,
-                ChannelMsg::ExitSignal {
+            Msg::Channel(id, ChannelMsg::ExitSignal(exit)) => {
+                let ExitSignal {
                     signal_name,
                     core_dumped,
                     error_message,
                     lang_tag,
-                },
-            ) => {
+                } = *exit;
                 self.exit_signal_request(id, signal_name, core_dumped, &error_message, &lang_tag)?;
             }
             Msg::Channel(id, ChannelMsg::WindowAdjusted { new_size }) => {

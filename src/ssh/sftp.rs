@@ -146,9 +146,7 @@ impl SftpChannel {
 
     /// Free and total space of the filesystem holding `path`.
     pub async fn statvfs(&mut self, path: &str) -> Result<FilesystemSpace, SftpError> {
-        let id = self.next_request_id();
-        let mut request = vec![FXP_EXTENDED];
-        request.extend_from_slice(&id.to_be_bytes());
+        let (id, mut request) = self.new_request(FXP_EXTENDED);
         put_string(&mut request, STATVFS.as_bytes());
         put_string(&mut request, path.as_bytes());
         let sent = self.round_trips.sent();
@@ -169,12 +167,7 @@ impl SftpChannel {
     /// Whether `path` exists and the user may open it for reading and writing, as a client of
     /// a unix socket must.
     pub async fn path_access(&mut self, path: &str) -> Result<PathAccess, SftpError> {
-        let id = self.next_request_id();
-        let mut request = vec![FXP_OPEN];
-        request.extend_from_slice(&id.to_be_bytes());
-        put_string(&mut request, path.as_bytes());
-        request.extend_from_slice(&(FXF_READ | FXF_WRITE).to_be_bytes());
-        request.extend_from_slice(&0u32.to_be_bytes());
+        let (id, request) = self.open_request(path, FXF_READ | FXF_WRITE);
         let sent = self.round_trips.sent();
         self.send(&request).await?;
         self.ready().await?;
@@ -183,10 +176,7 @@ impl SftpChannel {
         match reply.first() {
             Some(&FXP_HANDLE) => {
                 let handle = reply.get(5..).unwrap_or_default().to_vec();
-                let close_id = self.next_request_id();
-                let mut close = vec![FXP_CLOSE];
-                close.extend_from_slice(&close_id.to_be_bytes());
-                close.extend_from_slice(&handle);
+                let (close_id, close) = self.close_request(&handle);
                 self.send(&close).await?;
                 self.reply(close_id).await?;
                 Ok(PathAccess::Openable)
@@ -219,6 +209,30 @@ impl SftpChannel {
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1);
         id
+    }
+
+    /// A request of type `kind` under a new request ID: the ID, and the packet begun with both.
+    fn new_request(&mut self, kind: u8) -> (u32, Vec<u8>) {
+        let id = self.next_request_id();
+        let mut request = vec![kind];
+        request.extend_from_slice(&id.to_be_bytes());
+        (id, request)
+    }
+
+    /// `SSH_FXP_OPEN` of `path` with `flags`, no attributes.
+    fn open_request(&mut self, path: &str, flags: u32) -> (u32, Vec<u8>) {
+        let (id, mut request) = self.new_request(FXP_OPEN);
+        put_string(&mut request, path.as_bytes());
+        request.extend_from_slice(&flags.to_be_bytes());
+        request.extend_from_slice(&0u32.to_be_bytes());
+        (id, request)
+    }
+
+    /// `SSH_FXP_CLOSE` of `handle` (as the server sent it, its length prefix included).
+    fn close_request(&mut self, handle: &[u8]) -> (u32, Vec<u8>) {
+        let (id, mut request) = self.new_request(FXP_CLOSE);
+        request.extend_from_slice(handle);
+        (id, request)
     }
 
     /// Reads the server's version, once; says whether it offers `statvfs@openssh.com`.

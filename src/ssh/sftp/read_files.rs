@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use super::super::round_trips::Sent;
 use super::{
-    FX_NO_SUCH_FILE, FX_PERMISSION_DENIED, FXF_READ, FXP_CLOSE, FXP_HANDLE, FXP_OPEN, FXP_STATUS,
-    SftpChannel, SftpError, put_string, status_error, string_at, u32_at,
+    FX_NO_SUCH_FILE, FX_PERMISSION_DENIED, FXF_READ, FXP_HANDLE, FXP_STATUS, SftpChannel,
+    SftpError, status_error, string_at, u32_at,
 };
 
 const FXP_READ: u8 = 5;
@@ -132,12 +132,7 @@ impl SftpChannel {
         file: usize,
         pending: &mut HashMap<u32, Pending>,
     ) -> Result<(), SftpError> {
-        let id = self.next_request_id();
-        let mut request = vec![FXP_OPEN];
-        request.extend_from_slice(&id.to_be_bytes());
-        put_string(&mut request, path.as_bytes());
-        request.extend_from_slice(&FXF_READ.to_be_bytes());
-        request.extend_from_slice(&0u32.to_be_bytes());
+        let (id, request) = self.open_request(path, FXF_READ);
         self.send_awaited(id, &request, file, None, pending).await
     }
 
@@ -148,9 +143,7 @@ impl SftpChannel {
         file: usize,
         pending: &mut HashMap<u32, Pending>,
     ) -> Result<(), SftpError> {
-        let id = self.next_request_id();
-        let mut request = vec![FXP_READ];
-        request.extend_from_slice(&id.to_be_bytes());
+        let (id, mut request) = self.new_request(FXP_READ);
         // The handle as the server sent it: its own length prefix included.
         request.extend_from_slice(&handle);
         request.extend_from_slice(&offset.to_be_bytes());
@@ -177,10 +170,7 @@ impl SftpChannel {
     /// Closes a handle; its answer is skipped when it comes (the server handles requests in
     /// order, so a later open already finds the descriptor free).
     async fn close_unanswered(&mut self, handle: &[u8]) -> Result<(), SftpError> {
-        let id = self.next_request_id();
-        let mut close = vec![FXP_CLOSE];
-        close.extend_from_slice(&id.to_be_bytes());
-        close.extend_from_slice(handle);
+        let (_, close) = self.close_request(handle);
         self.send(&close).await
     }
 }
@@ -209,6 +199,7 @@ fn refusal(packet: &[u8]) -> FileRead {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ssh::sftp::put_string;
 
     #[test]
     fn data_replies_give_their_bytes() {

@@ -314,8 +314,7 @@ impl SshSession {
             let early = early.as_mut().filter(|early| early.path == path)?;
             (early.opening.pop()?, early.answered_at)
         };
-        let channel = opening.await.ok()?.ok()?;
-        self.round_trips.answered(answered_at);
+        let channel = opened_early(opening, answered_at, &self.round_trips).await?;
         Some(channel.into_stream())
     }
 
@@ -382,17 +381,13 @@ impl SshSession {
             Some((early.session.take()?, early.answered_at))
         });
         let opening = tokio::spawn(async move {
-            let opened_early = match early {
-                Some((opening, answered_at)) => match opening.await {
-                    Ok(Ok(channel)) => {
-                        round_trips.answered(answered_at);
-                        Some((channel, answered_at))
-                    }
-                    _ => None,
-                },
+            let early = match early {
+                Some((opening, answered_at)) => opened_early(opening, answered_at, &round_trips)
+                    .await
+                    .map(|channel| (channel, answered_at)),
                 None => None,
             };
-            let (channel, opened) = match opened_early {
+            let (channel, opened) = match early {
                 Some(opened) => opened,
                 None => open_session_channel(&handle, &round_trips, sent)
                     .await
@@ -427,6 +422,18 @@ impl SshSession {
         let goodbye = self.handle.disconnect(Disconnect::ByApplication, "", "en");
         let _ = tokio::time::timeout(CLOSE_LIMIT, goodbye).await;
     }
+}
+
+/// A channel asked for with the login, once open, counted as answered with the login's answers
+/// (`answered_at`); `None` when it did not open, for the caller to open one again.
+async fn opened_early(
+    opening: EarlyOpening,
+    answered_at: Sent,
+    round_trips: &RoundTrips,
+) -> Option<russh::Channel<client::Msg>> {
+    let channel = opening.await.ok()?.ok()?;
+    round_trips.answered(answered_at);
+    Some(channel)
 }
 
 /// Opens a session channel (for a subsystem or a command), one round trip of the host's, asked
